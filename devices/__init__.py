@@ -1,0 +1,1 @@
+"""Device adapters: each turns one kind of hardware into Taps and shows Decisions."""

@@ -1,0 +1,281 @@
+"""The one typed, frozen configuration of a bidroom site.
+
+Every command finds its configuration the same way: ``--config FILE``, else
+``./bidroom.toml``, else built-in defaults (SQLite ``./bidroom.db``). Each field
+below is a key of the TOML file; ``systemd/bidroom.example.toml`` documents them
+all, and a test checks that the README and the example name every key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+from service.domain.taps import ReaderRole
+from service.errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "bidroom.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    name: str = "LPSE Kota Jambi"
+    timezone: str = "Asia/Jakarta"
+    letterhead: tuple[str, ...] = (
+        "PEMERINTAH KOTA JAMBI",
+        "UNIT KERJA PENGADAAN BARANG/JASA",
+        "LAYANAN PENGADAAN SECARA ELEKTRONIK (LPSE)",
+    )
+    address: str = "Jl. Jend. Basuki Rachmat No. 1, Kota Baru, Kota Jambi"
+    head_name: str = "Kepala LPSE"
+    head_nip: str = "-"
+    language: str = "id"
+
+
+@dataclass(frozen=True, slots=True)
+class RoomConfig:
+    name: str = "Ruang Bidding"
+    capacity: int = 20
+    opening: time = time(8, 0)
+    closing: time = time(16, 0)
+    # ISO weekdays the room is open (1 = Monday).
+    days: tuple[int, ...] = (1, 2, 3, 4, 5)
+    door_open_s: float = 4.0
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityKindConfig:
+    kind: str
+    label: str
+    prefix: str
+    count: int
+    # Desk readers by facility number: {"1": "meja-pc-01"}; facility n has reader desks[str(n)].
+    desks: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderConfig:
+    name: str
+    role: ReaderRole
+    url: str
+    # For desk readers: the facility code the reader sits on ("PC-01").
+    facility: str | None = None
+    # Optional separate door strike for readers without an output of their own.
+    strike: str | None = None
+    # Refuse badges whose signed NDEF token does not verify (readers that read NDEF).
+    verify_token: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueConfig:
+    # Seconds a freed facility rests before the next ticket is called.
+    turnover_gap_s: int = 60
+    # Seconds a called ticket holds its facility before it is skipped as a no-show.
+    hold_s: int = 300
+    # Whether a desk tap may assign a free facility to a visit that has none.
+    desk_assigns_free: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class StandardsConfig:
+    """Service-time standard in seconds per SOP step (5 minutes each in the SOP)."""
+
+    step2_s: int = 300
+    step3_s: int = 300
+    step8_s: int = 300
+    step9_s: int = 300
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyConfig:
+    retention_days: int = 365
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityConfig:
+    key_file: Path = Path("bidroom.key")
+    require_badge_token: bool = False
+    session_hours: int = 12
+
+
+@dataclass(frozen=True, slots=True)
+class PrinterConfig:
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    database_url: str = "sqlite+aiosqlite:///bidroom.db"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    site: SiteConfig = field(default_factory=SiteConfig)
+    room: RoomConfig = field(default_factory=RoomConfig)
+    facilities: tuple[FacilityKindConfig, ...] = ()
+    readers: tuple[ReaderConfig, ...] = ()
+    queue: QueueConfig = field(default_factory=QueueConfig)
+    standards: StandardsConfig = field(default_factory=StandardsConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
+    printer: PrinterConfig = field(default_factory=PrinterConfig)
+    source: Path | None = None
+
+    def reader(self, name: str) -> ReaderConfig | None:
+        return next((r for r in self.readers if r.name == name), None)
+
+
+def _section(cls: type, raw: Any, where: str) -> Any:
+    if raw is None:
+        return cls()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{where}] must be a table")
+    known = {f.name for f in fields(cls)}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"[{where}] unknown key(s): {', '.join(sorted(unknown))}")
+    values = dict(raw)
+    for f in fields(cls):
+        if f.name not in values:
+            continue
+        v = values[f.name]
+        if f.type in ("time",) and isinstance(v, str):
+            try:
+                hours, minutes = v.split(":")
+                values[f.name] = time(int(hours), int(minutes))
+            except ValueError as exc:
+                raise ConfigError(f"[{where}] {f.name} must be HH:MM, got {v!r}") from exc
+        elif f.type.startswith("tuple") and isinstance(v, list):
+            values[f.name] = tuple(v)
+        elif f.type == "Path" and isinstance(v, str):
+            values[f.name] = Path(v)
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise ConfigError(f"[{where}] {exc}") from exc
+
+
+def _facilities(raw: Any) -> tuple[FacilityKindConfig, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise ConfigError("[facilities] must be a table of kinds")
+    kinds = []
+    for kind, spec in raw.items():
+        if not isinstance(spec, dict) or "count" not in spec:
+            raise ConfigError(f"[facilities.{kind}] needs count")
+        kinds.append(
+            FacilityKindConfig(
+                kind=kind,
+                label=str(spec.get("label", kind)),
+                prefix=str(spec.get("prefix", kind.upper()[:3])),
+                count=int(spec["count"]),
+                desks={str(k): str(v) for k, v in dict(spec.get("desks", {})).items()},
+            )
+        )
+    return tuple(kinds)
+
+
+def _readers(raw: Any) -> tuple[ReaderConfig, ...]:
+    if raw is None:
+        return ()
+    readers = []
+    for i, spec in enumerate(raw):
+        try:
+            role = ReaderRole(spec["role"])
+        except (KeyError, ValueError) as exc:
+            raise ConfigError(
+                f"[[readers]] #{i + 1}: role must be one of "
+                f"{', '.join(r.value for r in ReaderRole)}"
+            ) from exc
+        if "name" not in spec or "url" not in spec:
+            raise ConfigError(f"[[readers]] #{i + 1}: needs name and url")
+        known = {"name", "role", "url", "facility", "strike", "verify_token"}
+        readers.append(
+            ReaderConfig(
+                name=str(spec["name"]),
+                role=role,
+                url=str(spec["url"]),
+                facility=spec.get("facility"),
+                strike=spec.get("strike"),
+                verify_token=bool(spec.get("verify_token", False)),
+                options={k: v for k, v in spec.items() if k not in known},
+            )
+        )
+    names = [r.name for r in readers]
+    if len(set(names)) != len(names):
+        raise ConfigError("[[readers]] names must be unique")
+    return tuple(readers)
+
+
+def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
+    top_known = {
+        "database",
+        "server",
+        "site",
+        "room",
+        "facilities",
+        "readers",
+        "queue",
+        "standards",
+        "privacy",
+        "security",
+        "printer",
+    }
+    unknown = set(data) - top_known
+    if unknown:
+        raise ConfigError(f"unknown section(s): {', '.join(sorted(unknown))}")
+    db = data.get("database", {})
+    server = data.get("server", {})
+    base = source.parent if source else Path.cwd()
+    security = _section(SecurityConfig, data.get("security"), "security")
+    if not security.key_file.is_absolute():
+        security = SecurityConfig(
+            key_file=base / security.key_file,
+            require_badge_token=security.require_badge_token,
+            session_hours=security.session_hours,
+        )
+    return Config(
+        database_url=_database_url(str(db.get("url", "sqlite+aiosqlite:///bidroom.db")), base),
+        host=str(server.get("host", "127.0.0.1")),
+        port=int(server.get("port", 8080)),
+        site=_section(SiteConfig, data.get("site"), "site"),
+        room=_section(RoomConfig, data.get("room"), "room"),
+        facilities=_facilities(data.get("facilities")),
+        readers=_readers(data.get("readers")),
+        queue=_section(QueueConfig, data.get("queue"), "queue"),
+        standards=_section(StandardsConfig, data.get("standards"), "standards"),
+        privacy=_section(PrivacyConfig, data.get("privacy"), "privacy"),
+        security=security,
+        printer=_section(PrinterConfig, data.get("printer"), "printer"),
+        source=source,
+    )
+
+
+def _database_url(url: str, base: Path) -> str:
+    """A relative SQLite path is relative to the config file's folder (or the cwd)."""
+    prefix = "sqlite+aiosqlite:///"
+    if url.startswith(prefix):
+        path = url[len(prefix) :]
+        if path and not path.startswith("/") and path != ":memory:":
+            return prefix + str((base / path).resolve())
+    return url
+
+
+def load_config(path: Path | None = None) -> Config:
+    """``--config FILE``, else ``./bidroom.toml``, else the built-in defaults."""
+    if path is None:
+        candidate = Path.cwd() / DEFAULT_CONFIG_NAME
+        if not candidate.exists():
+            return parse_config({}, None)
+        path = candidate
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    return parse_config(data, path.resolve())

@@ -1,0 +1,1 @@
+"""Pure rules of the bidding room: no I/O, the clock is an argument."""
