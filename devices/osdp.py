@@ -1,0 +1,491 @@
+"""OSDP door readers on an RS-485 bus, driven by libosdp's ControlPanel.
+
+URLs: ``osdp+serial:///dev/ttyUSB0?addr=1&baud=115200`` or any pyserial URL after
+``osdp+`` (``osdp+socket://127.0.0.1:9001?addr=1``). Readers whose URLs differ only
+in ``addr`` share one bus: one port, one ControlPanel, one adapter.
+
+Threading: libosdp runs its own refresh thread and calls our event handler from
+it with its lock held. The handler only hands the event to the loop with
+``loop.call_soon_threadsafe``; every command (LED, buzzer, strike output) is
+submitted from the loop side. The serial port is read and written only by that
+refresh thread (the libosdp Channel below).
+
+Latency: libosdp polls each reader every 50 ms (``OSDP_PD_POLL_TIMEOUT_MS``, a
+compile-time constant of the wheel); the Python wrapper's refresh thread idles
+20 ms between refreshes, which adds up to 20 ms to every hop. We idle
+``refresh_ms`` (URL parameter, default 5) instead, so a queued command leaves at
+most 5 ms after we submit it.
+
+Secure Channel is always on and enforced (SCBK-D refused). Each reader's key
+comes from the key file; :func:`install_key` provisions it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import secrets
+import termios
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import osdp
+import serial
+
+from devices.base import DeviceError, ReaderAdapter, ReaderHealth, ReaderState, TapSubmit
+from devices.serial_line import int_param, redact_uid, split_serial_url
+from devices.strike import Door, DoorEvent, DoorEventKind
+from service.domain.taps import DENY, Decision, Feedback, InvalidTap, Led, Reason, Tap
+from service.errors import ConfigError
+
+if TYPE_CHECKING:
+    from devices.registry import DeviceContext
+    from service.config import ReaderConfig
+    from service.keyfile import KeyFile
+
+__all__ = ["DoorEvent", "DoorEventKind", "OnDeviceEvent", "OsdpBus", "build", "install_key"]
+
+_LOGGER = logging.getLogger(__name__)
+
+OnDeviceEvent = Callable[[DoorEvent], Awaitable[None]]
+KeyLookup = Callable[[str], bytes | None]
+
+_CP_FLAGS = (osdp.LibFlag.EnforceSecure, osdp.LibFlag.EnableNotification)
+_LED_COLOR = {
+    Led.GREEN: osdp.CommandLEDColor.Green,
+    Led.RED: osdp.CommandLEDColor.Red,
+    Led.AMBER: osdp.CommandLEDColor.Amber,
+}
+# OSDP output control code 5: temporary ON for timer_count x 100 ms, then back to OFF.
+_OUTPUT_PULSE = 5
+# Errors a port raises once its adapter is unplugged (termios.error is no OSError).
+_IO_ERRORS = (serial.SerialException, OSError, termios.error)
+_NOTE_SC = osdp.EventNotification.SecureChannelStatus
+_NOTE_PD = osdp.EventNotification.PeripheralDeviceStatus
+
+
+def _no_key_message(reader: str) -> str:
+    return (
+        f"reader {reader} has no Secure Channel key installed; "
+        f"run `bidroom reader install-key --reader {reader}` with the reader in install mode"
+    )
+
+
+class SerialChannel(osdp.Channel):  # type: ignore[misc]
+    """A pyserial port as a libosdp Channel, called only from the refresh thread.
+
+    An I/O error never propagates into libosdp: it is reported once through
+    ``on_lost`` and the channel then reads nothing and writes nothing.
+    """
+
+    def __init__(self, port: str, baudrate: int, on_lost: Callable[[str], None]) -> None:
+        super().__init__()
+        try:
+            self._port = serial.serial_for_url(port, baudrate=baudrate, timeout=0)
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise DeviceError(f"cannot open {port}: {exc}") from exc
+        self._name = port
+        self._on_lost = on_lost
+        self.error: str | None = None
+
+    def _fail(self, exc: Exception) -> None:
+        if self.error is None:
+            self.error = f"{self._name}: {exc}"
+            self._on_lost(self.error)
+
+    def read(self, max_bytes: int) -> bytes:
+        if self.error is not None:
+            return b""
+        try:
+            return bytes(self._port.read(max_bytes))
+        except _IO_ERRORS as exc:
+            self._fail(exc)
+            return b""
+
+    def write(self, buf: bytes) -> int:
+        if self.error is not None:
+            return 0
+        try:
+            return int(self._port.write(buf) or 0)
+        except _IO_ERRORS as exc:
+            self._fail(exc)
+            return 0
+
+    def flush(self) -> None:
+        if self.error is None:
+            try:
+                self._port.reset_input_buffer()
+            except _IO_ERRORS as exc:
+                self._fail(exc)
+
+    def close(self) -> None:
+        with contextlib.suppress(*_IO_ERRORS):
+            self._port.close()
+
+
+class _ControlPanel(osdp.ControlPanel):  # type: ignore[misc]
+    """libosdp's ControlPanel with our refresh cadence and no unbounded event queue."""
+
+    def __init__(
+        self,
+        pd_info: list[Any],
+        handler: Callable[[int, dict[str, Any]], None],
+        refresh_s: float,
+    ) -> None:
+        self._handler = handler
+        self._refresh_s = refresh_s
+        super().__init__(pd_info, log_level=osdp.LogLevel.Warning)
+
+    def _internal_event_handler(self, pd: int, event: dict[str, Any]) -> int:
+        # Runs on libosdp's thread with its lock held: hand over, never call back in.
+        self._handler(pd, event)
+        return 0
+
+    def refresh(self, event: threading.Event, lock: threading.Lock, ctx: Any) -> None:
+        while not event.is_set():
+            with lock:
+                ctx.refresh()
+            event.wait(self._refresh_s)
+
+
+@dataclass(frozen=True, slots=True)
+class BusReader:
+    name: str
+    address: int
+    held_open_s: float = 30.0
+    forced_window_s: float = 5.0
+    door_input: int = 0
+
+
+def _pd_infos(channel: SerialChannel, readers: Sequence[BusReader], keys: KeyLookup) -> list[Any]:
+    return [
+        osdp.PDInfo(r.address, channel, scbk=keys(r.name), name=r.name, flags=list(_CP_FLAGS))
+        for r in readers
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """One reader on the running bus: its config and its door supervision."""
+
+    reader: BusReader
+    door: Door
+
+
+class OsdpBus:
+    """One RS-485 bus (one port, one ControlPanel) serving one or more door readers."""
+
+    def __init__(
+        self,
+        port: str,
+        readers: Sequence[BusReader],
+        keys: KeyLookup,
+        *,
+        baudrate: int = 115200,
+        refresh_ms: float = 5.0,
+        on_event: OnDeviceEvent | None = None,
+    ) -> None:
+        self.name = f"osdp:{port}"
+        self.readers = tuple(r.name for r in readers)
+        self._port = port
+        self._bus = tuple(readers)
+        self._keys = keys
+        self._baud = baudrate
+        self._refresh_s = refresh_ms / 1000
+        self._on_event = on_event
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._cp: _ControlPanel | None = None
+        self._slots: dict[int, _Slot] = {}
+        self._submit: TapSubmit | None = None
+        self._health: Mapping[str, ReaderHealth] = {}
+
+    def _keyed(self, health: Mapping[str, ReaderHealth]) -> list[BusReader]:
+        """Readers with a key; the others are refused and say how to fix it."""
+        keyed = [r for r in self._bus if self._keys(r.name) is not None]
+        for r in self._bus:
+            if r not in keyed:
+                _LOGGER.error("%s: %s", r.name, _no_key_message(r.name))
+                health[r.name].set_state(ReaderState.BACKOFF, _no_key_message(r.name))
+        if not keyed:
+            raise DeviceError("; ".join(_no_key_message(r.name) for r in self._bus))
+        return keyed
+
+    async def run(self, submit: TapSubmit, health: Mapping[str, ReaderHealth]) -> None:
+        readers = self._keyed(health)
+        loop = asyncio.get_running_loop()
+        inbox: asyncio.Queue[tuple[int, dict[str, Any]] | str] = asyncio.Queue()
+
+        def post(item: tuple[int, dict[str, Any]] | str) -> None:
+            with contextlib.suppress(RuntimeError):  # loop already closed at shutdown
+                loop.call_soon_threadsafe(inbox.put_nowait, item)
+
+        channel = SerialChannel(self._port, self._baud, post)
+        cp = _ControlPanel(
+            _pd_infos(channel, readers, self._keys), lambda pd, ev: post((pd, ev)), self._refresh_s
+        )
+        self._cp, self._submit, self._health = cp, submit, health
+        self._slots = {i: _Slot(r, _door(r, loop, self._emit)) for i, r in enumerate(readers)}
+        cp.start()
+        _LOGGER.info("%s: control panel started for %s", self.name, ", ".join(self.readers))
+        try:
+            while True:
+                item = await inbox.get()
+                if isinstance(item, str):
+                    raise DeviceError(item)
+                self._dispatch(*item)
+        finally:
+            await self._close(cp, channel)
+
+    async def _close(self, cp: _ControlPanel, channel: SerialChannel) -> None:
+        for slot in self._slots.values():
+            slot.door.close()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        cp.teardown()
+        channel.close()
+        self._cp = None
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _emit(self, reader: str, kind: DoorEventKind) -> None:
+        event = DoorEvent(reader, kind, datetime.now(UTC))
+        log = _LOGGER.warning if kind in ("tamper", "forced_open", "held_open") else _LOGGER.info
+        log("%s: door event %s", reader, kind)
+        if self._on_event is not None:
+            self._spawn(self._deliver(event), f"door-event:{reader}")
+
+    async def _deliver(self, event: DoorEvent) -> None:
+        assert self._on_event is not None
+        try:
+            await self._on_event(event)
+        except Exception:
+            _LOGGER.exception("%s: door event handler failed", event.reader)
+
+    def _dispatch(self, pd: int, event: dict[str, Any]) -> None:
+        slot = self._slots[pd]
+        health = self._health[slot.reader.name]
+        health.seen()
+        kind = event.get("event")
+        if kind == osdp.Event.Notification:
+            self._notification(slot, health, event)
+        elif kind == osdp.Event.CardRead:
+            self._spawn(self._tap(slot, event), f"tap:{slot.reader.name}")
+        elif kind == osdp.Event.Status:
+            _status_report(slot, event.get("type"), bytes(event.get("report", b"")))
+        else:
+            _LOGGER.debug("%s: ignored event %s", slot.reader.name, kind)
+
+    def _notification(self, slot: _Slot, health: ReaderHealth, event: dict[str, Any]) -> None:
+        name = slot.reader.name
+        if event.get("type") == _NOTE_PD:
+            if event.get("arg0"):
+                health.set_state(ReaderState.ONLINE)
+                self._emit(name, "online")
+            else:
+                health.set_state(ReaderState.BACKOFF, "reader not answering or refused its key")
+                self._emit(name, "offline")
+        elif event.get("type") == _NOTE_SC:
+            _LOGGER.debug("%s: secure channel %s", name, "up" if event.get("arg0") else "down")
+
+    async def _tap(self, slot: _Slot, event: dict[str, Any]) -> None:
+        name = slot.reader.name
+        data = bytes(event.get("data", b""))
+        raw = data.decode("ascii", "replace") if event.get("format") == 2 else data.hex()
+        assert self._submit is not None
+        try:
+            tap = Tap(name, raw, datetime.now(UTC), f"{name}-{time.monotonic_ns()}")
+        except InvalidTap as exc:
+            _LOGGER.warning("%s: unreadable card: %s", name, exc)
+            self._show(slot, Decision(False, Reason.UNKNOWN_BADGE, DENY))
+            return
+        try:
+            decision = await self._submit(tap)
+        except Exception:
+            _LOGGER.exception("%s: deciding badge %s failed", name, redact_uid(tap.uid))
+            self._show(slot, Decision(False, Reason.UNKNOWN_BADGE, DENY))
+            return
+        self._show(slot, decision)
+        _LOGGER.info(
+            "%s: badge %s -> %s (%s)",
+            name,
+            redact_uid(tap.uid),
+            "grant" if decision.granted else "deny",
+            decision.reason.value,
+        )
+
+    def _show(self, slot: _Slot, decision: Decision) -> None:
+        """Strike first (it is what the visitor waits for), then LED, then buzzer."""
+        fb = decision.feedback
+        if decision.granted:
+            slot.door.granted(fb.open_door_s)
+        for command in feedback_commands(fb, decision.granted):
+            self._command(slot.reader, command)
+
+    def _command(self, reader: BusReader, command: dict[str, Any]) -> None:
+        cp = self._cp
+        if cp is None:
+            return
+        if not cp.submit_command(reader.address, command):
+            _LOGGER.warning("%s: reader refused command %s", reader.name, command["command"])
+
+
+def _door(reader: BusReader, loop: asyncio.AbstractEventLoop, emit: Any) -> Door:
+    return Door(
+        reader.name,
+        loop,
+        emit,
+        held_open_s=reader.held_open_s,
+        forced_window_s=reader.forced_window_s,
+    )
+
+
+def _status_report(slot: _Slot, kind: object, report: bytes) -> None:
+    """Local status: byte 0 tamper, byte 1 power failure. Input status: one byte per input."""
+    if kind == osdp.StatusReportType.Local and len(report) >= 2:
+        slot.door.local_status(tamper=bool(report[0]), power_fail=bool(report[1]))
+    elif kind == osdp.StatusReportType.Input and len(report) > slot.reader.door_input:
+        slot.door.contact(is_open=bool(report[slot.reader.door_input]))
+
+
+def feedback_commands(fb: Feedback, granted: bool) -> list[dict[str, Any]]:
+    """The OSDP commands that show one decision: output 0 pulse, LED, buzzer."""
+    commands: list[dict[str, Any]] = []
+    tenths = max(1, min(255, round(fb.open_door_s * 10)))
+    if granted and fb.open_door_s > 0:
+        commands.append(
+            {
+                "command": osdp.Command.Output,
+                "output_no": 0,
+                "control_code": _OUTPUT_PULSE,
+                "timer_count": tenths,
+            }
+        )
+    led_tenths = tenths if granted and fb.open_door_s > 0 else 20
+    commands.append(
+        {
+            "command": osdp.Command.LED,
+            "reader": 0,
+            "led_number": 0,
+            "temporary": True,
+            "control_code": 2,
+            "on_color": _LED_COLOR[fb.led],
+            "off_color": osdp.CommandLEDColor.Black,
+            "on_count": led_tenths,
+            "off_count": 0,
+            "timer_count": led_tenths,
+        }
+    )
+    if fb.beeps > 0:
+        commands.append(
+            {
+                "command": osdp.Command.Buzzer,
+                "reader": 0,
+                "control_code": 2,
+                "on_count": 1,
+                "off_count": 1,
+                "rep_count": min(fb.beeps, 255),
+            }
+        )
+    return commands
+
+
+async def install_key(url: str, addr: int, reader: str, keys: KeyFile) -> bytes:
+    """Give one reader (in install mode) a fresh random Secure Channel key.
+
+    The control panel opens the Secure Channel with the public default key
+    SCBK-D (libosdp's install-mode flag allows that once), sends KEYSET with the
+    new key, and reconnects with it. Only once the reader has answered under the
+    new key is the key stored with ``keys.set_reader_key``.
+    """
+    target = split_serial_url(url, ("addr", "baud", "refresh_ms"))
+    baud = int_param(target, "baud", 115200, f"reader {reader}")
+    new_key = secrets.token_bytes(16)
+    loop = asyncio.get_running_loop()
+    confirmed: asyncio.Future[None] = loop.create_future()
+
+    def on_event(_pd: int, event: dict[str, Any]) -> None:
+        # Secure Channel up with a key that is not SCBK-D (arg1 == 0): the new key works.
+        if event.get("type") == _NOTE_SC and event.get("arg0") and not event.get("arg1"):
+            loop.call_soon_threadsafe(_settle, confirmed)
+
+    lost: list[str] = []
+    channel = SerialChannel(target.port, baud, lost.append)
+    flags = [osdp.LibFlag.InstallMode, osdp.LibFlag.EnableNotification]
+    info = osdp.PDInfo(addr, channel, scbk=new_key, name=reader, flags=flags)
+    cp = _ControlPanel([info], on_event, 0.005)
+    cp.start()
+    try:
+        await asyncio.wait_for(confirmed, timeout=15.0)
+    except TimeoutError as exc:
+        detail = f" ({lost[0]})" if lost else ""
+        raise DeviceError(
+            f"reader {reader} at address {addr} did not take a new key{detail}: is it in "
+            "install mode (factory default key) and wired to this port?"
+        ) from exc
+    finally:
+        cp.teardown()
+        channel.close()
+    keys.set_reader_key(reader, new_key)
+    fingerprint = hashlib.sha256(new_key).hexdigest()[:8]
+    _LOGGER.warning("%s: new Secure Channel key installed (fingerprint %s)", reader, fingerprint)
+    return new_key
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _bus_reader(reader: ReaderConfig, address: int) -> BusReader:
+    opts = reader.options
+    if not 0 <= address <= 126:
+        raise ConfigError(f"reader {reader.name}: OSDP address must be 0 to 126, got {address}")
+    return BusReader(
+        reader.name,
+        address,
+        held_open_s=float(opts.get("held_open_s", 30.0)),
+        forced_window_s=float(opts.get("forced_window_s", 5.0)),
+        door_input=int(opts.get("door_input", 0)),
+    )
+
+
+def build(readers: Sequence[ReaderConfig], ctx: DeviceContext) -> list[ReaderAdapter]:
+    """One adapter per port: readers on the same port (URL minus ``addr``) share it."""
+    on_event: OnDeviceEvent | None = getattr(ctx, "on_device_event", None)
+    buses: dict[str, list[tuple[BusReader, int, int]]] = {}
+    for reader in readers:
+        url = split_serial_url(reader.url, ("addr", "baud", "refresh_ms"))
+        where = f"reader {reader.name}"
+        entry = (
+            _bus_reader(reader, int_param(url, "addr", 0, where)),
+            int_param(url, "baud", 115200, where),
+            int_param(url, "refresh_ms", 5, where),
+        )
+        buses.setdefault(url.port, []).append(entry)
+    adapters: list[ReaderAdapter] = []
+    for port, entries in buses.items():
+        if len({(baud, refresh) for _, baud, refresh in entries}) > 1:
+            raise ConfigError(f"OSDP readers on {port} must use the same baud and refresh_ms")
+        addresses = [r.address for r, _, _ in entries]
+        if len(set(addresses)) != len(addresses):
+            raise ConfigError(f"OSDP readers on {port} must have different addresses")
+        _, baud, refresh = entries[0]
+        bus = [r for r, _, _ in entries]
+        adapters.append(
+            OsdpBus(
+                port, bus, ctx.keys.reader_key, baudrate=baud, refresh_ms=refresh, on_event=on_event
+            )
+        )
+    return adapters
