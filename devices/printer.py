@@ -26,6 +26,7 @@ import collections
 import concurrent.futures
 import contextlib
 import logging
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -165,12 +166,12 @@ def _target_from_url(url: str, timeout_s: float) -> _Target:
     check = query.get("check_paper", "0").lower() in ("1", "true", "yes")
     if parts.scheme == "escpos+tcp":
         host, port = parts.hostname or "", parts.port or 9100
-        return _Target(f"tcp {host}:{port}", lambda: Network(host, port, timeout=timeout_s), check)
+        return _Target(f"tcp {host}:{port}", lambda: _open_network(host, port, timeout_s), check)
     if parts.scheme == "escpos+serial":
         path, baud = parts.path, int(query.get("baud", "9600"))
         return _Target(
             f"serial {path}",
-            lambda: Serial(devfile=path, baudrate=baud, timeout=timeout_s),
+            lambda: _opened(Serial(devfile=path, baudrate=baud, timeout=timeout_s)),
             check,
         )
     if parts.scheme == "escpos+usb":
@@ -178,7 +179,7 @@ def _target_from_url(url: str, timeout_s: float) -> _Target:
         ids = int(vendor, 16), int(product, 16)
         return _Target(
             f"usb {parts.netloc}",
-            lambda: Usb(ids[0], ids[1], timeout=int(timeout_s * 1000)),
+            lambda: _opened(Usb(ids[0], ids[1], timeout=int(timeout_s * 1000))),
             check,
         )
     raise ValueError(
@@ -187,17 +188,32 @@ def _target_from_url(url: str, timeout_s: float) -> _Target:
     )
 
 
+def _open_network(host: str, port: int, timeout_s: float) -> Escpos:
+    # Our own connect: python-escpos's Network.open leaks the socket when it fails.
+    sock = socket.create_connection((host, port), timeout=timeout_s)
+    printer = Network(host, port, timeout=timeout_s)
+    printer.device = sock
+    return printer
+
+
+def _opened(printer: Escpos) -> Escpos:
+    printer.open()
+    return printer
+
+
 def _print_blocking(target: _Target, t: QueueTicketPrint) -> None:
     """One job, in the worker thread: open, (check paper), render, close."""
-    printer = target.factory()
     try:
-        printer.open()
+        printer = target.factory()
+    except Exception as exc:  # OSError, USBError, serial errors, DeviceNotFoundError
+        raise PrinterError(f"{type(exc).__name__}: {exc}") from exc
+    try:
         if target.check_paper and printer.paper_status() == 0:
             raise PrinterError("out of paper")
         render_ticket(printer, t)
     except PrinterError:
         raise
-    except Exception as exc:  # python-escpos raises OSError, USBError, its own errors
+    except Exception as exc:  # python-escpos raises OSError and its own errors
         raise PrinterError(f"{type(exc).__name__}: {exc}") from exc
     finally:
         if target.close_after:
