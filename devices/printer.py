@@ -179,7 +179,7 @@ def _target_from_url(url: str, timeout_s: float) -> _Target:
         ids = int(vendor, 16), int(product, 16)
         return _Target(
             f"usb {parts.netloc}",
-            lambda: _opened(Usb(ids[0], ids[1], timeout=int(timeout_s * 1000))),
+            lambda: _open_usb(ids[0], ids[1], timeout_s),
             check,
         )
     raise ValueError(
@@ -196,6 +196,12 @@ def _open_network(host: str, port: int, timeout_s: float) -> Escpos:
     return printer
 
 
+def _open_usb(vendor: int, product: int, timeout_s: float) -> Escpos:
+    if not Usb.is_usable():
+        raise PrinterError("USB printers need pyusb (pip install 'python-escpos[usb]')")
+    return _opened(Usb(vendor, product, timeout=int(timeout_s * 1000)))
+
+
 def _opened(printer: Escpos) -> Escpos:
     printer.open()
     return printer
@@ -205,6 +211,8 @@ def _print_blocking(target: _Target, t: QueueTicketPrint) -> None:
     """One job, in the worker thread: open, (check paper), render, close."""
     try:
         printer = target.factory()
+    except PrinterError:
+        raise
     except Exception as exc:  # OSError, USBError, serial errors, DeviceNotFoundError
         raise PrinterError(f"{type(exc).__name__}: {exc}") from exc
     try:
