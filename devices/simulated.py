@@ -101,6 +101,11 @@ async def simulate_tap(
     return await sim.tap(uid, at=at, event_id=event_id, token=token)
 
 
+def is_running(reader: str) -> bool:
+    """Whether a ``sim:`` reader of this name is running and takes taps."""
+    return reader in _RUNNING
+
+
 class AgentReader:
     """An ``agent:`` reader: its health follows the heartbeats and taps the API sees."""
 
