@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from devices.base import ReaderAdapter
 from service.config import ReaderConfig
@@ -48,6 +48,9 @@ class DeviceContext:
     keys: KeyFile
     # Key that signs the badge's NDEF token (KeyFile.derive("badge-token")).
     token_key: bytes
+    # Door contact, tamper, reader on/offline events (objects with reader, kind, at);
+    # the runtime shows them on the status page and journals them.
+    on_device_event: Callable[[Any], Awaitable[None]] | None = None
 
 
 class _Builder(Protocol):

@@ -44,6 +44,8 @@ class RoomConfig:
     # ISO weekdays the room is open (1 = Monday).
     days: tuple[int, ...] = (1, 2, 3, 4, 5)
     door_open_s: float = 4.0
+    # Numbered slots (laci) where deposited identity documents wait: L-01 .. L-NN.
+    deposit_slots: int = 40
 
 
 @dataclass(frozen=True, slots=True)

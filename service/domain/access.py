@@ -1,0 +1,207 @@
+"""Access decisions: one rule set for every tap, whatever reader read the card.
+
+The reader's *role* decides what a tap means:
+
+- ``door_in``: entry, only for a badge bound to an admitted visit (or one whose
+  queue number was called), with anti-passback, room capacity and opening hours;
+- ``door_out``: exit (always let out a badge of ours; an exit with no entry is
+  granted and recorded as an anomaly);
+- ``desk``: first tap starts the usage session at that facility, the next ends it;
+- ``front_desk``: in issue mode binds a free badge to the visit being served,
+  otherwise a tap of an issued badge is its return.
+
+Every tap, granted or not, becomes an access event with a readable reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from service.domain import queue, visits
+from service.domain.lifecycle import BadgeState, VisitState
+from service.domain.model import Badge, RoomState, Visit
+from service.domain.policy import Policy, ReaderPolicy
+from service.domain.taps import DENY, GRANT, Decision, Feedback, Led, ReaderRole, Reason, Tap
+from service.domain.tx import Tx
+from service.errors import BidroomError
+
+TAILGATING = "tailgating"
+EXIT_WITHOUT_ENTRY = "exit_without_entry"
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    granted: bool
+    reason: Reason
+    visit: Visit | None = None
+    slot: str | None = None
+    anomaly: str | None = None
+
+
+def _deny(reason: Reason, visit: Visit | None = None) -> _Verdict:
+    return _Verdict(False, reason, visit)
+
+
+def feedback_for(role: ReaderRole, granted: bool, policy: Policy) -> Feedback:
+    if not granted:
+        return DENY
+    if role in (ReaderRole.DOOR_IN, ReaderRole.DOOR_OUT):
+        return Feedback(Led.GREEN, beeps=1, open_door_s=policy.door_open_s)
+    return GRANT
+
+
+def decide_tap(tx: Tx, policy: Policy, tap: Tap) -> Decision:
+    """Decide one tap, apply its consequences to ``tx`` and record it as one fact."""
+    reader = policy.readers.get(tap.reader)
+    badge = tx.state.badge_by(tap.uid)
+    if reader is None:
+        verdict = _deny(Reason.UNKNOWN_READER)
+    else:
+        verdict = _verdict(tx, policy, reader, badge, tap)
+    role = reader.role.value if reader else "unknown"
+    visit = verdict.visit
+    tx.create(
+        "access_event",
+        {
+            "at": tap.at,
+            "reader": tap.reader,
+            "role": role,
+            "uid": tap.uid,
+            "badge_id": badge.id if badge else None,
+            "visit_id": visit.id if visit else None,
+            "granted": verdict.granted,
+            "reason": verdict.reason.value,
+            "event_id": tap.event_id,
+            "anomaly": verdict.anomaly,
+        },
+    )
+    if verdict.anomaly is not None and visit is not None:
+        tx.state.tap_anomalies.append(
+            {
+                "kind": verdict.anomaly,
+                "visit_id": visit.id,
+                "name": visit.name,
+                "reader": tap.reader,
+                "at": tap.at,
+            }
+        )
+    tx.fact(f"tap.{verdict.reason.value}", tap.at, f"reader:{tap.reader}")
+    return Decision(
+        granted=verdict.granted,
+        reason=verdict.reason,
+        feedback=feedback_for(reader.role if reader else ReaderRole.DESK, verdict.granted, policy),
+        visit_id=visit.id if visit else None,
+        badge_label=badge.label if badge else None,
+        slot=verdict.slot,
+        anomalies=(verdict.anomaly,) if verdict.anomaly else (),
+    )
+
+
+def _verdict(
+    tx: Tx, policy: Policy, reader: ReaderPolicy, badge: Badge | None, tap: Tap
+) -> _Verdict:
+    if badge is None:
+        return _deny(Reason.UNKNOWN_BADGE)
+    if badge.state is BadgeState.LOST:
+        return _deny(Reason.LOST_BADGE)
+    if badge.state is BadgeState.RETIRED:
+        return _deny(Reason.RETIRED_BADGE)
+    if (reader.verify_token or policy.require_token) and not policy.token_check(
+        badge.label, badge.uid, tap.token
+    ):
+        return _deny(Reason.TOKEN_INVALID)
+    if reader.role is ReaderRole.FRONT_DESK:
+        return _front_desk(tx, policy, reader, badge, tap)
+    if badge.state is not BadgeState.ISSUED or badge.visit_id is None:
+        return _deny(Reason.BADGE_NOT_ISSUED)
+    visit = tx.state.visits[badge.visit_id]
+    if reader.role is ReaderRole.DOOR_IN:
+        return _door_in(tx, policy, visit, tap.at)
+    if reader.role is ReaderRole.DOOR_OUT:
+        return _door_out(tx, visit, tap.at)
+    return _desk(tx, policy, reader, visit, tap.at)
+
+
+def _door_in(tx: Tx, policy: Policy, visit: Visit, at: datetime) -> _Verdict:
+    called = queue.called_ticket_of(tx.state, visit)
+    if visit.state is not VisitState.ADMITTED and called is None:
+        return _deny(Reason.NOT_ADMITTED, visit)
+    if visit.inside:
+        return _deny(Reason.ALREADY_INSIDE, visit)
+    if not policy.is_open(at):
+        return _deny(Reason.OUTSIDE_HOURS, visit)
+    if tx.state.occupancy() >= policy.capacity:
+        return _deny(Reason.ROOM_FULL, visit)
+    if called is not None:
+        queue.serve(tx, called, at)
+    tx.update("visit", visit.id, inside=True, entered_at=at)
+    return _Verdict(True, Reason.ENTRY, visit)
+
+
+def _door_out(tx: Tx, visit: Visit, at: datetime) -> _Verdict:
+    if not visit.inside:
+        tx.update("visit", visit.id, exited_at=at)
+        return _Verdict(True, Reason.EXIT_WITHOUT_ENTRY, visit, anomaly=EXIT_WITHOUT_ENTRY)
+    tx.update("visit", visit.id, inside=False, exited_at=at)
+    return _Verdict(True, Reason.EXIT, visit)
+
+
+def _desk(tx: Tx, policy: Policy, reader: ReaderPolicy, visit: Visit, at: datetime) -> _Verdict:
+    facility_id = tx.state.facility_by_reader.get(reader.name)
+    if facility_id is None:
+        return _deny(Reason.NO_FACILITY, visit)
+    facility = tx.state.facilities[facility_id]
+    called = queue.called_ticket_of(tx.state, visit)
+    if called is not None and called.facility_id == facility.id:
+        queue.serve(tx, called, at)
+    if visit.state is not VisitState.ADMITTED:
+        return _deny(Reason.NOT_ADMITTED, visit)
+    anomaly = None if visit.inside else TAILGATING
+    usage = tx.state.open_usage(visit.id)
+    if usage is not None:
+        if usage.facility_id != facility.id:
+            return _deny(Reason.WRONG_DESK, visit)
+        tx.update("usage", usage.id, ended_at=at, ended_by="tap")
+        queue.release(tx, policy, facility, at)
+        tx.update("visit", visit.id, facility_id=None)
+        return _Verdict(True, Reason.USAGE_ENDED, visit)
+    if visit.facility_id is None:
+        if not (
+            policy.desk_assigns_free
+            and queue.is_free(facility, at)
+            and not queue.waiting_tickets(tx.state, facility.kind)
+        ):
+            return _deny(Reason.WRONG_DESK, visit)
+        queue.assign(tx, visit, facility, at)
+    elif visit.facility_id != facility.id:
+        return _deny(Reason.WRONG_DESK, visit)
+    tx.create("usage", {"visit_id": visit.id, "facility_id": facility.id, "started_at": at})
+    return _Verdict(True, Reason.USAGE_STARTED, visit, anomaly=anomaly)
+
+
+def _front_desk(tx: Tx, policy: Policy, reader: ReaderPolicy, badge: Badge, tap: Tap) -> _Verdict:
+    if badge.state is BadgeState.ISSUED and badge.visit_id is not None:
+        visit = tx.state.visits[badge.visit_id]
+        deposit = visits.return_badge(tx, policy, visit, tap.at, f"reader:{reader.name}")
+        return _Verdict(True, Reason.BADGE_RETURNED, visit, slot=deposit.slot if deposit else None)
+    armed = tx.state.armed_issue.get(reader.name)
+    if armed is None or armed not in tx.state.visits:
+        return _deny(Reason.NO_VISIT_SERVED)
+    visit = tx.state.visits[armed]
+    if visit.badge_id is not None:
+        return _deny(Reason.VISIT_HAS_BADGE, visit)
+    try:
+        visits.issue_badge(tx, policy, visit, badge, tap.at, f"reader:{reader.name}")
+    except BidroomError:
+        return _deny(Reason.VISIT_NOT_READY, visit)
+    del tx.state.armed_issue[reader.name]
+    return _Verdict(True, Reason.BADGE_ISSUED, visit)
+
+
+def inside_now(state: RoomState) -> list[Visit]:
+    """The evacuation roll call: who the door readers say is inside."""
+    return sorted(
+        (v for v in state.visits.values() if v.inside),
+        key=lambda v: v.entered_at or v.registered_at,
+    )

@@ -1,0 +1,54 @@
+"""Anomalies the front office must look at: from taps and from the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from service.domain.lifecycle import VisitState
+from service.domain.model import RoomState
+from service.domain.policy import Policy
+
+NEAR_CLOSING = timedelta(minutes=30)
+
+ANOMALY_TEXT: dict[str, tuple[str, str]] = {
+    "tailgating": ("Memakai fasilitas tanpa tercatat masuk pintu", "Desk use with no door entry"),
+    "exit_without_entry": ("Keluar tanpa catatan masuk", "Exit with no recorded entry"),
+    "badge_not_returned": ("Kartu belum dikembalikan", "Badge not returned"),
+    "document_held": ("Kartu identitas masih dititipkan", "Identity document still held"),
+    "overdue_visit": ("Kunjungan melewati jam layanan", "Visit open past opening hours"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    kind: str
+    visit_id: int | None
+    name: str
+    at: datetime
+    detail: str = ""
+
+
+def current(state: RoomState, policy: Policy, now: datetime) -> list[Anomaly]:
+    """Tap anomalies of today plus what the clock says near and after closing."""
+    today = policy.day_of(now)
+    found = [
+        Anomaly(a["kind"], a["visit_id"], a["name"], a["at"], a.get("reader", ""))
+        for a in state.tap_anomalies
+        if policy.day_of(a["at"]) == today
+    ]
+    closing = policy.closing_at(today)
+    near = now >= closing - NEAR_CLOSING
+    for visit in state.visits.values():
+        open_visit = visit.state is not VisitState.CLOSED
+        stale = visit.day < today
+        if open_visit and (now >= closing or stale):
+            found.append(Anomaly("overdue_visit", visit.id, visit.name, visit.registered_at))
+        if open_visit and visit.badge_id is not None and (near or stale):
+            found.append(Anomaly("badge_not_returned", visit.id, visit.name, visit.registered_at))
+        deposit = state.deposit_of(visit.id)
+        if deposit is not None and deposit.returned_at is None and (near or stale):
+            found.append(
+                Anomaly("document_held", visit.id, visit.name, deposit.taken_at, deposit.slot)
+            )
+    return found

@@ -1,0 +1,163 @@
+"""Identity documents: what a KTP number (NIK), SIM or passport number must look like.
+
+The NIK is personal data (UU 27/2022): it is validated here, and everywhere else
+it is either ciphertext, a keyed hash, or the masked form :func:`mask_number`.
+python-stdnum does the NIK checks (16 digits, a registered regency code, a birth
+date with +40 on the day for women); this module turns each fault into a message
+a clerk understands.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from stdnum import exceptions as stdnum_errors
+from stdnum.id import nik as stdnum_nik
+from stdnum.id import npwp as stdnum_npwp
+
+from service.errors import ValidationError
+
+
+class DocumentType(enum.StrEnum):
+    KTP = "ktp"
+    SIM = "sim"
+    PASSPORT = "passport"
+
+
+DOCUMENT_LABELS: dict[DocumentType, tuple[str, str]] = {
+    DocumentType.KTP: ("KTP", "National ID card (KTP)"),
+    DocumentType.SIM: ("SIM", "Driving licence (SIM)"),
+    DocumentType.PASSPORT: ("Paspor", "Passport"),
+}
+
+_SIM_RE = re.compile(r"^\d{12,14}$")
+_PASSPORT_RE = re.compile(r"^[A-Z]{1,2}\d{6,7}$")
+
+
+class NikFault(enum.StrEnum):
+    EMPTY = "empty"
+    NOT_DIGITS = "not_digits"
+    LENGTH = "length"
+    REGION = "region"
+    BIRTH_DATE = "birth_date"
+    FUTURE_BIRTH = "future_birth"
+
+
+NIK_MESSAGES: dict[NikFault, tuple[str, str]] = {
+    NikFault.EMPTY: ("NIK wajib diisi.", "NIK is required."),
+    NikFault.NOT_DIGITS: ("NIK hanya boleh berisi angka.", "NIK may contain digits only."),
+    NikFault.LENGTH: ("NIK harus 16 digit.", "NIK must be 16 digits."),
+    NikFault.REGION: (
+        "Kode wilayah NIK (4 digit pertama) tidak terdaftar.",
+        "The NIK's region code (first 4 digits) is not a registered regency.",
+    ),
+    NikFault.BIRTH_DATE: (
+        "Tanggal lahir dalam NIK (digit 7-12) tidak valid.",
+        "The birth date in the NIK (digits 7-12) is not a valid date.",
+    ),
+    NikFault.FUTURE_BIRTH: (
+        "Tanggal lahir dalam NIK belum terjadi.",
+        "The birth date in the NIK is in the future.",
+    ),
+}
+
+
+class NikError(ValidationError):
+    code = "invalid_nik"
+
+    def __init__(self, fault: NikFault) -> None:
+        indonesian, english = NIK_MESSAGES[fault]
+        super().__init__(indonesian, english, field="doc_number")
+        self.fault = fault
+
+
+@dataclass(frozen=True, slots=True)
+class NikInfo:
+    number: str
+    region_code: str
+    birth_date: date
+    female: bool
+
+
+def check_nik(raw: str, today: date) -> NikInfo:
+    """Validate a NIK; raise :class:`NikError` naming the first fault found."""
+    number = re.sub(r"[\s.\-]", "", raw or "")
+    if not number:
+        raise NikError(NikFault.EMPTY)
+    if not number.isdigit():
+        raise NikError(NikFault.NOT_DIGITS)
+    if len(number) != 16:
+        raise NikError(NikFault.LENGTH)
+    try:
+        birth = stdnum_nik.get_birth_date(number)
+    except stdnum_errors.ValidationError as exc:
+        raise NikError(NikFault.BIRTH_DATE) from exc
+    try:
+        stdnum_nik.validate(number)
+    except stdnum_errors.ValidationError as exc:
+        raise NikError(NikFault.REGION) from exc
+    if birth > today:
+        # stdnum reads the two-digit year in the 1900s first; a date still in the
+        # future in the 2000s reading cannot be a living person's.
+        raise NikError(NikFault.FUTURE_BIRTH)
+    return NikInfo(number, number[:4], birth, int(number[6:8]) > 40)
+
+
+def check_document(doc_type: DocumentType, raw: str, today: date) -> str:
+    """The canonical document number, or a :class:`ValidationError` for the clerk."""
+    if doc_type is DocumentType.KTP:
+        return check_nik(raw, today).number
+    number = re.sub(r"[\s.\-]", "", raw or "").upper()
+    if doc_type is DocumentType.SIM and not _SIM_RE.match(number):
+        raise ValidationError(
+            "Nomor SIM harus 12 sampai 14 digit.",
+            "A SIM number is 12 to 14 digits.",
+            field="doc_number",
+        )
+    if doc_type is DocumentType.PASSPORT and not _PASSPORT_RE.match(number):
+        raise ValidationError(
+            "Nomor paspor: 1-2 huruf diikuti 6-7 angka (mis. C1234567).",
+            "Passport number: 1-2 letters then 6-7 digits (e.g. C1234567).",
+            field="doc_number",
+        )
+    return number
+
+
+def check_npwp(raw: str) -> str:
+    """An NPWP (tax number, 15 or 16 digits) in its compact form."""
+    try:
+        return str(stdnum_npwp.validate(raw))
+    except stdnum_errors.ValidationError as exc:
+        raise ValidationError(
+            "NPWP tidak valid (15 atau 16 digit dengan digit pemeriksa yang benar).",
+            "Invalid NPWP (15 or 16 digits with a correct check digit).",
+            field="npwp",
+        ) from exc
+
+
+def mask_number(number: str) -> str:
+    """Shown everywhere instead of the number: ``1571**********01``."""
+    if len(number) <= 6:
+        return "*" * len(number)
+    return number[:4] + "*" * (len(number) - 6) + number[-2:]
+
+
+_PHONE_RE = re.compile(r"^(\+62|62|0)8\d{7,11}$")
+
+
+def check_phone(raw: str) -> str:
+    """An Indonesian mobile number, normalised to ``+628…``."""
+    number = re.sub(r"[\s.\-()]", "", raw or "")
+    if not _PHONE_RE.match(number):
+        raise ValidationError(
+            "Nomor telepon seluler tidak valid (mis. 0812 3456 7890).",
+            "Invalid mobile number (e.g. 0812 3456 7890).",
+            field="phone",
+        )
+    digits = number.lstrip("+")
+    if digits.startswith("0"):
+        digits = "62" + digits[1:]
+    return "+" + digits

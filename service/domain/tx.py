@@ -1,0 +1,99 @@
+"""A unit of change over the in-memory state, with an undo log.
+
+Rules change the state only through a :class:`Tx`: every create and update is
+applied at once (so the next rule in the same command sees it) and recorded, and
+:meth:`Tx.fact` groups the changes made since the last fact under one name for
+the journal. If a rule raises half-way, or the database refuses the commit,
+:meth:`Tx.rollback` puts every field back as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from service.domain.model import APPEND_ONLY, ENTITIES, FIELDS, Change, Fact, RoomState
+
+
+class Tx:
+    def __init__(self, state: RoomState) -> None:
+        self.state = state
+        self.facts: list[Fact] = []
+        self._pending: list[Change] = []
+        self._undo: list[tuple[str, Any, dict[str, Any] | None]] = []
+        self._next_ids = dict(state.next_ids)
+        self._armed = dict(state.armed_issue)
+        self._anomalies = len(state.tap_anomalies)
+        self._on_rollback: list[Callable[[], object]] = []
+
+    def on_rollback(self, undo: Callable[[], object]) -> None:
+        """Register something outside the state to undo if this unit is rolled back."""
+        self._on_rollback.append(undo)
+
+    @property
+    def dirty(self) -> bool:
+        """Changes made since the last :meth:`fact`."""
+        return bool(self._pending)
+
+    def create(self, entity: str, values: dict[str, Any], key: Any = None) -> Any:
+        """Create an entity; its id is allocated here unless ``key`` is given."""
+        ident = self.state.allocate(entity) if key is None else key
+        obj = ENTITIES[entity](id=ident, **values)
+        full = {name: getattr(obj, name) for name in FIELDS[entity] if name != "id"}
+        self._pending.append(Change(entity, ident, full, new=True))
+        if entity in APPEND_ONLY:
+            return obj
+        self.state.add(entity, obj)
+        self._undo.append((entity, ident, None))
+        return obj
+
+    def update(self, entity: str, ident: Any, **values: Any) -> None:
+        obj = self.state.tables[entity][ident]
+        old = {name: getattr(obj, name) for name in values}
+        changed = {k: v for k, v in values.items() if old[k] != v}
+        if not changed:
+            return
+        self.state.unindex(entity, obj)
+        for name, value in changed.items():
+            setattr(obj, name, value)
+        self.state.reindex(entity, obj)
+        self._undo.append((entity, ident, {k: old[k] for k in changed}))
+        self._pending.append(Change(entity, ident, changed))
+
+    def fact(
+        self,
+        kind: str,
+        at: datetime,
+        actor: str,
+        *,
+        personal: dict[str, str] | None = None,
+        visitor_id: int | None = None,
+    ) -> Fact:
+        fact = Fact(kind, at, actor, tuple(self._pending), personal or {}, visitor_id)
+        self._pending = []
+        self.facts.append(fact)
+        return fact
+
+    def rollback(self) -> None:
+        for undo in reversed(self._on_rollback):
+            undo()
+        self._on_rollback.clear()
+        for entity, ident, old in reversed(self._undo):
+            table = self.state.tables[entity]
+            obj = table[ident]
+            self.state.unindex(entity, obj)
+            if old is None:
+                del table[ident]
+                continue
+            for name, value in old.items():
+                setattr(obj, name, value)
+            self.state.reindex(entity, obj)
+        self.state.next_ids.clear()
+        self.state.next_ids.update(self._next_ids)
+        self.state.armed_issue.clear()
+        self.state.armed_issue.update(self._armed)
+        del self.state.tap_anomalies[self._anomalies :]
+        self._undo.clear()
+        self._pending.clear()
+        self.facts.clear()

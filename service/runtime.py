@@ -1,0 +1,336 @@
+"""Wires it all together: readers -> rules -> store -> events -> feedback.
+
+Every tap from every source (device adapters, ``POST /api/v1/taps``, the demo
+panel, ``bidroom simulate tap``) goes through :meth:`Runtime.submit`, which is
+the one path: idempotency by ``event_id``, then the pure access rules inside the
+single writer, answered only after the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from devices.base import ReaderHealth
+from devices.registry import DeviceContext, build_adapters
+from devices.supervisor import Supervisor
+from service import status
+from service.config import Config
+from service.domain import access, badge_token, queue
+from service.domain.model import Fact, RoomState
+from service.domain.policy import KindPolicy, Policy, ReaderPolicy
+from service.domain.taps import Decision, ReaderRole, Reason, Tap
+from service.domain.tx import Tx
+from service.events import EventHub
+from service.keyfile import KeyFile
+from service.privacy import PersonalData
+from service.store.engine import make_engine, migrate, move_aside_if_corrupt
+from service.store.persist import Persister
+from service.store.tables import AccessEventRow
+from service.store.writer import Writer
+
+_LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+TICK_S = 1.0
+STALE_CHECK_S = 2.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def policy_from_config(config: Config, token_key: bytes) -> Policy:
+    def token_ok(label: str, uid: str, token: str | None) -> bool:
+        return token is not None and badge_token.verify(token_key, label, uid, token)
+
+    std = config.standards
+    return Policy(
+        tz=ZoneInfo(config.site.timezone),
+        capacity=config.room.capacity,
+        opening=config.room.opening,
+        closing=config.room.closing,
+        days=config.room.days,
+        door_open_s=config.room.door_open_s,
+        turnover_gap=timedelta(seconds=config.queue.turnover_gap_s),
+        hold=timedelta(seconds=config.queue.hold_s),
+        desk_assigns_free=config.queue.desk_assigns_free,
+        standards={
+            "2": timedelta(seconds=std.step2_s),
+            "3": timedelta(seconds=std.step3_s),
+            "8": timedelta(seconds=std.step8_s),
+            "9": timedelta(seconds=std.step9_s),
+        },
+        readers={
+            r.name: ReaderPolicy(r.name, r.role, r.facility, r.verify_token) for r in config.readers
+        },
+        kinds={k.kind: KindPolicy(k.kind, k.label, k.prefix) for k in config.facilities},
+        slots=tuple(f"L-{n:02d}" for n in range(1, config.room.deposit_slots + 1)),
+        require_token=config.security.require_badge_token,
+        token_check=token_ok,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEvent:
+    reader: str
+    kind: str
+    at: datetime
+
+
+class Runtime:
+    def __init__(
+        self, config: Config, *, clock: Clock = utc_now, start_readers: bool = True
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.keys = KeyFile.open(config.security.key_file)
+        self.token_key = self.keys.derive("badge-token")
+        self.personal = PersonalData(self.keys)
+        self.policy = policy_from_config(config, self.token_key)
+        self.state = RoomState()
+        self.engine = make_engine(config.database_url)
+        self.writer = Writer(self.engine, self.state, self.policy, Persister(self.personal), clock)
+        self.health: dict[str, ReaderHealth] = {
+            r.name: ReaderHealth(r.name) for r in config.readers
+        }
+        self.device_events: deque[DeviceEvent] = deque(maxlen=50)
+        self.hub = EventHub({"status": self.status, "queue": self.public_queue})
+        self._decided: dict[str, tuple[Decision, float]] = {}
+        self._inflight: dict[str, Decision] = {}
+        self._supervisors: list[Supervisor] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._start_readers = start_readers
+        self._day = self.policy.day_of(clock())
+        self.writer.subscribe(self._on_commit)
+        self.fact_listeners: list[Callable[[list[Fact]], None]] = []
+
+    # -- life cycle ---------------------------------------------------------
+    async def start(self) -> None:
+        move_aside_if_corrupt(self.config.database_url)
+        await migrate(self.engine)
+        await self.writer.load()
+        await self._load_decided()
+        self.writer.start()
+        await self.execute(self._configure_facilities)
+        if self._start_readers:
+            self._start_devices()
+        self._tasks.append(asyncio.create_task(self._ticker(), name="ticker"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        for sup in self._supervisors:
+            await sup.stop()
+        self._supervisors.clear()
+        await self.writer.stop()
+        await self.engine.dispose()
+
+    def _start_devices(self) -> None:
+        ctx = DeviceContext(
+            keys=self.keys, token_key=self.token_key, on_device_event=self.device_event
+        )
+        try:
+            adapters = build_adapters(self.config.readers, ctx)
+        except Exception:
+            _LOGGER.exception("could not build reader adapters; readers stay offline")
+            return
+        for adapter in adapters:
+            sup = Supervisor(adapter, self.submit, self.health)
+            sup.start()
+            self._supervisors.append(sup)
+
+    # -- the one path for every tap -------------------------------------------
+    async def submit(self, tap: Tap) -> Decision:
+        decision, _ = await self.submit_ex(tap)
+        return decision
+
+    async def submit_ex(self, tap: Tap) -> tuple[Decision, bool]:
+        """Decide a tap; ``True`` as second value when it was a replay of one decided before."""
+        known = self._decided.get(tap.event_id)
+        if known is not None:
+            return known[0], True
+        if tap.at < self.policy.day_bounds(self.policy.day_of(self.clock()))[0]:
+            stored = await self._stored_decision(tap.event_id)
+            if stored is not None:
+                return stored, True
+        if tap.reader in self.health:
+            self.health[tap.reader].seen()
+        replayed: list[bool] = []
+
+        def rule(tx: Tx) -> Decision:
+            earlier = self._inflight.get(tap.event_id)
+            if earlier is not None:
+                replayed.append(True)
+                return earlier
+            decision = access.decide_tap(tx, self.policy, tap)
+            self._inflight[tap.event_id] = decision
+            tx.on_rollback(lambda: self._inflight.pop(tap.event_id, None))
+            return decision
+
+        try:
+            decision = await self.writer.execute(rule)
+        finally:
+            self._inflight.pop(tap.event_id, None)
+        self._decided[tap.event_id] = (decision, tap.at.timestamp())
+        _LOGGER.info(
+            "%s: badge …%s %s (%s)",
+            tap.reader,
+            tap.uid[-4:],
+            "granted" if decision.granted else "denied",
+            decision.reason.value,
+        )
+        return decision, bool(replayed)
+
+    async def _stored_decision(self, event_id: str) -> Decision | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(AccessEventRow).where(AccessEventRow.event_id == event_id)
+                )
+            ).first()
+        if row is None:
+            return None
+        return self._decision_from_row(row)
+
+    def _decision_from_row(self, row: Any) -> Decision:
+        reader = self.policy.readers.get(row.reader)
+        reason = Reason(row.reason)
+        badge = self.state.badges.get(row.badge_id) if row.badge_id else None
+        deposit = self.state.deposit_of(row.visit_id) if row.visit_id else None
+        role = reader.role if reader else ReaderRole.DESK
+        feedback = access.feedback_for(role, row.granted and reader is not None, self.policy)
+        return Decision(
+            row.granted,
+            reason,
+            feedback,
+            row.visit_id,
+            badge.label if badge else None,
+            deposit.slot if deposit and reason is Reason.BADGE_RETURNED else None,
+        )
+
+    async def _load_decided(self) -> None:
+        start = self.policy.day_bounds(self.policy.day_of(self.clock()))[0]
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(select(AccessEventRow).where(AccessEventRow.at >= start))
+            ).all()
+        self._decided = {r.event_id: (self._decision_from_row(r), r.at.timestamp()) for r in rows}
+
+    # -- commands -------------------------------------------------------------
+    async def execute(self, rule: Callable[[Tx], T]) -> T:
+        """Run a rule in the single writer; the result comes back after the commit."""
+        return await self.writer.execute(rule)
+
+    async def device_event(self, event: Any) -> None:
+        """Door contact, tamper, reader on/offline: shown on the status page and journaled.
+
+        ``event`` has ``reader``, ``kind`` and ``at`` (the adapters' own event type).
+        """
+        at = getattr(event, "at", None) or self.clock()
+        record = DeviceEvent(str(event.reader), str(event.kind), at)
+        self.device_events.append(record)
+
+        def journal(tx: Tx) -> None:
+            tx.fact(f"device.{record.kind}", record.at, f"reader:{record.reader}")
+
+        await self.execute(journal)
+
+    def _configure_facilities(self, tx: Tx) -> None:
+        now = self.clock()
+        by_code = {f.code: f for f in self.state.facilities.values()}
+        desk_readers = {r.facility: r.name for r in self.config.readers if r.facility}
+        wanted: set[str] = set()
+        for kind in self.config.facilities:
+            for n in range(1, kind.count + 1):
+                code = f"{kind.prefix}-{n:02d}"
+                wanted.add(code)
+                reader = kind.desks.get(str(n)) or desk_readers.get(code)
+                label = f"{kind.label} {n}"
+                existing = by_code.get(code)
+                if existing is None:
+                    tx.create(
+                        "facility",
+                        {"code": code, "kind": kind.kind, "label": label, "reader": reader},
+                    )
+                else:
+                    tx.update(
+                        "facility",
+                        existing.id,
+                        kind=kind.kind,
+                        label=label,
+                        reader=reader,
+                        out_of_service=False,
+                    )
+        for code, fac in by_code.items():
+            if code not in wanted and not fac.out_of_service:
+                tx.update("facility", fac.id, out_of_service=True)
+        if tx.dirty:  # journal only when the configuration changed
+            tx.fact("facility.configured", now, "system")
+
+    # -- time -----------------------------------------------------------------
+    async def _ticker(self) -> None:
+        last_stale_check = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(TICK_S)
+            try:
+                await self.tick()
+                if loop.time() - last_stale_check >= STALE_CHECK_S:
+                    last_stale_check = loop.time()
+                    await self.writer.refresh_if_stale()
+            except Exception:
+                _LOGGER.exception("tick failed")
+
+    async def tick(self) -> None:
+        """Run what the clock asks for: queue calls and no-shows; a new day's pruning."""
+        now = self.clock()
+        if queue.due(self.state, self.policy, now):
+            await self.execute(lambda tx: queue.run_due(tx, self.policy, now))
+        day = self.policy.day_of(now)
+        if day != self._day:
+            self._day = day
+            cutoff = now.timestamp() - 2 * 86400
+            self._decided = {k: v for k, v in self._decided.items() if v[1] >= cutoff}
+            self.writer.request_reload()
+        if now.second % 15 == 0:
+            self.hub.publish([])  # breaches and closing-time anomalies follow the clock
+
+    def _on_commit(self, facts: list[Fact]) -> None:
+        self.hub.publish([f.kind for f in facts])
+        for listener in self.fact_listeners:
+            listener(facts)
+
+    # -- views ----------------------------------------------------------------
+    def readers(self) -> list[dict[str, Any]]:
+        out = []
+        for reader in self.config.readers:
+            entry = self.health[reader.name].as_dict()
+            entry.update(
+                {"role": reader.role.value, "url": reader.url, "facility": reader.facility}
+            )
+            out.append(entry)
+        return out
+
+    def status(self) -> dict[str, Any]:
+        body = status.snapshot(self.state, self.policy, self.clock(), self.readers())
+        body["device_events"] = [
+            {"reader": e.reader, "kind": e.kind, "at": e.at.isoformat()} for e in self.device_events
+        ]
+        return body
+
+    def public_queue(self) -> dict[str, Any]:
+        return status.public_queue(self.state, self.policy)

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 tables, the journal, the single writer, migrations."""

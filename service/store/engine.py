@@ -1,0 +1,94 @@
+"""Opening the database: SQLite (WAL) by default, PostgreSQL by URL; migrations.
+
+On SQLite every connection gets WAL, ``foreign_keys=ON``, ``synchronous=FULL``
+and a busy timeout; there is one writer task in the daemon, so writes never
+fight each other. A database file that SQLite reports as corrupt is moved aside
+(as Home Assistant's recorder does) so the daemon still starts, and the move is
+logged loudly.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+_LOGGER = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_PREFIX = "sqlite+aiosqlite:///"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def sqlite_path(url: str) -> Path | None:
+    if url.startswith(SQLITE_PREFIX):
+        path = url[len(SQLITE_PREFIX) :]
+        if path and path != ":memory:":
+            return Path(path)
+    return None
+
+
+def make_engine(url: str) -> AsyncEngine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+asyncpg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 5})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
+
+
+def move_aside_if_corrupt(url: str) -> Path | None:
+    """If the SQLite file fails its integrity check, rename it and start afresh."""
+    path = sqlite_path(url)
+    if path is None or not path.exists():
+        return None
+    try:
+        with sqlite3.connect(path) as conn:
+            result = conn.execute("PRAGMA quick_check").fetchone()
+        if result and result[0] == "ok":
+            return None
+    except sqlite3.DatabaseError:
+        pass
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    path.rename(aside)
+    for suffix in ("-wal", "-shm"):
+        extra = path.with_name(path.name + suffix)
+        if extra.exists():
+            extra.rename(aside.with_name(aside.name + suffix))
+    _LOGGER.error("database %s is corrupt; moved aside to %s, starting empty", path, aside)
+    return aside
+
+
+def alembic_config() -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def _upgrade(connection: Connection) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, "head")
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Apply every migration up to head (the same code for SQLite and PostgreSQL)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade)
