@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -176,58 +176,70 @@ class _TapItem:
     reply: concurrent.futures.Future[Decision]
 
 
-# What the worker posts to the loop: OPENED, a tap, or None when it has ended.
-_OPENED = "opened"
+OPENED = "opened"
+# What a worker posts to the loop: OPENED, a tap, or None when it has ended.
 _Event = str | _TapItem | None
 
 
-async def _join(
-    job: asyncio.Future[Any], executor: concurrent.futures.ThreadPoolExecutor, name: str
-) -> None:
-    """Wait (bounded) for the worker thread to finish, then let its thread go."""
-    done, _ = await asyncio.wait({job}, timeout=STOP_TIMEOUT_S)
-    if not done:
-        _LOGGER.error("%s: nfcpy worker did not stop within %.0f s", name, STOP_TIMEOUT_S)
-    executor.shutdown(wait=bool(done))  # an idle thread ends at once
+class TapBridge:
+    """The hand-off between a blocking reader's worker thread and the event loop.
 
+    Made on the loop. The worker calls :meth:`post` (OPENED once the device is
+    open) and :meth:`ask` (blocks until the decision, bounded); :func:`run_worker`
+    serves both on the loop. Shared by every adapter of a blocking library.
+    """
 
-class NfcReader:
-    """One nfcpy reader (one device URL, one reader name)."""
+    def __init__(self, name: str, decision_timeout_s: float) -> None:
+        self.name = name
+        self.stopped = threading.Event()
+        self._timeout = decision_timeout_s
+        self._loop = asyncio.get_running_loop()
+        self._queue: asyncio.Queue[_Event] = asyncio.Queue()
+        self._reply: concurrent.futures.Future[Decision] | None = None
 
-    def __init__(self, config: ReaderConfig, options: NfcOptions | None = None) -> None:
-        self.name = config.name
-        self.readers: tuple[str, ...] = (config.name,)
-        self.path = nfcpy_path(config.url)
-        self.options = options or NfcOptions.from_config(config)
-        self.timings: deque[TapTiming] = deque(maxlen=1000)
+    def stop(self) -> None:
+        """On the loop: tell the worker to end and stop waiting for a decision."""
+        self.stopped.set()
+        reply = self._reply
+        if reply is not None:
+            reply.cancel()
 
-    async def run(self, submit: TapSubmit, health: Mapping[str, ReaderHealth]) -> None:
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[_Event] = asyncio.Queue()
-        session = _Session(self, loop, queue)
-        executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"nfc-{self.name}")
-        worker = loop.run_in_executor(executor, session.work)
+    def post(self, event: _Event) -> None:
+        with contextlib.suppress(RuntimeError):  # loop already closed
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, event)
+
+    def ask(self, tap: Tap) -> Decision | None:
+        """In the worker: submit ``tap`` on the loop, wait for the decision (or None)."""
+        reply: concurrent.futures.Future[Decision] = concurrent.futures.Future()
+        self._reply = reply
+        self.post(_TapItem(tap, reply))
         try:
-            await self._pump(queue, worker, submit, health[self.name])
+            return reply.result(timeout=self._timeout)
+        except TimeoutError:
+            _LOGGER.warning(
+                "%s: no decision for badge %s within %.1f s; no feedback shown",
+                self.name,
+                redact(tap.uid),
+                self._timeout,
+            )
+        except concurrent.futures.CancelledError:
+            _LOGGER.debug("%s: stopped while waiting for a decision", self.name)
+        except Exception as exc:  # submit failed; the loop side logged it
+            _LOGGER.warning("%s: badge %s not decided: %s", self.name, redact(tap.uid), exc)
         finally:
-            session.stop()
-            await _join(worker, executor, self.name)
+            self._reply = None
+        return None
 
-    async def _pump(
-        self,
-        queue: asyncio.Queue[_Event],
-        worker: asyncio.Future[None],
-        submit: TapSubmit,
-        health: ReaderHealth,
+    async def serve(
+        self, worker: asyncio.Future[None], submit: TapSubmit, health: ReaderHealth
     ) -> None:
         while True:
-            item = await queue.get()
+            item = await self._queue.get()
             if item is None:
                 await worker  # raises the worker's DeviceError
                 return
-            if item == _OPENED:
+            if item == OPENED:
                 health.set_state(ReaderState.ONLINE)
-                _LOGGER.info("%s: reader online on %s", self.name, self.path)
             elif isinstance(item, _TapItem):
                 health.seen()
                 await self._decide(item, submit)
@@ -244,47 +256,77 @@ class NfcReader:
             item.reply.set_result(decision)
 
 
+async def run_worker(
+    bridge: TapBridge, work: Callable[[], None], submit: TapSubmit, health: ReaderHealth
+) -> None:
+    """Run ``work`` in ONE dedicated thread, serve its taps; stop it when cancelled."""
+    loop = asyncio.get_running_loop()
+    executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"nfc-{bridge.name}")
+
+    def guarded() -> None:
+        try:
+            work()
+        finally:
+            bridge.post(None)
+
+    worker = loop.run_in_executor(executor, guarded)
+    try:
+        await bridge.serve(worker, submit, health)
+    finally:
+        bridge.stop()
+        await _join(worker, executor, bridge.name)
+
+
+async def _join(
+    job: asyncio.Future[Any], executor: concurrent.futures.ThreadPoolExecutor, name: str
+) -> None:
+    """Wait (bounded) for the worker thread to finish, then let its thread go."""
+    done, _ = await asyncio.wait({job}, timeout=STOP_TIMEOUT_S)
+    if not done:
+        _LOGGER.error("%s: worker thread did not stop within %.0f s", name, STOP_TIMEOUT_S)
+    executor.shutdown(wait=bool(done))  # an idle thread ends at once
+
+
+class NfcReader:
+    """One nfcpy reader (one device URL, one reader name)."""
+
+    def __init__(self, config: ReaderConfig, options: NfcOptions | None = None) -> None:
+        self.name = config.name
+        self.readers: tuple[str, ...] = (config.name,)
+        self.path = nfcpy_path(config.url)
+        self.options = options or NfcOptions.from_config(config)
+        self.timings: deque[TapTiming] = deque(maxlen=1000)
+
+    async def run(self, submit: TapSubmit, health: Mapping[str, ReaderHealth]) -> None:
+        bridge = TapBridge(self.name, self.options.decision_timeout_s)
+        session = _Session(self, bridge)
+        await run_worker(bridge, session.work, submit, health[self.name])
+
+
 class _Session:
     """The worker-thread side of one :meth:`NfcReader.run`: nfcpy lives only here."""
 
-    def __init__(
-        self, reader: NfcReader, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[_Event]
-    ) -> None:
+    def __init__(self, reader: NfcReader, bridge: TapBridge) -> None:
         self._reader = reader
         self._name = reader.name
         self._opts = reader.options
-        self._loop = loop
-        self._queue = queue
-        self._stop = threading.Event()
+        self._bridge = bridge
+        self._stop = bridge.stopped
         self._lost: str | None = None
         self._probe: _UdpProbe | None = None
-        self._reply: concurrent.futures.Future[Decision] | None = None
         self._last_uid: str | None = None
         self._last_gone = 0.0
 
-    def stop(self) -> None:
-        """Called on the loop: end the poll loop and stop waiting for a decision."""
-        self._stop.set()
-        reply = self._reply
-        if reply is not None:
-            reply.cancel()
-
-    def _post(self, event: _Event) -> None:
-        with contextlib.suppress(RuntimeError):  # loop already closed
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, event)
-
     def work(self) -> None:
+        clf, self._probe = open_frontend(self._name, self._reader.path)
         try:
-            clf, self._probe = open_frontend(self._name, self._reader.path)
-            try:
-                self._post(_OPENED)
-                self._poll(clf)
-            finally:
-                clf.close()
-                if self._probe is not None:
-                    self._probe.close()
+            _LOGGER.info("%s: reader online on %s", self._name, self._reader.path)
+            self._bridge.post(OPENED)
+            self._poll(clf)
         finally:
-            self._post(None)
+            clf.close()
+            if self._probe is not None:
+                self._probe.close()
 
     def _poll(self, clf: Any) -> None:
         rdwr = {
@@ -328,32 +370,11 @@ class _Session:
         token_at = time.perf_counter()
         tap = Tap(self._name, uid, datetime.now(UTC), uuid.uuid4().hex, token)
         _LOGGER.debug("%s: tap %s uid %s token %s", self._name, tap.event_id, uid, token)
-        decision = self._ask(tap)
+        decision = self._bridge.ask(tap)
         if decision is not None:
             self._reader.timings.append(TapTiming(tag_at, token_at, time.perf_counter()))
             self._show(clf=tag.clf, uid=uid, decision=decision)
         return True  # nfcpy now waits until the badge leaves the field
-
-    def _ask(self, tap: Tap) -> Decision | None:
-        reply: concurrent.futures.Future[Decision] = concurrent.futures.Future()
-        self._reply = reply
-        self._post(_TapItem(tap, reply))
-        try:
-            return reply.result(timeout=self._opts.decision_timeout_s)
-        except TimeoutError:
-            _LOGGER.warning(
-                "%s: no decision for badge %s within %.1f s; no feedback shown",
-                self._name,
-                redact(tap.uid),
-                self._opts.decision_timeout_s,
-            )
-        except concurrent.futures.CancelledError:
-            _LOGGER.debug("%s: stopped while waiting for a decision", self._name)
-        except Exception as exc:  # submit failed; the loop side logged it
-            _LOGGER.warning("%s: badge %s not decided: %s", self._name, redact(tap.uid), exc)
-        finally:
-            self._reply = None
-        return None
 
     def _show(self, clf: Any, uid: str, decision: Decision) -> None:
         _LOGGER.info(
