@@ -34,6 +34,11 @@ bidroom keeps a persistent MQTT session (fixed client id, clean session off), so
 taps a board publishes while the daemon restarts are delivered when it is back,
 each with its own ``at``. Losing the broker raises :class:`DeviceError` and the
 supervisor reconnects.
+
+Latency: bidroom sets TCP_NODELAY on its connection. Mosquitto does not by
+default, and Nagle's algorithm then holds each tap ~40 ms in the broker; set
+``set_tcp_nodelay true`` in ``mosquitto.conf`` (and TCP_NODELAY in the board's
+firmware) for a sub-millisecond tap -> decision path on the LAN.
 """
 
 from __future__ import annotations
@@ -163,6 +168,8 @@ class MqttReaders:
             keepalive=30,
             timeout=10,
             tls_context=tls,
+            # A decision is one small packet: send it now, not after Nagle's 40 ms.
+            socket_options=((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),),
         )
 
     async def run(self, submit: TapSubmit, health: Mapping[str, ReaderHealth]) -> None:

@@ -104,7 +104,10 @@ async def board(base: str, name: str) -> AsyncIterator[aiomqtt.Client]:
     """The ESP32: last will 'offline' (retained), subscribed to its decisions."""
     status = f"{base}/{name}/status"
     will = aiomqtt.Will(status, b"offline", qos=1, retain=True)
-    async with aiomqtt.Client(HOST, PORT, will=will, identifier=f"esp32-{uuid.uuid4().hex}") as c:
+    nodelay = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
+    async with aiomqtt.Client(
+        HOST, PORT, will=will, identifier=f"esp32-{uuid.uuid4().hex}", socket_options=nodelay
+    ) as c:
         await c.subscribe(f"{base}/{name}/decision", qos=1)
         try:
             yield c
