@@ -13,6 +13,9 @@ every configured reader whose URL has its scheme, so a module that drives a bus
 | ``mqtt://127.0.0.1:1883/bidroom/readers/meja-01`` | devices.mqtt |
 | ``sim:`` (demo, driven from the page and ``bidroom simulate tap``) | devices.simulated |
 | ``agent:`` (taps arrive from ``bidroom agent`` over the API) | devices.simulated |
+
+A reader's ``strike = "relay+serial:///dev/bidroom-relay0?channel=1"`` adds a serial
+relay door strike (devices.relay) to any reader: see :func:`devices.strike.wrap_strikes`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from devices.base import ReaderAdapter
+from devices.strike import wrap_strikes
 from service.config import ReaderConfig
 from service.errors import ConfigError
 from service.keyfile import KeyFile
@@ -80,4 +84,6 @@ def build_adapters(readers: Sequence[ReaderConfig], ctx: DeviceContext) -> list[
         module = importlib.import_module(module_name)
         build = cast(_Builder, module.build)
         adapters.extend(build(group, ctx))
-    return adapters
+    # A reader with ``strike = "relay+serial://..."`` opens its door with a serial
+    # relay: its adapter's submit is wrapped so granted decisions pulse the relay.
+    return [wrap_strikes(adapter, readers) for adapter in adapters]

@@ -17,13 +17,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
 from devices.base import ReaderAdapter, ReaderHealth, TapSubmit
+from devices.relay import SerialRelay
+from service.config import ReaderConfig
 from service.domain.taps import Decision, Tap
+from service.errors import ConfigError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -122,6 +125,8 @@ class Strike(Protocol):
 
     async def pulse(self, seconds: float) -> None: ...
 
+    async def close(self) -> None: ...
+
 
 class StrikePulser:
     """Pulses one strike in the background; keeps its tasks and cancels them on stop."""
@@ -147,6 +152,7 @@ class StrikePulser:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.strike.close()
 
 
 class StrikeWrapped:
@@ -177,3 +183,18 @@ class StrikeWrapped:
             # Fail secure: a pulse cut short by shutdown turns the relay off.
             for pulser in self._strikes.values():
                 await pulser.stop()
+
+
+def wrap_strikes(adapter: ReaderAdapter, readers: Sequence[ReaderConfig]) -> ReaderAdapter:
+    """Readers with ``strike = "relay+serial://..."`` get their relay pulsed on grants."""
+    strikes: dict[str, StrikePulser] = {}
+    for reader in readers:
+        if reader.strike is None or reader.name not in adapter.readers:
+            continue
+        if not reader.strike.startswith("relay+"):
+            raise ConfigError(
+                f"reader {reader.name}: strike must be a relay URL "
+                f"(relay+serial:///dev/...), got {reader.strike!r}"
+            )
+        strikes[reader.name] = StrikePulser(SerialRelay.from_url(reader.strike, reader.name))
+    return StrikeWrapped(adapter, strikes) if strikes else adapter
