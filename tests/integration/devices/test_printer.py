@@ -42,6 +42,7 @@ class Sink:
     received: bytearray = field(default_factory=bytearray)
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     status_reply: bytes | None = None  # answer to DLE EOT n, None = never answer
+    status_gate: asyncio.Event | None = None  # hold status answers until set
 
 
 @pytest.fixture
@@ -53,6 +54,8 @@ async def sink() -> AsyncIterator[Sink]:
             while data := await reader.read(4096):
                 state.received += data
                 if b"\x10\x04" in data and state.status_reply is not None:
+                    if state.status_gate is not None:
+                        await state.status_gate.wait()
                     writer.write(state.status_reply)
                     await writer.drain()
         finally:
@@ -168,6 +171,31 @@ async def test_silent_printer_never_delays_caller_beyond_timeout(sink: Sink) -> 
         elapsed = time.monotonic() - started
     assert 0.25 < elapsed < 0.8
     assert CUT not in bytes(sink.received)
+
+
+async def test_busy_printer_drops_the_oldest_waiting_ticket(sink: Sink) -> None:
+    """One job at a time; beyond 20 waiting tickets the oldest waiting one is dropped."""
+    sink.status_reply = bytes([18])
+    sink.status_gate = asyncio.Event()  # the printer is busy until the gate opens
+    tickets = [
+        QueueTicketPrint(f"PC-{n:03d}", "PC Desktop", TICKET.issued_at, "LPSE Kota Jambi")
+        for n in range(1, 23)
+    ]
+    url = f"escpos+tcp://127.0.0.1:{sink.port}?check_paper=1"
+    async with TicketPrinter.from_url(url, timeout_s=5.0) as printer:
+        jobs = [asyncio.create_task(printer.print_ticket(tickets[0]))]
+        async with asyncio.timeout(2):
+            while not sink.received:  # noqa: ASYNC110 - PC-001 has reached the printer
+                await asyncio.sleep(0.01)
+        jobs += [asyncio.create_task(printer.print_ticket(t)) for t in tickets[1:]]
+        # PC-002..PC-022 (21) wait: PC-002, the oldest, is dropped at once.
+        done, _ = await asyncio.wait(jobs, timeout=2, return_when=asyncio.FIRST_COMPLETED)
+        assert done == {jobs[1]} and jobs[1].result() is False
+        sink.status_gate.set()
+        results = await asyncio.gather(*jobs)
+    assert results == [True, False] + [True] * 20
+    printed = [t for t in tickets if t.number != "PC-002"]
+    assert bytes(sink.received) == b"".join(b"\x10\x04\x04" + expected_bytes(t) for t in printed)
 
 
 def test_unknown_url_is_refused() -> None:
