@@ -27,19 +27,16 @@ import contextlib
 import hashlib
 import logging
 import secrets
-import termios
 import threading
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import osdp
-import serial
 
 from devices.base import DeviceError, ReaderAdapter, ReaderHealth, ReaderState, TapSubmit
-from devices.serial_line import int_param, redact_uid, split_serial_url
+from devices.serial_line import PolledPort, event_id, int_param, redact_uid, split_serial_url
 from devices.strike import Door, DoorEvent, DoorEventKind
 from service.domain.taps import DENY, Decision, Feedback, InvalidTap, Led, Reason, Tap
 from service.errors import ConfigError
@@ -64,8 +61,9 @@ _LED_COLOR = {
 }
 # OSDP output control code 5: temporary ON for timer_count x 100 ms, then back to OFF.
 _OUTPUT_PULSE = 5
-# Errors a port raises once its adapter is unplugged (termios.error is no OSError).
-_IO_ERRORS = (serial.SerialException, OSError, termios.error)
+# How long a stopping bus waits for taps in flight before cancelling them.
+_GRACE_S = 1.0
+_OPTIONS = frozenset({"held_open_s", "forced_window_s", "door_input"})
 _NOTE_SC = osdp.EventNotification.SecureChannelStatus
 _NOTE_PD = osdp.EventNotification.PeripheralDeviceStatus
 
@@ -75,58 +73,6 @@ def _no_key_message(reader: str) -> str:
         f"reader {reader} has no Secure Channel key installed; "
         f"run `bidroom reader install-key --reader {reader}` with the reader in install mode"
     )
-
-
-class SerialChannel(osdp.Channel):  # type: ignore[misc]
-    """A pyserial port as a libosdp Channel, called only from the refresh thread.
-
-    An I/O error never propagates into libosdp: it is reported once through
-    ``on_lost`` and the channel then reads nothing and writes nothing.
-    """
-
-    def __init__(self, port: str, baudrate: int, on_lost: Callable[[str], None]) -> None:
-        super().__init__()
-        try:
-            self._port = serial.serial_for_url(port, baudrate=baudrate, timeout=0)
-        except (serial.SerialException, OSError, ValueError) as exc:
-            raise DeviceError(f"cannot open {port}: {exc}") from exc
-        self._name = port
-        self._on_lost = on_lost
-        self.error: str | None = None
-
-    def _fail(self, exc: Exception) -> None:
-        if self.error is None:
-            self.error = f"{self._name}: {exc}"
-            self._on_lost(self.error)
-
-    def read(self, max_bytes: int) -> bytes:
-        if self.error is not None:
-            return b""
-        try:
-            return bytes(self._port.read(max_bytes))
-        except _IO_ERRORS as exc:
-            self._fail(exc)
-            return b""
-
-    def write(self, buf: bytes) -> int:
-        if self.error is not None:
-            return 0
-        try:
-            return int(self._port.write(buf) or 0)
-        except _IO_ERRORS as exc:
-            self._fail(exc)
-            return 0
-
-    def flush(self) -> None:
-        if self.error is None:
-            try:
-                self._port.reset_input_buffer()
-            except _IO_ERRORS as exc:
-                self._fail(exc)
-
-    def close(self) -> None:
-        with contextlib.suppress(*_IO_ERRORS):
-            self._port.close()
 
 
 class _ControlPanel(osdp.ControlPanel):  # type: ignore[misc]
@@ -162,8 +108,19 @@ class BusReader:
     forced_window_s: float = 5.0
     door_input: int = 0
 
+    def door(
+        self, loop: asyncio.AbstractEventLoop, emit: Callable[[str, DoorEventKind], None]
+    ) -> Door:
+        return Door(
+            self.name,
+            loop,
+            emit,
+            held_open_s=self.held_open_s,
+            forced_window_s=self.forced_window_s,
+        )
 
-def _pd_infos(channel: SerialChannel, readers: Sequence[BusReader], keys: KeyLookup) -> list[Any]:
+
+def _pd_infos(channel: PolledPort, readers: Sequence[BusReader], keys: KeyLookup) -> list[Any]:
     return [
         osdp.PDInfo(r.address, channel, scbk=keys(r.name), name=r.name, flags=list(_CP_FLAGS))
         for r in readers
@@ -225,12 +182,12 @@ class OsdpBus:
             with contextlib.suppress(RuntimeError):  # loop already closed at shutdown
                 loop.call_soon_threadsafe(inbox.put_nowait, item)
 
-        channel = SerialChannel(self._port, self._baud, post)
+        channel = PolledPort(self._port, self._baud, post)
         cp = _ControlPanel(
             _pd_infos(channel, readers, self._keys), lambda pd, ev: post((pd, ev)), self._refresh_s
         )
         self._cp, self._submit, self._health = cp, submit, health
-        self._slots = {i: _Slot(r, _door(r, loop, self._emit)) for i, r in enumerate(readers)}
+        self._slots = {i: _Slot(r, r.door(loop, self._emit)) for i, r in enumerate(readers)}
         cp.start()
         _LOGGER.info("%s: control panel started for %s", self.name, ", ".join(self.readers))
         try:
@@ -242,9 +199,11 @@ class OsdpBus:
         finally:
             await self._close(cp, channel)
 
-    async def _close(self, cp: _ControlPanel, channel: SerialChannel) -> None:
+    async def _close(self, cp: _ControlPanel, channel: PolledPort) -> None:
         for slot in self._slots.values():
             slot.door.close()
+        if self._tasks:  # let taps in flight be decided and committed, briefly
+            await asyncio.wait(list(self._tasks), timeout=_GRACE_S)
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -305,7 +264,7 @@ class OsdpBus:
         raw = data.decode("ascii", "replace") if event.get("format") == 2 else data.hex()
         assert self._submit is not None
         try:
-            tap = Tap(name, raw, datetime.now(UTC), f"{name}-{time.monotonic_ns()}")
+            tap = Tap(name, raw, datetime.now(UTC), event_id(name))
         except InvalidTap as exc:
             _LOGGER.warning("%s: unreadable card: %s", name, exc)
             self._show(slot, Decision(False, Reason.UNKNOWN_BADGE, DENY))
@@ -341,16 +300,6 @@ class OsdpBus:
             _LOGGER.warning("%s: reader refused command %s", reader.name, command["command"])
 
 
-def _door(reader: BusReader, loop: asyncio.AbstractEventLoop, emit: Any) -> Door:
-    return Door(
-        reader.name,
-        loop,
-        emit,
-        held_open_s=reader.held_open_s,
-        forced_window_s=reader.forced_window_s,
-    )
-
-
 def _status_report(slot: _Slot, kind: object, report: bytes) -> None:
     """Local status: byte 0 tamper, byte 1 power failure. Input status: one byte per input."""
     if kind == osdp.StatusReportType.Local and len(report) >= 2:
@@ -360,44 +309,20 @@ def _status_report(slot: _Slot, kind: object, report: bytes) -> None:
 
 
 def feedback_commands(fb: Feedback, granted: bool) -> list[dict[str, Any]]:
-    """The OSDP commands that show one decision: output 0 pulse, LED, buzzer."""
+    """The OSDP commands that show one decision: output 0 pulse, LED, buzzer (times in 100 ms)."""
+    opens = granted and fb.open_door_s > 0
+    tenths = max(1, min(255, round(fb.open_door_s * 10))) if opens else 20
     commands: list[dict[str, Any]] = []
-    tenths = max(1, min(255, round(fb.open_door_s * 10)))
-    if granted and fb.open_door_s > 0:
-        commands.append(
-            {
-                "command": osdp.Command.Output,
-                "output_no": 0,
-                "control_code": _OUTPUT_PULSE,
-                "timer_count": tenths,
-            }
-        )
-    led_tenths = tenths if granted and fb.open_door_s > 0 else 20
-    commands.append(
-        {
-            "command": osdp.Command.LED,
-            "reader": 0,
-            "led_number": 0,
-            "temporary": True,
-            "control_code": 2,
-            "on_color": _LED_COLOR[fb.led],
-            "off_color": osdp.CommandLEDColor.Black,
-            "on_count": led_tenths,
-            "off_count": 0,
-            "timer_count": led_tenths,
-        }
-    )
+    if opens:
+        out = dict(output_no=0, control_code=_OUTPUT_PULSE, timer_count=tenths)
+        commands.append({"command": osdp.Command.Output, **out})
+    color = dict(on_color=_LED_COLOR[fb.led], off_color=osdp.CommandLEDColor.Black)
+    timing = dict(on_count=tenths, off_count=0, timer_count=tenths)
+    led = dict(reader=0, led_number=0, temporary=True, control_code=2, **color, **timing)
+    commands.append({"command": osdp.Command.LED, **led})
     if fb.beeps > 0:
-        commands.append(
-            {
-                "command": osdp.Command.Buzzer,
-                "reader": 0,
-                "control_code": 2,
-                "on_count": 1,
-                "off_count": 1,
-                "rep_count": min(fb.beeps, 255),
-            }
-        )
+        beep = dict(reader=0, control_code=2, on_count=1, off_count=1, rep_count=min(fb.beeps, 255))
+        commands.append({"command": osdp.Command.Buzzer, **beep})
     return commands
 
 
@@ -421,7 +346,7 @@ async def install_key(url: str, addr: int, reader: str, keys: KeyFile) -> bytes:
             loop.call_soon_threadsafe(_settle, confirmed)
 
     lost: list[str] = []
-    channel = SerialChannel(target.port, baud, lost.append)
+    channel = PolledPort(target.port, baud, lost.append)
     flags = [osdp.LibFlag.InstallMode, osdp.LibFlag.EnableNotification]
     info = osdp.PDInfo(addr, channel, scbk=new_key, name=reader, flags=flags)
     cp = _ControlPanel([info], on_event, 0.005)
@@ -450,6 +375,9 @@ def _settle(future: asyncio.Future[None]) -> None:
 
 def _bus_reader(reader: ReaderConfig, address: int) -> BusReader:
     opts = reader.options
+    unknown = set(opts) - _OPTIONS
+    if unknown:
+        raise ConfigError(f"reader {reader.name}: unknown OSDP option(s) {sorted(unknown)}")
     if not 0 <= address <= 126:
         raise ConfigError(f"reader {reader.name}: OSDP address must be 0 to 126, got {address}")
     return BusReader(

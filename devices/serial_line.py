@@ -3,7 +3,8 @@
 Three layers, as in zigpy-znp: :class:`LineCodec` is pure (bytes in, UIDs out,
 resync after garbage), :class:`_LineProtocol` buffers bytes from the port and
 never lets a consumer's exception into the transport, and :class:`SerialLineReader`
-is the adapter. :func:`open_serial` is the only place a port is opened.
+is the adapter. :func:`open_serial` is the only place an asyncio port is opened; :class:`PolledPort`
+is the port of libraries that poll from their own thread (libosdp).
 
 URLs: ``serial:///dev/ttyUSB0?baud=9600`` or any pyserial URL after ``serial+``
 (``serial+socket://127.0.0.1:7000``, ``serial+rfc2217://host:4000``). Reader
@@ -14,10 +15,12 @@ one presentation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import termios
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -38,6 +41,8 @@ _LOGGER = logging.getLogger(__name__)
 
 # Longest line we accept: 10 UID bytes as hex plus separators; longer is junk.
 MAX_LINE = 40
+# Errors a port raises once its adapter is unplugged (termios.error is no OSError).
+_IO_ERRORS = (serial.SerialException, OSError, termios.error)
 _HEX_LINE = re.compile(rb"^[0-9A-Fa-f]{8,20}$")
 
 
@@ -88,6 +93,65 @@ def int_param(url: SerialUrl, key: str, default: int, where: str) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{where}: {key} must be a whole number, got {raw!r}") from exc
+
+
+class PolledPort:
+    """A pyserial port polled by a library's own I/O thread (libosdp's Channel interface).
+
+    Reads never block. An I/O error never propagates into the library: it is
+    reported once through ``on_lost`` and the port then reads and writes nothing.
+    """
+
+    # libosdp: PDs whose channels have the same id share one bus.
+    id = 0
+
+    def __init__(self, port: str, baudrate: int, on_lost: Callable[[str], None]) -> None:
+        try:
+            self._port = serial.serial_for_url(port, baudrate=baudrate, timeout=0)
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise DeviceError(f"cannot open {port}: {exc}") from exc
+        self._name = port
+        self._on_lost = on_lost
+        self.error: str | None = None
+
+    def _fail(self, exc: Exception) -> None:
+        if self.error is None:
+            self.error = f"{self._name}: {exc}"
+            self._on_lost(self.error)
+
+    def read(self, max_bytes: int) -> bytes:
+        if self.error is not None:
+            return b""
+        try:
+            return bytes(self._port.read(max_bytes))
+        except _IO_ERRORS as exc:
+            self._fail(exc)
+            return b""
+
+    def write(self, buf: bytes) -> int:
+        if self.error is not None:
+            return 0
+        try:
+            return int(self._port.write(buf) or 0)
+        except _IO_ERRORS as exc:
+            self._fail(exc)
+            return 0
+
+    def flush(self) -> None:
+        if self.error is None:
+            try:
+                self._port.reset_input_buffer()
+            except _IO_ERRORS as exc:
+                self._fail(exc)
+
+    def close(self) -> None:
+        with contextlib.suppress(*_IO_ERRORS):
+            self._port.close()
+
+
+def event_id(reader: str) -> str:
+    """Unique per presentation, also across restarts: reader name and wall-clock ns."""
+    return f"{reader[:40]}-{time.time_ns()}"
 
 
 class LineCodec:
@@ -207,7 +271,7 @@ class SerialLineReader:
             _LOGGER.debug("%s: same badge again within %.1f s, ignored", self.name, now - last[1])
             return
         try:
-            tap = Tap(self.name, uid, datetime.now(UTC), f"{self.name}-{time.monotonic_ns()}")
+            tap = Tap(self.name, uid, datetime.now(UTC), event_id(self.name))
         except InvalidTap as exc:
             _LOGGER.warning("%s: unreadable badge: %s", self.name, exc)
             return
