@@ -218,13 +218,19 @@ class Agent:
             asyncio.create_task(self._send_loop(), name=f"agent-sender:{self.name}"),
             asyncio.create_task(self._heartbeat_loop(), name=f"agent-heartbeat:{self.name}"),
         ]
+        for task in self._tasks:
+            task.add_done_callback(self._log_crash)
+
+    def _log_crash(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            _LOGGER.error("%s: %s stopped", self.name, task.get_name(), exc_info=task.exception())
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
         for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # logged already
                 await task
         self._resolve_all(None)
 
