@@ -22,7 +22,7 @@ from service.domain.lifecycle import (
     VisitState,
     advance,
 )
-from service.domain.model import Badge, Deposit, Ticket, Visit
+from service.domain.model import Badge, Deposit, Ticket, Visit, Visitor
 from service.domain.policy import Policy
 from service.domain.tx import Tx
 from service.errors import Conflict, NotFound, ValidationError
@@ -46,7 +46,8 @@ class Arrival:
     rules_ack: bool = False
     privacy_ack: bool = False
     back_entered: bool = False
-    visitor_id: int | None = None
+    # A returning visitor, as stored (found by the keyed hash of the document number).
+    known_visitor: Visitor | None = None
     form_started_at: datetime | None = None
     personal: dict[str, str] = field(default_factory=dict)
 
@@ -82,10 +83,13 @@ def register(tx: Tx, policy: Policy, form: Arrival, at: datetime, actor: str) ->
         "doc_masked": form.doc_masked,
         "npwp": form.npwp,
     }
-    if form.visitor_id is None or form.visitor_id not in tx.state.visitors:
-        visitor = tx.create("visitor", {**visitor_values, "created_at": at}, key=form.visitor_id)
+    known = form.known_visitor
+    if known is None:
+        visitor = tx.create("visitor", {**visitor_values, "created_at": at})
     else:
-        visitor = tx.state.visitors[form.visitor_id]
+        if known.id not in tx.state.visitors:
+            tx.state.add("visitor", known)  # a cache of the stored row, not a change
+        visitor = tx.state.visitors[known.id]
         tx.update("visitor", visitor.id, **visitor_values)
     visit: Visit = tx.create(
         "visit",

@@ -1,0 +1,180 @@
+"""The aiohttp application: ``create_app(config)`` and its one error middleware.
+
+The runtime (database, writer, readers) is opened and closed in one
+``cleanup_ctx`` generator. Handlers are thin: they parse, call a rule through
+``runtime.execute``, and shape the answer; domain errors become JSON errors here,
+in one place, with a message a clerk can understand and never a stack trace.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+
+from aiohttp import web
+
+from service import auth
+from service.api import routing
+from service.auth import Principal, Role
+from service.config import Config
+from service.errors import BidroomError, Forbidden, Unauthorized
+from service.runtime import Clock, Runtime, utc_now
+
+_LOGGER = logging.getLogger(__name__)
+
+RUNTIME = web.AppKey("runtime", Runtime)
+CONFIG = web.AppKey("config", Config)
+PRINCIPAL_KEY = "bidroom.principal"
+SESSION_COOKIE = "bidroom_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+VERSION = "0.1.0"
+
+
+def lang_of(request: web.Request) -> str:
+    wanted = request.query.get("lang") or request.cookies.get("lang")
+    if wanted in ("id", "en"):
+        return wanted
+    header = request.headers.get("Accept-Language", "")
+    return "en" if header.lower().startswith("en") else "id"
+
+
+def error_response(request: web.Request, exc: BidroomError) -> web.Response:
+    body = {
+        "error": exc.code,
+        "message": exc.message(lang_of(request)),
+        "message_id": exc.message_id,
+        "message_en": exc.message_en,
+    }
+    if exc.field:
+        body["field"] = exc.field
+    return web.json_response(body, status=exc.http_status)
+
+
+def principal(request: web.Request) -> Principal:
+    found = request.get(PRINCIPAL_KEY)
+    if not isinstance(found, Principal):
+        raise Unauthorized("Silakan masuk terlebih dahulu.", "Please log in first.")
+    return found
+
+
+async def _authenticate(request: web.Request) -> Principal | None:
+    runtime = request.app[RUNTIME]
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        found = await auth.from_token(runtime.engine, header[7:].strip())
+        if found is None:
+            raise Unauthorized("Token tidak sah.", "Invalid token.")
+        return found
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        found = await auth.from_session(runtime.engine, cookie, runtime.clock())
+        if found is not None and request.method not in SAFE_METHODS:
+            sent = request.headers.get("X-CSRF-Token")
+            if sent is None:
+                form = (
+                    await request.post()
+                    if request.content_type.startswith(
+                        ("application/x-www-form-urlencoded", "multipart/")
+                    )
+                    else {}
+                )
+                sent = str(form.get("csrf", "")) if form else None
+            if sent != found.csrf:
+                raise Forbidden(
+                    "Token CSRF tidak cocok; muat ulang halaman.",
+                    "CSRF token mismatch; reload the page.",
+                )
+        return found
+    return None
+
+
+@web.middleware
+async def error_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except BidroomError as exc:
+        if request.path.startswith("/api/"):
+            return error_response(request, exc)
+        raise
+    except web.HTTPException as exc:
+        if request.path.startswith("/api/") and exc.status >= 400:
+            return web.json_response(
+                {"error": "http", "message": exc.reason, "message_en": exc.reason},
+                status=exc.status,
+            )
+        raise
+    except Exception:
+        _LOGGER.exception("unhandled error on %s %s", request.method, request.path)
+        body = {
+            "error": "internal",
+            "message": "Terjadi kesalahan internal; sudah dicatat.",
+            "message_en": "Internal error; it has been logged.",
+        }
+        return web.json_response(body, status=500)
+
+
+@web.middleware
+async def auth_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Every API route checks its role; pages check theirs in the web package."""
+    if not request.path.startswith("/api/"):
+        return await handler(request)
+    info = request.match_info
+    route_handler = getattr(info, "handler", None)
+    roles = routing.roles_of(route_handler)
+    if roles is None:
+        return await handler(request)
+    found = await _authenticate(request)
+    if found is None:
+        raise Unauthorized("Silakan masuk terlebih dahulu.", "Please log in first.")
+    if found.role not in roles and not (found.role is Role.ADMIN and Role.DEVICE not in roles):
+        raise Forbidden(
+            "Peran Anda tidak diizinkan untuk tindakan ini.", "Your role may not do this."
+        )
+    request[PRINCIPAL_KEY] = found
+    return await handler(request)
+
+
+def create_app(
+    config: Config,
+    *,
+    clock: Clock = utc_now,
+    start_readers: bool = True,
+    pages: bool = True,
+    demo: bool = False,
+) -> web.Application:
+    """The daemon's application; the runtime starts and stops with it."""
+    from service.api import handlers  # noqa: F401  (registers the routes)
+
+    app = web.Application(
+        middlewares=[error_middleware, auth_middleware], client_max_size=2 * 1024 * 1024
+    )
+    app[CONFIG] = config
+
+    async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
+        runtime = Runtime(config, clock=clock, start_readers=start_readers)
+        app[RUNTIME] = runtime
+        await runtime.start()
+        if demo:
+            from service.demo import seed_demo
+
+            await seed_demo(runtime)
+        yield
+        await runtime.stop()
+
+    app.cleanup_ctx.append(runtime_ctx)
+    routing.setup_routes(app)
+    if pages:
+        # The front-office pages (web/app.py) mount themselves on the same application.
+        pages_module = importlib.import_module("web.app")
+        pages_module.setup(app, demo=demo)
+    return app
+
+
+def now_of(request: web.Request) -> datetime:
+    return request.app[RUNTIME].clock()

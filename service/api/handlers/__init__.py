@@ -1,0 +1,10 @@
+"""Importing this package registers every API route (see service.api.routing)."""
+
+from service.api.handlers import (  # noqa: F401
+    days,
+    ops,
+    session,
+    status,
+    taps,
+    visits,
+)

@@ -1,0 +1,351 @@
+"""Queue, help desk, badges, facilities and the access log."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy import select
+
+from service.api import params
+from service.api.app import RUNTIME, now_of, principal
+from service.api.handlers.views import help_json, iso, ticket_json
+from service.api.routing import route
+from service.auth import Role
+from service.domain import helpdesk, queue, visits
+from service.domain.lifecycle import BadgeEvent, TicketState
+from service.domain.taps import InvalidTap, normalise_uid
+from service.domain.tx import Tx
+from service.errors import NotFound, ValidationError
+from service.status import queue_view
+from service.store.tables import AccessEventRow
+
+FO = (Role.FRONT_OFFICE, Role.HEAD, Role.ADMIN)
+HELP = (Role.HELPDESK, Role.FRONT_OFFICE, Role.HEAD, Role.ADMIN)
+
+
+# -- queue -------------------------------------------------------------------------
+@route("GET", "/api/v1/queue", summary="The queue per facility kind", tag="queue")
+async def queue_list(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    return web.json_response(queue_view(runtime.state, runtime.policy))
+
+
+@route(
+    "POST",
+    "/api/v1/queue/{kind}/call-next",
+    summary="Call the next number of a kind to a free facility",
+    tag="queue",
+    roles=FO,
+)
+async def queue_call(request: web.Request) -> web.Response:
+    runtime, who = request.app[RUNTIME], principal(request)
+    kind = request.match_info["kind"]
+    if kind not in runtime.policy.kinds:
+        raise NotFound(f"Jenis fasilitas tidak dikenal: {kind}", f"Unknown kind: {kind}")
+    now = now_of(request)
+    ticket = await runtime.execute(lambda tx: queue.call_next(tx, kind, now, who.actor))
+    return web.json_response(ticket_json(ticket))
+
+
+def _ticket(request: web.Request) -> int:
+    runtime = request.app[RUNTIME]
+    ticket_id = params.path_int(request, "id")
+    if ticket_id not in runtime.state.tickets:
+        raise NotFound(f"Nomor antrian {ticket_id} tidak ada.", f"No ticket {ticket_id}.")
+    return ticket_id
+
+
+@route(
+    "POST",
+    "/api/v1/queue/tickets/{id}/skip",
+    summary="Skip a number (no-show)",
+    tag="queue",
+    roles=FO,
+)
+async def ticket_skip(request: web.Request) -> web.Response:
+    runtime, who = request.app[RUNTIME], principal(request)
+    ticket_id, now = _ticket(request), now_of(request)
+
+    def rule(tx: Tx) -> None:
+        queue.skip(tx, tx.state.tickets[ticket_id], now)
+        tx.fact("queue.skipped", now, who.actor)
+
+    await runtime.execute(rule)
+    return web.json_response(ticket_json(runtime.state.tickets[ticket_id]))
+
+
+@route(
+    "POST",
+    "/api/v1/queue/tickets/{id}/priority",
+    summary="Give a waiting number priority, "
+    "with a reason (e.g. the tender closes within the hour)",
+    tag="queue",
+    roles=FO,
+    body={"reason": "string!"},
+)
+async def ticket_priority(request: web.Request) -> web.Response:
+    runtime, who = request.app[RUNTIME], principal(request)
+    ticket_id, now = _ticket(request), now_of(request)
+    reason = params.text(await params.json_body(request), "reason")
+
+    def rule(tx: Tx) -> None:
+        ticket = tx.state.tickets[ticket_id]
+        if ticket.state is not TicketState.WAITING:
+            raise ValidationError(
+                "Hanya nomor yang menunggu dapat diprioritaskan.",
+                "Only a waiting number can get priority.",
+            )
+        tx.update("ticket", ticket_id, priority=True, priority_reason=reason)
+        tx.fact("queue.prioritised", now, who.actor)
+
+    await runtime.execute(rule)
+    return web.json_response(ticket_json(runtime.state.tickets[ticket_id]))
+
+
+# -- help desk -----------------------------------------------------------------------
+@route(
+    "GET",
+    "/api/v1/help",
+    summary="Help requests (open and claimed, or all of today)",
+    tag="help",
+    params={"all": "1 to include resolved of today"},
+)
+async def help_list(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    today = runtime.policy.day_of(now_of(request))
+    show_all = request.query.get("all") == "1"
+    items = [
+        h
+        for h in runtime.state.help_requests.values()
+        if h.state.value in ("open", "claimed")
+        or (show_all and runtime.policy.day_of(h.opened_at) == today)
+    ]
+    return web.json_response(
+        [help_json(runtime.state, h) for h in sorted(items, key=lambda h: h.opened_at)]
+    )
+
+
+@route(
+    "POST",
+    "/api/v1/help",
+    summary="Raise a help request (SOP step 5)",
+    tag="help",
+    roles=(*HELP, Role.DEVICE),
+    body={
+        "visit_id": "integer",
+        "facility": "string",
+        "category": "string!",
+        "problem": "string!",
+        "source": "string",
+    },
+)
+async def help_open(request: web.Request) -> web.Response:
+    runtime, who = request.app[RUNTIME], principal(request)
+    body = await params.json_body(request)
+    visit_id = params.integer(body["visit_id"], "visit_id") if body.get("visit_id") else None
+    code = params.opt_text(body, "facility", 40)
+    facility_id = None
+    if code:
+        facility = next((f for f in runtime.state.facilities.values() if f.code == code), None)
+        if facility is None:
+            raise NotFound(f"Fasilitas {code} tidak ada.", f"No facility {code}.", field="facility")
+        facility_id = facility.id
+        if visit_id is None:
+            visit_id = facility.visit_id
+    source = params.text(body, "source", required=False, default="staff")
+    category = params.text(body, "category")
+    problem = params.text(body, "problem", max_len=2000)
+    now = now_of(request)
+    item = await runtime.execute(
+        lambda tx: helpdesk.open_request(
+            tx, visit_id, facility_id, source, category, problem, now, who.actor
+        )
+    )
+    return web.json_response(help_json(runtime.state, item), status=201)
+
+
+@route(
+    "POST",
+    "/api/v1/help/{id}/claim",
+    summary="Claim a help request (SOP step 6)",
+    tag="help",
+    roles=HELP,
+)
+async def help_claim(request: web.Request) -> web.Response:
+    runtime, who = request.app[RUNTIME], principal(request)
+    ident, now = params.path_int(request, "id"), now_of(request)
+    item = await runtime.execute(lambda tx: helpdesk.claim(tx, ident, now, who.actor))
+    return web.json_response(help_json(runtime.state, item))
+
+
+@route(
+    "POST",
+    "/api/v1/help/{id}/resolve",
+    summary="Resolve with the problem and the resolution written down",
+    tag="help",
+    roles=HELP,
+    body={"problem": "string", "resolution": "string!"},
+)
+async def help_resolve(request: web.Request) -> web.Response:
+    runtime, who = request.app[RUNTIME], principal(request)
+    ident, now = params.path_int(request, "id"), now_of(request)
+    body = await params.json_body(request)
+    problem = params.opt_text(body, "problem", 2000)
+    resolution = params.text(body, "resolution", max_len=2000)
+    item = await runtime.execute(
+        lambda tx: helpdesk.resolve(tx, ident, problem, resolution, now, who.actor)
+    )
+    return web.json_response(help_json(runtime.state, item))
+
+
+@route("POST", "/api/v1/help/{id}/cancel", summary="Cancel a help request", tag="help", roles=HELP)
+async def help_cancel(request: web.Request) -> web.Response:
+    runtime, who = request.app[RUNTIME], principal(request)
+    ident, now = params.path_int(request, "id"), now_of(request)
+    item = await runtime.execute(lambda tx: helpdesk.cancel(tx, ident, now, who.actor))
+    return web.json_response(help_json(runtime.state, item))
+
+
+@route("GET", "/api/v1/help/categories", summary="Help request categories", tag="help")
+async def help_categories(request: web.Request) -> web.Response:
+    return web.json_response(
+        [{"value": k, "label": v[0], "label_en": v[1]} for k, v in helpdesk.CATEGORIES.items()]
+    )
+
+
+# -- badges ----------------------------------------------------------------------------
+@route("GET", "/api/v1/badges", summary="The badge pool", tag="badges")
+async def badge_list(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    return web.json_response(
+        [
+            {
+                "id": b.id,
+                "uid_tail": b.uid[-4:],
+                "label": b.label,
+                "state": b.state.value,
+                "visit_id": b.visit_id,
+                "note": b.note,
+            }
+            for b in sorted(runtime.state.badges.values(), key=lambda b: b.label)
+        ]
+    )
+
+
+@route(
+    "POST",
+    "/api/v1/badges",
+    summary="Enrol a badge into the pool by UID",
+    tag="badges",
+    roles=(Role.ADMIN,),
+    body={"uid": "string!", "label": "string!"},
+)
+async def badge_enroll(request: web.Request) -> web.Response:
+    runtime, who = request.app[RUNTIME], principal(request)
+    body = await params.json_body(request)
+    try:
+        uid = normalise_uid(params.text(body, "uid", max_len=40))
+    except InvalidTap as exc:
+        raise ValidationError(f"UID tidak sah: {exc}", f"Invalid UID: {exc}", field="uid") from exc
+    label, now = params.text(body, "label", max_len=40), now_of(request)
+    badge = await runtime.execute(lambda tx: visits.enroll_badge(tx, uid, label, now, who.actor))
+    return web.json_response({"id": badge.id, "label": badge.label}, status=201)
+
+
+def _badge_action(event: BadgeEvent, summary: str, roles: tuple[Role, ...]) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        runtime, who = request.app[RUNTIME], principal(request)
+        ident, now = params.path_int(request, "id"), now_of(request)
+        if ident not in runtime.state.badges:
+            raise NotFound(f"Kartu {ident} tidak ada.", f"No badge {ident}.")
+        note = params.opt_text(await params.json_body(request), "note", 500)
+        await runtime.execute(
+            lambda tx: visits.badge_event(
+                tx, runtime.policy, tx.state.badges[ident], event, now, who.actor, note
+            )
+        )
+        badge = runtime.state.badges[ident]
+        return web.json_response({"id": badge.id, "label": badge.label, "state": badge.state.value})
+
+    path = {"report_lost": "lost", "found": "found", "retire": "retire"}[event.value]
+    route(
+        "POST",
+        f"/api/v1/badges/{{id}}/{path}",
+        summary=summary,
+        tag="badges",
+        roles=roles,
+        body={"note": "string"},
+    )(handler)
+
+
+_badge_action(BadgeEvent.REPORT_LOST, "Report a badge lost (refused at every reader)", FO)
+_badge_action(BadgeEvent.FOUND, "A lost badge was found", FO)
+_badge_action(BadgeEvent.RETIRE, "Retire a badge", (Role.ADMIN,))
+
+
+# -- facilities and access log ------------------------------------------------------
+@route("GET", "/api/v1/facilities", summary="Facilities and their state", tag="facilities")
+async def facility_list(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    return web.json_response(runtime.status()["facilities"])
+
+
+@route(
+    "POST",
+    "/api/v1/facilities/{code}/service",
+    summary="Take a facility out of service or back",
+    tag="facilities",
+    roles=FO,
+    body={"out_of_service": "boolean!"},
+)
+async def facility_service(request: web.Request) -> web.Response:
+    runtime, who = request.app[RUNTIME], principal(request)
+    code = request.match_info["code"]
+    facility = next((f for f in runtime.state.facilities.values() if f.code == code), None)
+    if facility is None:
+        raise NotFound(f"Fasilitas {code} tidak ada.", f"No facility {code}.")
+    flag = params.flag(await params.json_body(request), "out_of_service")
+    now, fid = now_of(request), facility.id
+
+    def rule(tx: Tx) -> None:
+        tx.update("facility", fid, out_of_service=flag)
+        tx.fact("facility.service", now, who.actor)
+
+    await runtime.execute(rule)
+    return web.json_response({"code": code, "out_of_service": flag})
+
+
+@route(
+    "GET",
+    "/api/v1/access-events",
+    summary="The access log of a day (every tap)",
+    tag="status",
+    params={"day": "YYYY-MM-DD (default today)"},
+)
+async def access_events(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    day = params.a_date(request.query.get("day"), "day", runtime.policy.day_of(now_of(request)))
+    start, end = runtime.policy.day_bounds(day)
+    async with runtime.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(AccessEventRow)
+                .where(AccessEventRow.at >= start, AccessEventRow.at < end)
+                .order_by(AccessEventRow.id)
+            )
+        ).all()
+    return web.json_response(
+        [
+            {
+                "id": r.id,
+                "at": iso(r.at),
+                "reader": r.reader,
+                "role": r.role,
+                "uid_tail": r.uid[-4:],
+                "visit_id": r.visit_id,
+                "granted": r.granted,
+                "reason": r.reason,
+                "anomaly": r.anomaly,
+            }
+            for r in rows
+        ]
+    )

@@ -1,0 +1,118 @@
+"""Status, live events (SSE), the public queue display and the evacuation roll call."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from aiohttp import web
+
+from service.api.app import RUNTIME
+from service.api.routing import route
+from service.domain import access
+from service.events import EventHub
+
+KEEPALIVE_S = 15.0
+
+
+@route(
+    "GET",
+    "/api/v1/status",
+    summary="Occupancy, facilities, queue, deposits, help, readers, anomalies, breaches",
+    tag="status",
+)
+async def status(request: web.Request) -> web.Response:
+    return web.json_response(request.app[RUNTIME].status())
+
+
+async def _stream(request: web.Request, hub: EventHub, channel: str) -> web.StreamResponse:
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        }
+    )
+    await response.prepare(request)
+    client = hub.subscribe(channel)
+    try:
+        first = hub.render(channel)
+        first.update({"changes": [], "sequence": hub.sequence})
+        await response.write(
+            f"event: {channel}\ndata: {json.dumps(first, default=str)}\n\n".encode()
+        )
+        while True:
+            try:
+                data = await asyncio.wait_for(client.queue.get(), KEEPALIVE_S)
+            except TimeoutError:
+                await response.write(b": keepalive\n\n")
+                continue
+            if client.overflowed:
+                client.overflowed = False
+                while not client.queue.empty():
+                    data = client.queue.get_nowait()
+            await response.write(f"event: {channel}\ndata: {data}\n\n".encode())
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        hub.unsubscribe(client)
+        with contextlib.suppress(ConnectionResetError, RuntimeError):
+            await response.write_eof()
+    return response
+
+
+@route(
+    "GET",
+    "/api/v1/events",
+    summary="Server-Sent Events: the status after every change",
+    tag="status",
+    response="text/event-stream",
+)
+async def events(request: web.Request) -> web.StreamResponse:
+    return await _stream(request, request.app[RUNTIME].hub, "status")
+
+
+@route(
+    "GET",
+    "/api/v1/queue/public",
+    summary="Called and waiting numbers, no personal data (waiting-area display)",
+    tag="queue",
+    roles=None,
+)
+async def public_queue(request: web.Request) -> web.Response:
+    return web.json_response(request.app[RUNTIME].public_queue())
+
+
+@route(
+    "GET",
+    "/api/v1/queue/events",
+    summary="Server-Sent Events for the queue display (no login, no personal data)",
+    tag="queue",
+    roles=None,
+    response="text/event-stream",
+)
+async def queue_events(request: web.Request) -> web.StreamResponse:
+    return await _stream(request, request.app[RUNTIME].hub, "queue")
+
+
+@route(
+    "GET", "/api/v1/roll-call", summary="Evacuation roll call: everyone inside now", tag="status"
+)
+async def roll_call(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    state = runtime.state
+    people = [
+        {
+            "visit_id": v.id,
+            "name": v.name,
+            "company": v.company,
+            "entered_at": v.entered_at.isoformat() if v.entered_at else None,
+            "facility": state.facilities[v.facility_id].code if v.facility_id else None,
+            "badge": state.badges[v.badge_id].label if v.badge_id else None,
+        }
+        for v in access.inside_now(state)
+    ]
+    return web.json_response(
+        {"at": runtime.clock().isoformat(), "count": len(people), "people": people}
+    )

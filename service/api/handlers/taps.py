@@ -1,0 +1,87 @@
+"""``POST /api/v1/taps``: the tap ingest for remote readers, agents and the demo panel."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from service.api import params
+from service.api.app import RUNTIME, now_of
+from service.api.routing import ALL_STAFF, route
+from service.auth import Role
+from service.domain.taps import InvalidTap, Tap
+from service.errors import NotFound, ValidationError
+
+TAP_ROLES = (*ALL_STAFF, Role.DEVICE)
+
+
+@route(
+    "POST",
+    "/api/v1/taps",
+    summary="Submit a tap (idempotent by event_id); answered after the decision is committed",
+    tag="taps",
+    roles=TAP_ROLES,
+    body={
+        "reader": "string!",
+        "uid": "string!",
+        "at": "date-time",
+        "event_id": "string!",
+        "token": "string",
+    },
+)
+async def tap(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    body = await params.json_body(request)
+    reader = params.text(body, "reader", max_len=100)
+    if reader not in runtime.policy.readers:
+        raise NotFound(
+            f"Pembaca kartu '{reader}' tidak terdaftar.",
+            f"Unknown reader '{reader}'.",
+            field="reader",
+        )
+    at = params.a_datetime(body.get("at"), "at") or now_of(request)
+    if (at - now_of(request)).total_seconds() > 300:
+        raise ValidationError(
+            "Waktu tap berada di masa depan.", "The tap time is in the future.", field="at"
+        )
+    try:
+        item = Tap(
+            reader=reader,
+            uid=params.text(body, "uid", max_len=40),
+            at=at,
+            event_id=params.text(body, "event_id", max_len=64),
+            token=params.opt_text(body, "token", 200),
+        )
+    except InvalidTap as exc:
+        raise ValidationError(f"Tap tidak sah: {exc}", f"Invalid tap: {exc}", field="uid") from exc
+    decision, replayed = await runtime.submit_ex(item)
+    fb = decision.feedback
+    return web.json_response(
+        {
+            "granted": decision.granted,
+            "reason": decision.reason.value,
+            "message": decision.message,
+            "feedback": {"led": fb.led.value, "beeps": fb.beeps, "open_door_s": fb.open_door_s},
+            "visit_id": decision.visit_id,
+            "badge": decision.badge_label,
+            "slot": decision.slot,
+            "anomalies": list(decision.anomalies),
+            "replayed": replayed,
+        }
+    )
+
+
+@route(
+    "POST",
+    "/api/v1/readers/{name}/heartbeat",
+    summary="A remote reader agent is alive",
+    tag="taps",
+    roles=TAP_ROLES,
+)
+async def heartbeat(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    name = request.match_info["name"]
+    health = runtime.health.get(name)
+    if health is None:
+        raise NotFound(f"Pembaca kartu '{name}' tidak terdaftar.", f"Unknown reader '{name}'.")
+    health.seen()
+    return web.Response(status=204)

@@ -1,0 +1,157 @@
+"""Routes declared once, with their roles and schema, for both aiohttp and OpenAPI.
+
+A handler is registered with :func:`route`; :func:`setup_routes` adds every
+declared route to the application and :func:`openapi_document` describes the very
+same list, so the document cannot drift from the code (a test checks it too).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from service.auth import Role
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ALL_STAFF = (Role.FRONT_OFFICE, Role.HELPDESK, Role.HEAD, Role.ADMIN)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tag: str
+    roles: tuple[Role, ...] | None  # None: no login needed
+    body: dict[str, Any] | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    response: str = "application/json"
+
+
+ROUTES: list[Route] = []
+
+
+def route(
+    method: str,
+    path: str,
+    *,
+    summary: str,
+    tag: str,
+    roles: tuple[Role, ...] | None = ALL_STAFF,
+    body: dict[str, Any] | None = None,
+    params: dict[str, str] | None = None,
+    response: str = "application/json",
+) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        ROUTES.append(
+            Route(method, path, handler, summary, tag, roles, body, params or {}, response)
+        )
+        handler.__bidroom_roles__ = roles  # type: ignore[attr-defined]
+        return handler
+
+    return register
+
+
+def roles_of(handler: Any) -> tuple[Role, ...] | None:
+    roles: tuple[Role, ...] | None = getattr(handler, "__bidroom_roles__", ALL_STAFF)
+    return roles
+
+
+def setup_routes(app: web.Application) -> None:
+    for r in ROUTES:
+        app.router.add_route(r.method, r.path, r.handler)
+
+
+JSON_TYPES = ("string", "integer", "boolean", "number", "array", "object")
+
+
+def _schema(body: dict[str, Any]) -> dict[str, Any]:
+    """``{"name": "string!", "at": "date-time"}``: a trailing ``!`` marks required."""
+    props: dict[str, Any] = {}
+    required = []
+    for name, spec in body.items():
+        kind = spec.rstrip("!")
+        if spec.endswith("!"):
+            required.append(name)
+        props[name] = {"type": kind} if kind in JSON_TYPES else {"type": "string", "format": kind}
+    out: dict[str, Any] = {"type": "object", "properties": props}
+    if required:
+        out["required"] = required
+    return out
+
+
+def openapi_document(version: str) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for r in ROUTES:
+        op: dict[str, Any] = {
+            "summary": r.summary,
+            "tags": [r.tag],
+            "operationId": f"{r.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', r.path.lower())}",
+            "responses": {
+                "200": {"description": "OK", "content": {r.response: {}}},
+                "4XX": {
+                    "description": "Error",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                },
+            },
+        }
+        if r.roles is not None:
+            op["security"] = [{"session": []}, {"bearer": []}]
+            op["x-roles"] = [role.value for role in r.roles]
+        else:
+            op["security"] = []
+        parameters = [
+            {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+            for n in re.findall(r"{(\w+)}", r.path)
+        ]
+        parameters += [
+            {
+                "name": n,
+                "in": "query",
+                "required": False,
+                "description": d,
+                "schema": {"type": "string"},
+            }
+            for n, d in r.params.items()
+        ]
+        if parameters:
+            op["parameters"] = parameters
+        if r.body is not None:
+            op["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": _schema(r.body)}},
+            }
+        paths.setdefault(r.path, {})[r.method.lower()] = op
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "bidroom API",
+            "version": version,
+            "description": "Access-control and visit service of an LPSE bidding room.",
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "bidroom_session"},
+                "bearer": {"type": "http", "scheme": "bearer"},
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "properties": {
+                        "error": {"type": "string"},
+                        "message": {"type": "string"},
+                        "message_en": {"type": "string"},
+                        "field": {"type": "string"},
+                    },
+                }
+            },
+        },
+    }

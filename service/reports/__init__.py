@@ -1,0 +1,1 @@
+"""Control books, the visit report, sealing and verification, personal-data retention."""

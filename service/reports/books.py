@@ -1,0 +1,199 @@
+"""The two control books as plain rows, built from :class:`~service.reports.data.Records`.
+
+- Buku Kendali Akses Ruang Bidding Room: one row per visit.
+- Buku Kendali Penggunaan Fasilitas LPSE: one row per usage session.
+
+Times stay aware UTC datetimes here; the writers (PDF, XLSX, CSV) show them in
+the site's zone. :func:`row_digests` gives each row a digest without its personal
+fields, which the seal keeps so a book can be checked after crypto-shredding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from service.domain.helpdesk import CATEGORIES
+from service.reports.data import Records, Row
+from service.reports.wording import word
+from service.store.journal import canonical
+
+PERSONAL = frozenset({"name"})
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRow:
+    no: int
+    day: date
+    visit_id: int
+    name: str
+    company: str
+    document: str
+    slot: str
+    badge: str
+    arrival: datetime
+    entry: datetime | None
+    exit: datetime | None
+    returned: datetime | None
+    doc_returned: datetime | None
+    officer: str
+    remarks: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    no: int
+    day: date
+    usage_id: int
+    visit_id: int
+    name: str
+    company: str
+    facility: str
+    start: datetime
+    end: datetime | None
+    duration: timedelta | None
+    help: str
+
+
+@dataclass(frozen=True, slots=True)
+class Books:
+    access: list[AccessRow]
+    usage: list[UsageRow]
+
+
+def _door_times(events: list[Row]) -> tuple[datetime | None, datetime | None]:
+    entries = [e["at"] for e in events if e["granted"] and e["role"] == "door_in"]
+    exits = [e["at"] for e in events if e["granted"] and e["role"] == "door_out"]
+    return min(entries, default=None), max(exits, default=None)
+
+
+def _remarks(visit: Row, deposit: Row | None, events: list[Row], tickets: dict[Any, Row]) -> str:
+    notes: list[str] = []
+    ticket = tickets.get(visit["ticket_id"]) if visit["ticket_id"] is not None else None
+    if ticket is not None:
+        notes.append(f"{word('queue')} {ticket['number']}")
+    if visit["forced"]:
+        notes.append(f"{word('forced')}: {visit['close_reason'] or ''}".strip())
+    if visit["back_entered"]:
+        notes.append(word("back_entered"))
+    for kind in sorted({e["anomaly"] for e in events if e["anomaly"]}):
+        notes.append(word(kind))
+    if visit["state"] != "closed" and visit["badge_id"] is not None:
+        notes.append(word("badge_out"))
+    if deposit is not None and deposit["returned_at"] is None:
+        notes.append(word("doc_held"))
+    return "; ".join(notes)
+
+
+def _badge_label(visit: Row, events: list[Row], badges: dict[Any, Row]) -> str:
+    badge_id = visit["badge_id"]
+    if badge_id is None:
+        badge_id = next((e["badge_id"] for e in events if e["reason"] == "badge_issued"), None)
+    badge = badges.get(badge_id) if badge_id is not None else None
+    return str(badge["label"]) if badge else ""
+
+
+def access_book(records: Records, start: date, end: date) -> list[AccessRow]:
+    deposits = records.deposits_by_visit()
+    events = records.by_visit("access_event")
+    visits = sorted(
+        (v for v in records["visit"].values() if start <= v["day"] <= end),
+        key=lambda v: (v["day"], v["registered_at"], v["id"]),
+    )
+    rows: list[AccessRow] = []
+    for n, visit in enumerate(visits, 1):
+        deposit = deposits.get(visit["id"])
+        mine = sorted(events.get(visit["id"], []), key=lambda e: (e["at"], e["id"]))
+        entry, exit_ = _door_times(mine)
+        document = f"{deposit['doc_type'].upper()} {deposit['doc_masked']}" if deposit else ""
+        rows.append(
+            AccessRow(
+                no=n,
+                day=visit["day"],
+                visit_id=visit["id"],
+                name=visit["name"],
+                company=visit["company"],
+                document=document,
+                slot=deposit["slot"] if deposit else "",
+                badge=_badge_label(visit, mine, records["badge"]),
+                arrival=visit["registered_at"],
+                entry=entry,
+                exit=exit_,
+                returned=visit["returned_at"],
+                doc_returned=deposit["returned_at"] if deposit else None,
+                officer=visit["officer"],
+                remarks=_remarks(visit, deposit, mine, records["ticket"]),
+            )
+        )
+    return rows
+
+
+def _help_during(requests: list[Row], start: datetime, end: datetime | None) -> str:
+    parts = []
+    for req in sorted(requests, key=lambda r: r["opened_at"]):
+        if req["opened_at"] < start or (end is not None and req["opened_at"] > end):
+            continue
+        label = CATEGORIES.get(req["category"], (req["category"], ""))[0]
+        if req["resolved_at"] is not None and req["state"] == "resolved":
+            spent = (req["resolved_at"] - req["opened_at"]).total_seconds() / 60
+            label += f" ({spent:.0f} mnt)"
+        parts.append(label)
+    return "; ".join(parts)
+
+
+def usage_book(records: Records, start: date, end: date) -> list[UsageRow]:
+    visits = records["visit"]
+    facilities = records["facility"]
+    helps = records.by_visit("help")
+    usages = sorted(
+        (
+            u
+            for u in records["usage"].values()
+            if u["visit_id"] in visits and start <= visits[u["visit_id"]]["day"] <= end
+        ),
+        key=lambda u: (u["started_at"], u["id"]),
+    )
+    rows: list[UsageRow] = []
+    for n, usage in enumerate(usages, 1):
+        visit = visits[usage["visit_id"]]
+        facility = facilities.get(usage["facility_id"])
+        ended = usage["ended_at"]
+        rows.append(
+            UsageRow(
+                no=n,
+                day=visit["day"],
+                usage_id=usage["id"],
+                visit_id=visit["id"],
+                name=visit["name"],
+                company=visit["company"],
+                facility=f"{facility['code']} {facility['label']}" if facility else "?",
+                start=usage["started_at"],
+                end=ended,
+                duration=None if ended is None else ended - usage["started_at"],
+                help=_help_during(helps.get(visit["id"], []), usage["started_at"], ended),
+            )
+        )
+    return rows
+
+
+def build_books(records: Records, start: date, end: date) -> Books:
+    return Books(access_book(records, start, end), usage_book(records, start, end))
+
+
+def _digest(row: AccessRow | UsageRow) -> str:
+    data = asdict(row)
+    for name in PERSONAL:
+        data[name] = None
+    if isinstance(data.get("duration"), timedelta):
+        data["duration"] = data["duration"].total_seconds()
+    return hashlib.sha256(canonical(data).encode()).hexdigest()
+
+
+def row_digests(books: Books) -> dict[str, dict[str, str]]:
+    """Per book, ``{row key: digest}`` without personal fields (survives shredding)."""
+    return {
+        "access": {f"visit {r.visit_id}": _digest(r) for r in books.access},
+        "usage": {f"usage {r.usage_id}": _digest(r) for r in books.usage},
+    }
