@@ -276,3 +276,22 @@ async def test_taps_sent_while_daemon_down_are_delivered(tmp_path: Path, base: s
     finally:  # discard the broker's persistent session for this client id
         async with aiomqtt.Client(HOST, PORT, identifier=client_id, clean_session=True):
             pass
+
+
+async def test_unreachable_broker_is_retried_with_backoff(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    keys = KeyFile(tmp_path / "k", secrets.token_bytes(32), {})
+    ctx = DeviceContext(keys=keys, token_key=keys.derive("badge-token"))
+    config = ReaderConfig("meja-09", ReaderRole.DESK, f"mqtt://127.0.0.1:{closed}/x/readers/m9")
+    (adapter,) = build_adapters([config], ctx)
+    health: dict[str, ReaderHealth] = {}
+    sup = Supervisor(adapter, Desk().submit, health, min_backoff_s=0.05, max_backoff_s=0.1)
+    sup.start()
+    try:
+        await until(lambda: health["meja-09"].failures >= 2)
+        assert health["meja-09"].state is not ReaderState.ONLINE
+        assert "MQTT broker" in (health["meja-09"].last_error or "")
+    finally:
+        await sup.stop()
