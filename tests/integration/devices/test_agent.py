@@ -1,9 +1,10 @@
 """The remote reader agent against a real aiohttp server on 127.0.0.1.
 
-``service.api`` has no app factory yet, so the server here is a small aiohttp app
-implementing the tap contract (bearer token, idempotent by ``event_id``, 422 for
-a malformed tap, heartbeat 204). Switch to the daemon's ``create_app`` once it exists.
-The agent's local reader is a ``sim:`` reader, presented badges with ``simulate_tap``.
+Most tests run against a small aiohttp app implementing the tap contract (bearer
+token, idempotent by ``event_id``, 422 for a malformed tap, 503 while unavailable,
+heartbeat 204), which can lose a response or refuse on demand; the last test runs
+against the real daemon (``service.api.create_app``). The agent's local reader is
+a ``sim:`` reader, presented badges with ``simulate_tap``.
 """
 
 from __future__ import annotations
@@ -19,10 +20,17 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from sqlalchemy import select
 
 from devices.agent import AgentTimings, Outbox, run_agent
+from devices.base import ReaderState
 from devices.simulated import is_running, simulate_tap
-from service.domain.taps import Led, Reason
+from service.api.app import RUNTIME, create_app
+from service.auth import Role, create_token
+from service.config import Config, ReaderConfig, SecurityConfig
+from service.domain.taps import Led, ReaderRole, Reason
+from service.runtime import Runtime
+from service.store.tables import AccessEventRow
 
 TOKEN = "s3cret-agent-token"
 READER = "meja-pc-01"
@@ -125,13 +133,14 @@ class AgentProcess:
 
     def __init__(self, server: Server, outbox: Path) -> None:
         self.server, self.outbox = server, outbox
+        self.token = TOKEN
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(
-            run_agent("sim:", self.server.url, TOKEN + "\n", READER, self.outbox,
+            run_agent("sim:", self.server.url, self.token + "\n", READER, self.outbox,
                       stop=self._stop, timings=FAST)
         )  # fmt: skip
         await until(lambda: is_running(READER))
@@ -281,3 +290,74 @@ async def test_same_event_id_from_the_reader_is_sent_once(
     assert first == again
     assert daemon.attempts["e-1"] == 1
     assert daemon.committed_ids() == ["e-1"]
+
+
+# -- against the real daemon (service.api.create_app) ------------------------------
+
+
+class RealDaemon:
+    """``bidroom serve`` in-process: the real app, SQLite in tmp, an ``agent:`` reader."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.config = Config(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'bidroom.db'}",
+            readers=(ReaderConfig(READER, ReaderRole.DESK, "agent:", options={"check_s": 0.05}),),
+            security=SecurityConfig(key_file=tmp_path / "bidroom.key"),
+        )
+        self.server = Server(Daemon())  # only for its free port and URL
+        self.app: web.Application | None = None
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def runtime(self) -> Runtime:
+        assert self.app is not None
+        return self.app[RUNTIME]
+
+    async def start(self) -> None:
+        self.app = create_app(self.config, pages=False)
+        runner = web.AppRunner(self.app, handle_signals=False)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", self.server.port, reuse_address=True).start()
+        self._runner = runner
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def events(self) -> list[tuple[str, datetime, str]]:
+        async with self.runtime.engine.connect() as conn:
+            rows = await conn.execute(
+                select(AccessEventRow.event_id, AccessEventRow.at, AccessEventRow.reason)
+                .order_by(AccessEventRow.id)
+            )  # fmt: skip
+            return [(e, at.replace(tzinfo=at.tzinfo or UTC), r) for e, at, r in rows]
+
+
+async def test_agent_against_the_real_daemon(tmp_path: Path) -> None:
+    real = RealDaemon(tmp_path)
+    await real.start()
+    proc = AgentProcess(real.server, tmp_path / "outbox.sqlite3")
+    try:
+        token = await create_token(real.runtime.engine, "agent", Role.DEVICE, datetime.now(UTC))
+        proc.token = token
+        await proc.start()
+        # Heartbeats reach the daemon: its agent: reader turns online.
+        await until(lambda: real.runtime.health[READER].state is ReaderState.ONLINE)
+        now = datetime.now(UTC).replace(microsecond=0)
+        first = await simulate_tap(READER, UID, at=now - timedelta(seconds=3), event_id="r-1")
+        assert first.reason is Reason.UNKNOWN_BADGE and first.feedback.led is Led.RED
+        await real.stop()
+        stored = await simulate_tap(READER, UID, at=now - timedelta(seconds=2), event_id="r-2")
+        assert stored.feedback.led is Led.AMBER
+        await real.start()
+        await until(lambda: proc.rows() == [("r-1", "sent"), ("r-2", "sent")])
+        again = await simulate_tap(READER, UID, at=now - timedelta(seconds=3), event_id="r-1")
+        assert again == first
+        assert await real.events() == [
+            ("r-1", now - timedelta(seconds=3), "unknown_badge"),
+            ("r-2", now - timedelta(seconds=2), "unknown_badge"),
+        ]
+    finally:
+        await proc.stop()
+        await real.stop()
