@@ -1,0 +1,167 @@
+"""The reports' public face: books and the visit report as PDF, XLSX or CSV bytes.
+
+These are the plain async functions the CLI (``bidroom report``), the API and
+the sign-off page call. Everything is read with SQLAlchemy Core and built in
+plain Python; nothing here writes.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from service.config import Config
+from service.domain.policy import KindPolicy, Policy
+from service.errors import ValidationError
+from service.reports.books import Books, build_books
+from service.reports.csv_out import csv_bytes, csv_sections
+from service.reports.data import Records, load_records
+from service.reports.layout import Layout
+from service.reports.pdf import books_pdf
+from service.reports.tabular import book_sheets, report_sheets
+from service.reports.visit_pdf import visit_report_pdf
+from service.reports.visit_report import VisitReport, build_report
+from service.reports.xlsx import workbook
+
+FORMATS = ("pdf", "xlsx", "csv")
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+BOOKS = ("all", "access", "usage")
+
+
+def policy_for(config: Config) -> Policy:
+    """The parts of the site's policy a report needs (zone, hours, standards)."""
+    std = config.standards
+    return Policy(
+        tz=ZoneInfo(config.site.timezone),
+        opening=config.room.opening,
+        closing=config.room.closing,
+        days=config.room.days,
+        standards={
+            "2": timedelta(seconds=std.step2_s),
+            "3": timedelta(seconds=std.step3_s),
+            "8": timedelta(seconds=std.step8_s),
+            "9": timedelta(seconds=std.step9_s),
+        },
+        kinds={k.kind: KindPolicy(k.kind, k.label, k.prefix) for k in config.facilities},
+    )
+
+
+def month_range(month: str) -> tuple[date, date]:
+    """``2026-11`` -> first and last day of that month."""
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        last = calendar.monthrange(year, number)[1]
+    except ValueError as exc:
+        raise ValidationError(
+            f"Bulan harus berbentuk YYYY-MM: {month}", f"Month must be YYYY-MM: {month}"
+        ) from exc
+    return date(year, number, 1), date(year, number, last)
+
+
+def _check(fmt: str, start: date, end: date) -> None:
+    if fmt not in FORMATS:
+        raise ValidationError(
+            f"Format tidak dikenal: {fmt}", f"Unknown format: {fmt}", field="format"
+        )
+    if end < start or (end - start).days > 366:
+        raise ValidationError("Rentang tanggal tidak valid.", "Invalid date range.")
+
+
+def layout_for(
+    config: Config,
+    start: date,
+    end: date,
+    *,
+    lang: str = "id",
+    created: datetime | None = None,
+    journal: tuple[int, str] | None = None,
+) -> Layout:
+    return Layout(
+        site=config.site,
+        tz=ZoneInfo(config.site.timezone),
+        start=start,
+        end=end,
+        created=created or datetime.now(UTC),
+        lang=lang,
+        journal_seq=journal[0] if journal else None,
+        journal_hash=journal[1] if journal else None,
+    )
+
+
+def books_file(books: Books, layout: Layout, fmt: str, book: str = "all") -> bytes:
+    if fmt == "pdf":
+        return books_pdf(books, layout)
+    sheets = book_sheets(books, layout)
+    if book == "access":
+        sheets = sheets[:1]
+    elif book == "usage":
+        sheets = sheets[1:]
+    if fmt == "xlsx":
+        return workbook(sheets, layout)
+    return csv_bytes(sheets[0]) if len(sheets) == 1 else csv_sections(sheets)
+
+
+def report_file(report: VisitReport, layout: Layout, fmt: str) -> bytes:
+    if fmt == "pdf":
+        return visit_report_pdf(report, layout)
+    sheets = report_sheets(report, layout)
+    return workbook(sheets, layout) if fmt == "xlsx" else csv_sections(sheets)
+
+
+async def render_books(
+    engine: AsyncEngine,
+    config: Config,
+    start: date,
+    end: date,
+    fmt: str,
+    *,
+    book: str = "all",
+    lang: str = "id",
+    journal: tuple[int, str] | None = None,
+) -> bytes:
+    """Both control books of ``start`` .. ``end`` (local days, inclusive).
+
+    PDF and XLSX hold both books (``book`` may pick one); a CSV holds one table,
+    so ``book="access"`` or ``"usage"`` gives a plain CSV and ``"all"`` gives both
+    under their titles.
+    """
+    _check(fmt, start, end)
+    if book not in BOOKS:
+        raise ValidationError(f"Buku tidak dikenal: {book}", f"Unknown book: {book}")
+    layout = layout_for(config, start, end, lang=lang, journal=journal)
+    records = await load_records(engine, layout.tz, start, end)
+    return books_file(build_books(records, start, end), layout, fmt, book)
+
+
+async def render_visit_report(
+    engine: AsyncEngine,
+    config: Config,
+    start: date,
+    end: date,
+    fmt: str,
+    *,
+    lang: str = "id",
+    now: datetime | None = None,
+    journal: tuple[int, str] | None = None,
+) -> bytes:
+    """The visit report for the Head of LPSE: a day (start == end) or a month."""
+    _check(fmt, start, end)
+    layout = layout_for(config, start, end, lang=lang, created=now, journal=journal)
+    records = await load_records(engine, layout.tz, start, end)
+    report = build_report(records, policy_for(config), start, end, now or layout.created)
+    return report_file(report, layout, fmt)
+
+
+def build_all(
+    records: Records, config: Config, start: date, end: date, now: datetime
+) -> tuple[Books, VisitReport]:
+    return build_books(records, start, end), build_report(
+        records, policy_for(config), start, end, now
+    )
