@@ -107,6 +107,8 @@ class SecurityConfig:
 @dataclass(frozen=True, slots=True)
 class PrinterConfig:
     url: str | None = None
+    # Longest a print job may take before it is given up (a printer that is off).
+    timeout_s: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)

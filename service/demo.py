@@ -10,8 +10,8 @@ login per role, and prints the logins.
 from __future__ import annotations
 
 import logging
+import tomllib
 from pathlib import Path
-from typing import Any
 
 from service import auth
 from service.auth import Role
@@ -36,53 +36,14 @@ def demo_uid(n: int) -> str:
     return f"04D3E0{n:08X}"
 
 
-def demo_config_data(base: Path) -> dict[str, Any]:
-    readers: list[dict[str, Any]] = [
-        {"name": "pintu-masuk", "role": "door_in", "url": "sim:"},
-        {"name": "pintu-keluar", "role": "door_out", "url": "sim:"},
-        {"name": "front-office", "role": "front_desk", "url": "sim:"},
-    ]
-    readers += [
-        {"name": f"meja-pc-{n:02d}", "role": "desk", "url": "sim:", "facility": f"PC-{n:02d}"}
-        for n in range(1, 9)
-    ]
-    readers += [
-        {"name": f"meja-laptop-{n:02d}", "role": "desk", "url": "sim:", "facility": f"LPT-{n:02d}"}
-        for n in range(1, 5)
-    ]
-    return {
-        "database": {"url": "sqlite+aiosqlite:///bidroom.db"},
-        "room": {
-            "capacity": 20,
-            "opening": "00:00",
-            "closing": "23:59",
-            "days": [1, 2, 3, 4, 5, 6, 7],
-        },
-        "facilities": {
-            "pc": {"count": 8, "label": "PC Desktop", "prefix": "PC"},
-            "laptop_desk": {"count": 4, "label": "Meja Laptop", "prefix": "LPT"},
-            "hotspot": {"count": 10, "label": "Hotspot", "prefix": "HS"},
-        },
-        "readers": readers,
-        "queue": {"turnover_gap_s": 30, "hold_s": 300},
-    }
+DEMO_TOML = Path(__file__).parent / "demo.toml"
 
 
-def demo_config(base: Path, overrides: Config | None = None) -> Config:
-    """The demo site, keeping the database and key file of ``overrides`` if given."""
-    data = demo_config_data(base)
-    config = parse_config(data, base / "bidroom.toml")
-    if overrides is not None:
-        from dataclasses import replace
-
-        config = replace(
-            config,
-            database_url=overrides.database_url,
-            host=overrides.host,
-            port=overrides.port,
-            security=overrides.security,
-        )
-    return config
+def demo_config(base: Path) -> Config:
+    """The demo site (``service/demo.toml``) with its database and key in ``base``."""
+    with DEMO_TOML.open("rb") as fh:
+        data = tomllib.load(fh)
+    return parse_config(data, base / "bidroom.toml")
 
 
 async def seed_demo(runtime: Runtime) -> list[tuple[str, str, str]]:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from devices.base import ReaderHealth
+from devices.printer import QueueTicketPrint, TicketPrinter
 from devices.registry import DeviceContext, build_adapters
 from devices.supervisor import Supervisor
 from service import status
@@ -113,6 +114,12 @@ class Runtime:
         self._day = self.policy.day_of(clock())
         self.writer.subscribe(self._on_commit)
         self.fact_listeners: list[Callable[[list[Fact]], None]] = []
+        self.printer: TicketPrinter | None = None
+        if config.printer.url:
+            self.printer = TicketPrinter.from_url(
+                config.printer.url, timeout_s=config.printer.timeout_s
+            )
+        self._print_jobs: set[asyncio.Task[bool]] = set()
 
     # -- life cycle ---------------------------------------------------------
     async def start(self) -> None:
@@ -136,6 +143,10 @@ class Runtime:
         for sup in self._supervisors:
             await sup.stop()
         self._supervisors.clear()
+        for job in list(self._print_jobs):
+            job.cancel()
+        if self.printer is not None:
+            await self.printer.close()
         await self.writer.stop()
         await self.engine.dispose()
 
@@ -313,6 +324,29 @@ class Runtime:
         self.hub.publish([f.kind for f in facts])
         for listener in self.fact_listeners:
             listener(facts)
+        if self.printer is not None:
+            for fact in facts:
+                if fact.kind == "queue.ticket":
+                    self._print_ticket(fact)
+
+    def _print_ticket(self, fact: Fact) -> None:
+        """Print a new queue number; a printer that is off never delays the queue."""
+        assert self.printer is not None
+        for change in fact.changes:
+            if change.entity != "ticket" or not change.new:
+                continue
+            kind = self.policy.kinds.get(change.values["kind"])
+            ticket = QueueTicketPrint(
+                number=change.values["number"],
+                kind_label=kind.label if kind else "",
+                issued_at=change.values["issued_at"],
+                site_name=self.config.site.name,
+                timezone=self.config.site.timezone,
+                lang=self.config.site.language,
+            )
+            job = asyncio.get_running_loop().create_task(self.printer.print_ticket(ticket))
+            self._print_jobs.add(job)
+            job.add_done_callback(self._print_jobs.discard)
 
     # -- views ----------------------------------------------------------------
     def readers(self) -> list[dict[str, Any]]:

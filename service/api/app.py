@@ -26,7 +26,7 @@ _LOGGER = logging.getLogger(__name__)
 
 RUNTIME = web.AppKey("runtime", Runtime)
 CONFIG = web.AppKey("config", Config)
-PRINCIPAL_KEY = "bidroom.principal"
+PRINCIPAL_KEY = web.RequestKey("principal", Principal)
 SESSION_COOKIE = "bidroom_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 VERSION = "0.1.0"

@@ -104,6 +104,7 @@ class Reason(enum.StrEnum):
     NO_VISIT_SERVED = "no_visit_served"
     VISIT_HAS_BADGE = "visit_has_badge"
     VISIT_NOT_READY = "visit_not_ready"
+    OFFLINE_STORED = "offline_stored"
 
 
 REASON_TEXT: dict[Reason, tuple[str, str]] = {
@@ -137,6 +138,10 @@ REASON_TEXT: dict[Reason, tuple[str, str]] = {
     Reason.VISIT_NOT_READY: (
         "Kunjungan belum siap (titipan identitas belum dicatat)",
         "Visit not ready (identity document not deposited)",
+    ),
+    Reason.OFFLINE_STORED: (
+        "Offline, tap disimpan dan akan dikirim",
+        "Offline, tap stored; will be sent",
     ),
 }
 

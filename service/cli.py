@@ -1,0 +1,366 @@
+"""The ``bidroom`` command.
+
+Every command finds its configuration the same way: ``--config FILE``, else
+``./bidroom.toml``, else the built-in defaults (database ``./bidroom.db``). Commands
+that change the room's state run the same rules through their own single writer;
+a running daemon notices the new journal rows within two seconds and reloads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import secrets
+import shutil
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from service.config import DEFAULT_CONFIG_NAME, Config, load_config
+from service.errors import BidroomError
+from service.logs import setup_logging
+
+EXAMPLE_CONFIG = Path(__file__).parent / "example.toml"
+DEMO_CONFIG = Path(__file__).parent / "demo.toml"
+Command = Callable[[argparse.Namespace, Config], Awaitable[int]]
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(Path(args.config) if args.config else None)
+
+
+async def _with_runtime(config: Config, work: Callable[[Any], Awaitable[int]]) -> int:
+    from service.runtime import Runtime
+
+    runtime = Runtime(config, start_readers=False)
+    await runtime.start()
+    try:
+        return await work(runtime)
+    finally:
+        await runtime.stop()
+
+
+# -- serve -----------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from service.api.app import create_app
+
+    if args.demo and not args.config and not Path(DEFAULT_CONFIG_NAME).exists():
+        shutil.copyfile(DEMO_CONFIG, DEFAULT_CONFIG_NAME)
+        print(
+            f"Konfigurasi demo ditulis ke ./{DEFAULT_CONFIG_NAME} (demo configuration written)",
+            file=sys.stderr,
+        )
+    config = _config(args)
+    host = args.host or config.host
+    port = args.port or config.port
+    app = create_app(config, demo=args.demo)
+    if args.demo:
+        from service.demo import DEMO_PASSWORD, DEMO_USERS
+
+        logins = ", ".join(f"{u} ({r.value})" for u, _, r in DEMO_USERS)
+        print(
+            f"Login demo / demo logins: {logins}; kata sandi / password: {DEMO_PASSWORD}",
+            file=sys.stderr,
+        )
+    print(
+        f"bidroom: buka / open http://{host}:{port}/ (database {config.database_url})",
+        file=sys.stderr,
+        flush=True,
+    )
+    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    return 0
+
+
+# -- init, users, tokens -------------------------------------------------------------
+async def cmd_init(args: argparse.Namespace, config: Config) -> int:
+    target = Path(args.config or DEFAULT_CONFIG_NAME)
+    if target.exists():
+        print(f"{target} sudah ada; tidak ditimpa (exists, not overwritten)")
+    else:
+        shutil.copyfile(EXAMPLE_CONFIG, target)
+        print(f"menulis {target} (commented configuration written)")
+    config = load_config(target)
+    password = args.password or secrets.token_urlsafe(12)
+
+    async def work(runtime: Any) -> int:
+        from service import auth
+        from service.auth import Role
+
+        await auth.add_staff(
+            runtime.engine, args.admin, "Administrator", Role.ADMIN, password, datetime.now(UTC)
+        )
+        print(f"admin: {args.admin}  kata sandi / password: {password}")
+        return 0
+
+    return await _with_runtime(config, work)
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_file:
+        return Path(args.password_file).read_text(encoding="utf-8").strip()
+    first = getpass.getpass("Kata sandi / password: ")
+    if first != getpass.getpass("Ulangi / repeat: "):
+        raise SystemExit("kata sandi tidak sama / passwords differ")
+    return first
+
+
+async def cmd_user_add(args: argparse.Namespace, config: Config) -> int:
+    from service import auth
+    from service.auth import Role
+
+    password = _read_password(args)
+
+    async def work(runtime: Any) -> int:
+        await auth.add_staff(
+            runtime.engine,
+            args.username,
+            args.name or args.username,
+            Role(args.role),
+            password,
+            datetime.now(UTC),
+        )
+        print(f"pengguna {args.username} ({args.role}) ditambahkan / added")
+        return 0
+
+    return await _with_runtime(config, work)
+
+
+async def cmd_user_list(args: argparse.Namespace, config: Config) -> int:
+    from service import auth
+
+    async def work(runtime: Any) -> int:
+        for s in await auth.list_staff(runtime.engine):
+            print(
+                f"{s['username']:<20} {s['role']:<14} {'aktif' if s['active'] else 'nonaktif'}"
+                f"  {s['name']}"
+            )
+        return 0
+
+    return await _with_runtime(config, work)
+
+
+async def cmd_token_add(args: argparse.Namespace, config: Config) -> int:
+    from service import auth
+    from service.auth import Role
+
+    async def work(runtime: Any) -> int:
+        token = await auth.create_token(
+            runtime.engine, args.name, Role(args.role), datetime.now(UTC)
+        )
+        if args.output:
+            out = Path(args.output)
+            out.write_text(token + "\n", encoding="utf-8")
+            out.chmod(0o600)
+            print(f"token ditulis ke / written to {out}")
+        else:
+            print(token)
+        return 0
+
+    return await _with_runtime(config, work)
+
+
+# -- badges, taps ------------------------------------------------------------------
+async def cmd_badge_enroll(args: argparse.Namespace, config: Config) -> int:
+    from service.domain import visits
+    from service.domain.taps import normalise_uid
+
+    async def work(runtime: Any) -> int:
+        uid = args.uid
+        if args.reader:
+            from devices.nfc import enroll_badge
+
+            print("tempelkan kartu pada pembaca / present the badge to the reader …")
+            uid = await enroll_badge(args.reader, args.label, runtime.token_key)
+        if not uid:
+            raise SystemExit("--uid atau --reader wajib / --uid or --reader is required")
+        uid = normalise_uid(uid)
+        now = datetime.now(UTC)
+        badge = await runtime.execute(
+            lambda tx: visits.enroll_badge(tx, uid, args.label, now, "cli")
+        )
+        print(
+            f"kartu {badge.label} terdaftar / enrolled (UID …{uid[-4:]})"
+            + (" dengan token NDEF / with NDEF token" if args.reader else "")
+        )
+        return 0
+
+    return await _with_runtime(config, work)
+
+
+async def cmd_badge_list(args: argparse.Namespace, config: Config) -> int:
+    async def work(runtime: Any) -> int:
+        for b in sorted(runtime.state.badges.values(), key=lambda b: b.label):
+            print(
+                f"{b.label:<8} …{b.uid[-4:]}  {b.state.value:<10} "
+                f"{'kunjungan ' + str(b.visit_id) if b.visit_id else ''}"
+            )
+        return 0
+
+    return await _with_runtime(config, work)
+
+
+async def cmd_simulate_tap(args: argparse.Namespace, config: Config) -> int:
+    from service.domain.taps import Tap, reason_text
+
+    async def work(runtime: Any) -> int:
+        tap = Tap(
+            reader=args.reader,
+            uid=args.uid,
+            at=datetime.now(UTC),
+            event_id=args.event_id or f"cli-{secrets.token_hex(8)}",
+        )
+        decision, replayed = await runtime.submit_ex(tap)
+        verdict = "DIIZINKAN / granted" if decision.granted else "DITOLAK / denied"
+        print(
+            f"{verdict}: {reason_text(decision.reason)} / {reason_text(decision.reason, 'en')}"
+            + (f" — laci / slot {decision.slot}" if decision.slot else "")
+            + (" (ulangan / replay)" if replayed else "")
+        )
+        return 0 if decision.granted else 3
+
+    return await _with_runtime(config, work)
+
+
+async def cmd_reader_install_key(args: argparse.Namespace, config: Config) -> int:
+    from devices.osdp import install_key
+    from service.keyfile import KeyFile
+
+    reader = config.reader(args.reader)
+    if reader is None or not reader.url.startswith("osdp"):
+        raise SystemExit(f"{args.reader}: bukan pembaca OSDP di konfigurasi / not an OSDP reader")
+    address = int(args.address) if args.address is not None else _osdp_address(reader.url)
+    keys = KeyFile.open(config.security.key_file)
+    await install_key(reader.url, address, reader.name, keys)
+    print(f"kunci Secure Channel dipasang untuk {reader.name} / key installed")
+    return 0
+
+
+def _osdp_address(url: str) -> int:
+    from urllib.parse import parse_qs, urlsplit
+
+    values = parse_qs(urlsplit(url).query).get("addr", ["0"])
+    return int(values[0])
+
+
+# -- database and archive -----------------------------------------------------------
+async def cmd_db_upgrade(args: argparse.Namespace, config: Config) -> int:
+    from service.store.engine import make_engine, migrate
+
+    engine = make_engine(config.database_url)
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+    print("basis data mutakhir / database upgraded")
+    return 0
+
+
+async def cmd_agent(args: argparse.Namespace, config: Config) -> int:
+    from devices.agent import default_outbox_path, run_agent
+
+    token = Path(args.token).read_text(encoding="utf-8").strip()
+    outbox = Path(args.outbox) if args.outbox else default_outbox_path(args.name)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await run_agent(args.reader, args.server, token, args.name, outbox, stop=stop)
+    return 0
+
+
+def _date(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bidroom", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", help="TOML config file (default ./bidroom.toml)")
+    parser.add_argument("--log-level", default="INFO")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the daemon")
+    p.add_argument("--demo", action="store_true", help="demo site with simulated readers")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(sync=cmd_serve)
+
+    p = sub.add_parser("init", help="write a commented config and create the first admin")
+    p.add_argument("--admin", default="admin")
+    p.add_argument("--password", help="(default: a generated one, printed)")
+    p.set_defaults(run=cmd_init)
+
+    user = sub.add_parser("user", help="staff accounts").add_subparsers(dest="sub", required=True)
+    p = user.add_parser("add", help="add a staff account")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=["front_office", "helpdesk", "head", "admin"])
+    p.add_argument("--name")
+    p.add_argument("--password-file", help="read the password from a file (else prompt)")
+    p.set_defaults(run=cmd_user_add)
+    user.add_parser("list", help="list staff accounts").set_defaults(run=cmd_user_list)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="sub", required=True)
+    p = token.add_parser("add", help="create a bearer token (e.g. for a reader agent)")
+    p.add_argument("--name", required=True)
+    p.add_argument(
+        "--role", default="device", choices=["device", "front_office", "helpdesk", "head", "admin"]
+    )
+    p.add_argument("--output", help="write it to this file (mode 0600)")
+    p.set_defaults(run=cmd_token_add)
+
+    badge = sub.add_parser("badge", help="the badge pool").add_subparsers(dest="sub", required=True)
+    p = badge.add_parser("enroll", help="enrol a badge (by UID, or read and sign it on a reader)")
+    p.add_argument("--label", required=True, help="printed label, e.g. K-001")
+    p.add_argument("--uid", help="UID in hex")
+    p.add_argument("--reader", help="nfcpy reader URL to read the UID and write the NDEF token")
+    p.set_defaults(run=cmd_badge_enroll)
+    badge.add_parser("list", help="list badges").set_defaults(run=cmd_badge_list)
+
+    sim = sub.add_parser("simulate", help="simulate taps").add_subparsers(dest="sub", required=True)
+    p = sim.add_parser("tap", help="present a badge to a reader")
+    p.add_argument("--reader", required=True)
+    p.add_argument("--uid", required=True)
+    p.add_argument("--event-id")
+    p.set_defaults(run=cmd_simulate_tap)
+
+    reader = sub.add_parser("reader", help="readers").add_subparsers(dest="sub", required=True)
+    p = reader.add_parser("install-key", help="set a new OSDP Secure Channel key on a reader")
+    p.add_argument("--reader", required=True)
+    p.add_argument("--address", help="OSDP address (default: from the reader URL)")
+    p.set_defaults(run=cmd_reader_install_key)
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="sub", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(run=cmd_db_upgrade)
+
+    p = sub.add_parser("agent", help="forward a workstation's reader to the daemon")
+    p.add_argument("--reader", required=True, help="local reader URL, e.g. nfc:usb:072f:2200")
+    p.add_argument("--server", required=True, help="daemon URL, e.g. http://10.0.0.5:8080")
+    p.add_argument("--token", required=True, help="file holding the device token")
+    p.add_argument("--name", required=True, help="the reader's name in the daemon's config")
+    p.add_argument("--outbox", help="SQLite outbox file (default in the user's state folder)")
+    p.set_defaults(run=cmd_agent)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.log_level)
+    try:
+        if hasattr(args, "sync"):
+            return int(args.sync(args))
+        config = Config() if args.run is cmd_init else _config(args)
+        return int(asyncio.run(args.run(args, config)))
+    except BidroomError as exc:
+        print(f"bidroom: {exc.message_id} / {exc.message_en}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
