@@ -1,0 +1,162 @@
+"""Small builders shared by the domain tests: a room, a policy, visits, taps.
+
+The site is Kota Jambi (Asia/Jakarta, WIB = UTC+7). ``T0`` is Wednesday
+25 November 2026, 09:00 WIB (02:00 UTC), inside the opening hours 08:00-16:00.
+Everything here goes through the real rules (``Tx``, ``visits``, ``decide_tap``);
+nothing is a mock.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from service.domain import visits
+from service.domain.access import decide_tap
+from service.domain.identity import DocumentType
+from service.domain.model import Badge, Facility, RoomState, Visit
+from service.domain.policy import KindPolicy, Policy, ReaderPolicy
+from service.domain.taps import Decision, ReaderRole, Tap
+from service.domain.tx import Tx
+
+T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wed 09:00 WIB
+DAY = date(2026, 11, 25)
+STAFF = "officer:ani"
+
+DOOR_IN = "door-in"
+DOOR_OUT = "door-out"
+FRONT = "front"
+DESK_PC1 = "desk-pc1"
+DESK_PC2 = "desk-pc2"
+DESK_LD1 = "desk-ld1"
+DESK_LOOSE = "desk-loose"  # a desk reader bound to no facility
+
+
+def minutes(n: float) -> timedelta:
+    return timedelta(minutes=n)
+
+
+def uid(n: int) -> str:
+    """A 7-byte NTAG-style UID, distinct per ``n``."""
+    return f"04A1B2C3D4{n:04X}"
+
+
+def make_policy(**overrides: Any) -> Policy:
+    readers = {
+        DOOR_IN: ReaderPolicy(DOOR_IN, ReaderRole.DOOR_IN),
+        DOOR_OUT: ReaderPolicy(DOOR_OUT, ReaderRole.DOOR_OUT),
+        FRONT: ReaderPolicy(FRONT, ReaderRole.FRONT_DESK),
+        DESK_PC1: ReaderPolicy(DESK_PC1, ReaderRole.DESK, facility="PC1"),
+        DESK_PC2: ReaderPolicy(DESK_PC2, ReaderRole.DESK, facility="PC2"),
+        DESK_LD1: ReaderPolicy(DESK_LD1, ReaderRole.DESK, facility="LD1"),
+        DESK_LOOSE: ReaderPolicy(DESK_LOOSE, ReaderRole.DESK),
+    }
+    kinds = {
+        "pc": KindPolicy("pc", "Komputer", "PC"),
+        "laptop_desk": KindPolicy("laptop_desk", "Meja laptop", "LD"),
+    }
+    base = Policy(readers=readers, kinds=kinds)
+    return replace(base, **overrides)
+
+
+def make_room(pcs: int = 2, laptop_desks: int = 1, badges: int = 6) -> RoomState:
+    """Facilities PC1..PCn (desk readers desk-pc1, desk-pc2), LD1.., badges K-001.."""
+    state = RoomState()
+    ident = itertools.count(1)
+    for n in range(1, pcs + 1):
+        reader = f"desk-pc{n}"
+        state.add(
+            "facility",
+            Facility(id=next(ident), code=f"PC{n}", kind="pc", label=f"PC {n}", reader=reader),
+        )
+    for n in range(1, laptop_desks + 1):
+        state.add(
+            "facility",
+            Facility(
+                id=next(ident),
+                code=f"LD{n}",
+                kind="laptop_desk",
+                label=f"Meja {n}",
+                reader=f"desk-ld{n}",
+            ),
+        )
+    for n in range(1, badges + 1):
+        state.add(
+            "badge", Badge(id=n, uid=uid(n), label=f"K-{n:03d}", enrolled_at=T0 - minutes(60))
+        )
+    return state
+
+
+def arrival(
+    name: str = "Budi Santoso", wanted_kind: str | None = "pc", **kw: Any
+) -> visits.Arrival:
+    values: dict[str, Any] = {
+        "name": name,
+        "company": "CV Maju Jaya",
+        "doc_type": DocumentType.KTP,
+        "doc_masked": "1571**********01",
+        "wanted_kind": wanted_kind,
+        "rules_ack": True,
+        "privacy_ack": True,
+    }
+    values.update(kw)
+    return visits.Arrival(**values)
+
+
+def register(state: RoomState, policy: Policy, at: datetime = T0, **kw: Any) -> Visit:
+    tx = Tx(state)
+    return visits.register(tx, policy, arrival(**kw), at, STAFF)
+
+
+def issue(state: RoomState, policy: Policy, visit: Visit, badge_id: int, at: datetime) -> Tx:
+    tx = Tx(state)
+    visits.issue_badge(tx, policy, visit, state.badges[badge_id], at, STAFF)
+    return tx
+
+
+def visit_with_badge(
+    state: RoomState, policy: Policy, badge_id: int, at: datetime = T0, **kw: Any
+) -> Visit:
+    """Registered at ``at``, badge ``badge_id`` issued one minute later."""
+    visit = register(state, policy, at, **kw)
+    issue(state, policy, visit, badge_id, at + minutes(1))
+    return visit
+
+
+_event_ids = itertools.count(1)
+
+
+def tap(reader: str, badge_uid: str, at: datetime, token: str | None = None) -> Tap:
+    return Tap(reader, badge_uid, at, f"ev-{next(_event_ids)}", token)
+
+
+def decide(
+    state: RoomState, policy: Policy, reader: str, badge_uid: str, at: datetime, **kw: Any
+) -> tuple[Decision, Tx]:
+    tx = Tx(state)
+    return decide_tap(tx, policy, tap(reader, badge_uid, at, **kw)), tx
+
+
+def snapshot(state: RoomState) -> dict[str, Any]:
+    """Every table, index and counter of the state, deep-copied for comparison."""
+    return {
+        "tables": copy.deepcopy(state.tables),
+        "next_ids": dict(state.next_ids),
+        "badge_by_uid": dict(state.badge_by_uid),
+        "facility_by_reader": dict(state.facility_by_reader),
+        "armed_issue": dict(state.armed_issue),
+        "tap_anomalies": copy.deepcopy(state.tap_anomalies),
+        "open_usage": dict(state._open_usage),
+        "deposit_by_visit": dict(state._deposit_by_visit),
+    }
+
+
+def access_events(tx: Tx) -> list[dict[str, Any]]:
+    return [c.values for f in tx.facts for c in f.changes if c.entity == "access_event"]
+
+
+def tap_facts(tx: Tx) -> list[str]:
+    return [f.kind for f in tx.facts if f.kind.startswith("tap.")]
