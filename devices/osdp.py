@@ -61,6 +61,8 @@ _LED_COLOR = {
 }
 # OSDP output control code 5: temporary ON for timer_count x 100 ms, then back to OFF.
 _OUTPUT_PULSE = 5
+# Longest pause between two attempts to bring an offline reader back.
+_REVIVE_MAX_S = 30.0
 # How long a stopping bus waits for taps in flight before cancelling them.
 _GRACE_S = 1.0
 _OPTIONS = frozenset({"held_open_s", "forced_window_s", "door_input"})
@@ -159,6 +161,8 @@ class OsdpBus:
         self._tasks: set[asyncio.Task[None]] = set()
         self._cp: _ControlPanel | None = None
         self._slots: dict[int, _Slot] = {}
+        self._revive: dict[int, asyncio.Task[None]] = {}
+        self._online: dict[int, bool] = {}  # last PD status reported, by address
         self._submit: TapSubmit | None = None
         self._health: Mapping[str, ReaderHealth] = {}
 
@@ -188,6 +192,7 @@ class OsdpBus:
         )
         self._cp, self._submit, self._health = cp, submit, health
         self._slots = {i: _Slot(r, r.door(loop, self._emit)) for i, r in enumerate(readers)}
+        self._online = {}
         cp.start()
         _LOGGER.info("%s: control panel started for %s", self.name, ", ".join(self.readers))
         try:
@@ -202,6 +207,10 @@ class OsdpBus:
     async def _close(self, cp: _ControlPanel, channel: PolledPort) -> None:
         for slot in self._slots.values():
             slot.door.close()
+        revive, self._revive = list(self._revive.values()), {}
+        for task in revive:
+            task.cancel()
+        await asyncio.gather(*revive, return_exceptions=True)
         if self._tasks:  # let taps in flight be decided and committed, briefly
             await asyncio.wait(list(self._tasks), timeout=_GRACE_S)
         tasks = list(self._tasks)
@@ -249,14 +258,40 @@ class OsdpBus:
     def _notification(self, slot: _Slot, health: ReaderHealth, event: dict[str, Any]) -> None:
         name = slot.reader.name
         if event.get("type") == _NOTE_PD:
-            if event.get("arg0"):
+            online = bool(event.get("arg0"))
+            known = self._online.get(slot.reader.address)
+            self._online[slot.reader.address] = online
+            if online:
+                revive = self._revive.pop(slot.reader.address, None)
+                if revive is not None:
+                    revive.cancel()
                 health.set_state(ReaderState.ONLINE)
-                self._emit(name, "online")
             else:
                 health.set_state(ReaderState.BACKOFF, "reader not answering or refused its key")
-                self._emit(name, "offline")
+                if slot.reader.address not in self._revive:  # disabling reports offline too
+                    task = asyncio.ensure_future(self._revive_reader(slot.reader))
+                    self._revive[slot.reader.address] = task
+            if online is not known:
+                self._emit(name, "online" if online else "offline")
         elif event.get("type") == _NOTE_SC:
             _LOGGER.debug("%s: secure channel %s", name, "up" if event.get("arg0") else "down")
+
+    async def _revive_reader(self, reader: BusReader) -> None:
+        """libosdp waits 300 s before it retries an offline reader; we retry sooner.
+
+        Disabling and re-enabling the PD (libosdp's hot-plug) restarts its state
+        machine: 1 s after going offline, then 2, 4 ... up to 30 s apart.
+        """
+        delay = 1.0
+        while self._cp is not None:
+            await asyncio.sleep(delay)
+            cp = self._cp
+            if cp is None or not cp.disable_pd(reader.address):
+                return
+            await asyncio.sleep(max(0.05, 4 * self._refresh_s))  # disable takes a refresh
+            if not cp.enable_pd(reader.address):
+                _LOGGER.warning("%s: could not re-enable the reader", reader.name)
+            delay = min(_REVIVE_MAX_S, delay * 2)
 
     async def _tap(self, slot: _Slot, event: dict[str, Any]) -> None:
         name = slot.reader.name

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "integration" / "devices")]
 
 import osdp  # noqa: E402
-from conftest import PdPeer, PtyLink, wait_until  # noqa: E402
+from conftest import PdPeer, PtyLink, poll_until  # noqa: E402
 
 import devices.osdp as osdp_adapter  # noqa: E402
 from devices.base import ReaderHealth, ReaderState  # noqa: E402
@@ -103,7 +103,7 @@ async def bench(reads: int, refresh_ms: int) -> None:
 
         runner = asyncio.create_task(bus.run(submit, health))
         try:
-            await wait_until(lambda: health["pintu"].state is ReaderState.ONLINE, what="online")
+            await poll_until(lambda: health["pintu"].state is ReaderState.ONLINE, what="online")
             total, p_in, ours, p_out = [], [], [], []
             for _ in range(reads):
                 await asyncio.sleep(rng.uniform(0.0, 0.1))  # random phase against the poll

@@ -58,13 +58,32 @@ class PtyLink:
 
 
 @pytest.fixture
-def pty_link(tmp_path: Path) -> Iterator[PtyLink]:
-    link = PtyLink(tmp_path)
-    yield link
-    link.unplug()
+def pty_factory(tmp_path: Path) -> Iterator[Callable[[str], PtyLink]]:
+    """``make(name)`` -> a PtyLink at ``tmp_path/name``; all unplugged at teardown."""
+    links: list[PtyLink] = []
+
+    def make(name: str) -> PtyLink:
+        links.append(PtyLink(tmp_path, name))
+        return links[-1]
+
+    yield make
+    for link in links:
+        link.unplug()
 
 
-async def wait_until(predicate: Callable[[], bool], within: float = 5.0, what: str = "") -> None:
+@pytest.fixture
+def pty_link(pty_factory: Callable[[str], PtyLink]) -> PtyLink:
+    return pty_factory("bidroom-tty0")
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., Any]:
+    """``await wait_until(predicate, within=5.0, what="...")`` (a fixture: tests run in
+    importlib mode, where conftest is not importable)."""
+    return poll_until
+
+
+async def poll_until(predicate: Callable[[], bool], within: float = 5.0, what: str = "") -> None:
     """Poll ``predicate`` every 10 ms; fail the test after ``within`` seconds."""
     deadline = time.monotonic() + within
     while not predicate():
@@ -172,3 +191,17 @@ class PdPeer:
     def stop(self) -> None:
         if self._pd.thread is not None:
             self._pd.teardown()
+
+
+@pytest.fixture
+def osdp_reader() -> Iterator[Callable[..., PdPeer]]:
+    """``make(fd, address, key, install_mode=False)`` -> a running PdPeer, stopped at teardown."""
+    peers: list[PdPeer] = []
+
+    def make(fd: int, address: int, key: bytes | None, install_mode: bool = False) -> PdPeer:
+        peers.append(PdPeer(fd, address, key, install_mode=install_mode))
+        return peers[-1]
+
+    yield make
+    for peer in peers:
+        peer.stop()

@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import osdp
 import pytest
-from conftest import PdPeer, PtyLink, wait_until
 
 from devices.base import ReaderHealth, ReaderState
 from devices.osdp import DoorEvent, OsdpBus, build, install_key
@@ -27,6 +27,11 @@ from service.domain.taps import DENY, Decision, Feedback, Led, ReaderRole, Reaso
 from service.errors import ConfigError
 from service.keyfile import KeyFile
 
+if TYPE_CHECKING:  # helpers come as fixtures from conftest (importlib import mode)
+    from conftest import PdPeer, PtyLink
+
+WaitUntil = Callable[..., Awaitable[None]]
+MakeReader = Callable[..., "PdPeer"]
 READER = "pintu-masuk"
 GRANT_4S = Decision(True, Reason.ENTRY, Feedback(Led.GREEN, beeps=1, open_door_s=4.0))
 DENIED = Decision(False, Reason.UNKNOWN_BADGE, DENY)
@@ -104,17 +109,17 @@ def door(pty_link: PtyLink, keys: KeyFile) -> Door:
 
 
 @pytest.fixture
-def reader(door: Door) -> Iterator[PdPeer]:
-    peer = PdPeer(door.link.master, 1, door.keys.reader_key(READER))
-    yield peer
-    peer.stop()
+def reader(door: Door, osdp_reader: MakeReader) -> PdPeer:
+    return osdp_reader(door.link.master, 1, door.keys.reader_key(READER))
 
 
 def commands_of(peer: PdPeer, kind: int) -> list[dict[str, object]]:
     return [c for c in peer.drain() if c["command"] == kind]
 
 
-async def test_card_read_is_a_tap_and_a_grant_pulses_the_strike(door: Door, reader: PdPeer) -> None:
+async def test_card_read_is_a_tap_and_a_grant_pulses_the_strike(
+    door: Door, reader: PdPeer, wait_until: WaitUntil
+) -> None:
     async with running(door):
         await wait_until(lambda: door.state is ReaderState.ONLINE, what="reader online")
         reader.card("04A23B5C")
@@ -130,7 +135,9 @@ async def test_card_read_is_a_tap_and_a_grant_pulses_the_strike(door: Door, read
     assert "online" in door.kinds()
 
 
-async def test_deny_shows_red_and_never_opens_the_door(door: Door, reader: PdPeer) -> None:
+async def test_deny_shows_red_and_never_opens_the_door(
+    door: Door, reader: PdPeer, wait_until: WaitUntil
+) -> None:
     door.decision = DENIED
     async with running(door):
         await wait_until(lambda: door.state is ReaderState.ONLINE, what="reader online")
@@ -143,11 +150,13 @@ async def test_deny_shows_red_and_never_opens_the_door(door: Door, reader: PdPee
 
 
 @pytest.mark.parametrize("reader_key", ["wrong", "factory-default"])
-async def test_reader_with_another_key_is_refused(door: Door, reader_key: str) -> None:
+async def test_reader_with_another_key_is_refused(
+    door: Door, reader_key: str, osdp_reader: MakeReader, wait_until: WaitUntil
+) -> None:
     if reader_key == "wrong":
-        peer = PdPeer(door.link.master, 1, os.urandom(16))
+        peer = osdp_reader(door.link.master, 1, os.urandom(16))
     else:
-        peer = PdPeer(door.link.master, 1, None, install_mode=True)
+        peer = osdp_reader(door.link.master, 1, None, install_mode=True)
     try:
         async with running(door):
             await wait_until(lambda: "offline" in door.kinds(), what="reader refused")
@@ -161,7 +170,7 @@ async def test_reader_with_another_key_is_refused(door: Door, reader_key: str) -
 
 
 async def test_reader_without_installed_key_is_not_started(
-    pty_link: PtyLink, keys: KeyFile
+    pty_link: PtyLink, keys: KeyFile, wait_until: WaitUntil
 ) -> None:
     door = Door(pty_link, keys, GRANT_4S)
     async with running(door):
@@ -172,9 +181,9 @@ async def test_reader_without_installed_key_is_not_started(
 
 
 async def test_install_key_gives_the_reader_a_key_it_then_uses(
-    pty_link: PtyLink, keys: KeyFile
+    pty_link: PtyLink, keys: KeyFile, osdp_reader: MakeReader, wait_until: WaitUntil
 ) -> None:
-    fresh = PdPeer(pty_link.master, 1, None, install_mode=True)
+    fresh = osdp_reader(pty_link.master, 1, None, install_mode=True)
     try:
         key = await install_key(f"osdp+serial://{pty_link.path}?addr=1", 1, READER, keys)
     finally:
@@ -184,7 +193,7 @@ async def test_install_key_gives_the_reader_a_key_it_then_uses(
     # A reader keeps the key it was given (its own flash); ours is stored in the key file.
     assert KeyFile.open(keys.path).reader_key(READER) == key
     door = Door(pty_link, keys, GRANT_4S)
-    peer = PdPeer(pty_link.master, 1, key)
+    peer = osdp_reader(pty_link.master, 1, key)
     try:
         async with running(door):
             await wait_until(lambda: door.state is ReaderState.ONLINE, what="online, new key")
@@ -194,14 +203,16 @@ async def test_install_key_gives_the_reader_a_key_it_then_uses(
         peer.stop()
 
 
-async def test_unplug_replug_recovers_and_loses_no_tap(door: Door, reader: PdPeer) -> None:
+async def test_unplug_replug_recovers_and_loses_no_tap(
+    door: Door, reader: PdPeer, osdp_reader: MakeReader, wait_until: WaitUntil
+) -> None:
     async with running(door):
         await wait_until(lambda: door.state is ReaderState.ONLINE, what="online")
         reader.stop()
         door.link.unplug()
         await wait_until(lambda: door.state is ReaderState.BACKOFF, what="backoff on unplug")
         door.link.plug()
-        again = PdPeer(door.link.master, 1, door.keys.reader_key(READER))
+        again = osdp_reader(door.link.master, 1, door.keys.reader_key(READER))
         try:
             await wait_until(lambda: door.state is ReaderState.ONLINE, what="online again")
             again.card("11223344")
@@ -211,7 +222,27 @@ async def test_unplug_replug_recovers_and_loses_no_tap(door: Door, reader: PdPee
     assert [t.uid for t in door.taps] == ["11223344"]
 
 
-async def test_tamper_and_door_contact_become_door_events(door: Door, reader: PdPeer) -> None:
+async def test_reader_that_stops_answering_is_brought_back(
+    door: Door, reader: PdPeer, osdp_reader: MakeReader, wait_until: WaitUntil
+) -> None:
+    async with running(door) as sup:
+        await wait_until(lambda: door.state is ReaderState.ONLINE, what="online")
+        reader.stop()  # power cut at the reader; the bus adapter stays plugged in
+        await wait_until(lambda: door.state is ReaderState.BACKOFF, within=15, what="offline")
+        await wait_until(lambda: "offline" in door.kinds(), what="offline event")
+        again = osdp_reader(door.link.master, 1, door.keys.reader_key(READER))
+        try:
+            await wait_until(lambda: door.state is ReaderState.ONLINE, within=5, what="revived")
+            again.card("55667788")
+            await wait_until(lambda: bool(door.taps), what="tap")
+        finally:
+            again.stop()
+        assert sup.health[READER].failures == 0  # the port never failed: no restart needed
+
+
+async def test_tamper_and_door_contact_become_door_events(
+    door: Door, reader: PdPeer, wait_until: WaitUntil
+) -> None:
     async with running(door, held_open_s=0.3):
         await wait_until(lambda: door.state is ReaderState.ONLINE, what="online")
         reader.door(is_open=False)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from conftest import PtyLink, wait_until
 
 from devices.base import ReaderHealth, ReaderState
 from devices.registry import DeviceContext, build_adapters
@@ -19,6 +20,10 @@ from service.config import ReaderConfig
 from service.domain.taps import Decision, Feedback, Led, ReaderRole, Reason, Tap
 from service.keyfile import KeyFile
 
+if TYPE_CHECKING:  # helpers come as fixtures from conftest (importlib import mode)
+    from conftest import PtyLink
+
+WaitUntil = Callable[..., Awaitable[None]]
 ON_1, OFF_1 = bytes.fromhex("A00101A2"), bytes.fromhex("A00100A1")
 
 
@@ -51,7 +56,9 @@ def test_frames_for_each_channel() -> None:
     assert relay_frame(4, False) == bytes.fromhex("A00400A4")
 
 
-async def test_pulse_sends_on_then_off_after_the_time(pty_link: PtyLink) -> None:
+async def test_pulse_sends_on_then_off_after_the_time(
+    pty_link: PtyLink, wait_until: WaitUntil
+) -> None:
     relay = SerialRelay.from_url(f"relay+serial://{pty_link.path}?channel=1", "pintu")
     wire = Wire(pty_link)
     pulse = asyncio.create_task(relay.pulse(0.3))
@@ -65,7 +72,7 @@ async def test_pulse_sends_on_then_off_after_the_time(pty_link: PtyLink) -> None
     assert 0.28 <= held < 0.6
 
 
-async def test_cancelled_pulse_still_switches_off(pty_link: PtyLink) -> None:
+async def test_cancelled_pulse_still_switches_off(pty_link: PtyLink, wait_until: WaitUntil) -> None:
     relay = SerialRelay(str(pty_link.path), channel=2)
     wire = Wire(pty_link)
     pulse = asyncio.create_task(relay.pulse(30))
@@ -89,10 +96,13 @@ class Desk:
 
 
 async def test_grant_at_a_serial_reader_pulses_its_relay_strike(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    wait_until: WaitUntil,
+    pty_factory: Callable[[str], PtyLink],
 ) -> None:
-    reader_link = PtyLink(tmp_path, "bidroom-reader0")
-    relay_link = PtyLink(tmp_path, "bidroom-relay0")
+    reader_link = pty_factory("bidroom-reader0")
+    relay_link = pty_factory("bidroom-relay0")
     config = ReaderConfig(
         "pintu",
         ReaderRole.DOOR_IN,

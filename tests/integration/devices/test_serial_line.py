@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import pytest
-from conftest import PtyLink, wait_until
 
 from devices.base import ReaderHealth, ReaderState
 from devices.serial_line import LineCodec, SerialLineReader, build, split_serial_url
@@ -17,6 +17,10 @@ from service.config import ReaderConfig
 from service.domain.taps import DENY, Decision, ReaderRole, Reason, Tap
 from service.errors import ConfigError
 
+if TYPE_CHECKING:  # helpers come as fixtures from conftest (importlib import mode)
+    from conftest import PtyLink
+
+WaitUntil = Callable[..., Awaitable[None]]
 NAME = "meja-01"
 
 
@@ -39,7 +43,9 @@ class Reader:
 
 
 @asynccontextmanager
-async def running(link: PtyLink, debounce_s: float = 1.0) -> AsyncIterator[Reader]:
+async def running(
+    link: PtyLink, wait_until: WaitUntil, debounce_s: float = 1.0
+) -> AsyncIterator[Reader]:
     reader = Reader(link)
     config = ReaderConfig(
         NAME, ReaderRole.DESK, f"serial://{link.path}?baud=9600", options={"debounce_s": debounce_s}
@@ -54,8 +60,8 @@ async def running(link: PtyLink, debounce_s: float = 1.0) -> AsyncIterator[Reade
         await sup.stop()
 
 
-async def test_a_uid_line_is_a_tap(pty_link: PtyLink) -> None:
-    async with running(pty_link) as reader:
+async def test_a_uid_line_is_a_tap(pty_link: PtyLink, wait_until: WaitUntil) -> None:
+    async with running(pty_link, wait_until) as reader:
         pty_link.write(b"04a23b5c\r\n")
         await wait_until(lambda: bool(reader.taps), what="tap")
     [tap] = reader.taps
@@ -63,8 +69,8 @@ async def test_a_uid_line_is_a_tap(pty_link: PtyLink) -> None:
     assert tap.event_id.startswith(NAME)
 
 
-async def test_one_byte_at_a_time(pty_link: PtyLink) -> None:
-    async with running(pty_link) as reader:
+async def test_one_byte_at_a_time(pty_link: PtyLink, wait_until: WaitUntil) -> None:
+    async with running(pty_link, wait_until) as reader:
         for byte in b"04A23B5C8D\r\n":
             pty_link.write(bytes([byte]))
             await asyncio.sleep(0.002)
@@ -72,8 +78,8 @@ async def test_one_byte_at_a_time(pty_link: PtyLink) -> None:
     assert reader.uids() == ["04A23B5C8D"]
 
 
-async def test_garbage_then_a_valid_line(pty_link: PtyLink) -> None:
-    async with running(pty_link, debounce_s=0) as reader:
+async def test_garbage_then_a_valid_line(pty_link: PtyLink, wait_until: WaitUntil) -> None:
+    async with running(pty_link, wait_until, debounce_s=0) as reader:
         pty_link.write(b"\x00\xff\xfeNOISE zz\r\n" + b"7" * 300 + b"\n")  # junk, over-long line
         pty_link.write(b"\r\n\r\n1122334455\r\n")
         await wait_until(lambda: bool(reader.taps), what="tap")
@@ -81,8 +87,8 @@ async def test_garbage_then_a_valid_line(pty_link: PtyLink) -> None:
     assert reader.uids() == ["1122334455"]
 
 
-async def test_a_line_split_across_writes(pty_link: PtyLink) -> None:
-    async with running(pty_link, debounce_s=0) as reader:
+async def test_a_line_split_across_writes(pty_link: PtyLink, wait_until: WaitUntil) -> None:
+    async with running(pty_link, wait_until, debounce_s=0) as reader:
         pty_link.write(b"AABB")
         await asyncio.sleep(0.05)
         assert reader.taps == []  # half a UID is not a tap
@@ -92,16 +98,18 @@ async def test_a_line_split_across_writes(pty_link: PtyLink) -> None:
     assert reader.uids() == ["AABBCCDD"]
 
 
-async def test_the_same_badge_within_debounce_is_one_presentation(pty_link: PtyLink) -> None:
-    async with running(pty_link, debounce_s=1.0) as reader:
+async def test_the_same_badge_within_debounce_is_one_presentation(
+    pty_link: PtyLink, wait_until: WaitUntil
+) -> None:
+    async with running(pty_link, wait_until, debounce_s=1.0) as reader:
         pty_link.write(b"04A23B5C\r\n04A23B5C\r\n04A23B5C\r\nA1B2C3D4\r\n")
         await wait_until(lambda: len(reader.taps) >= 2, what="two taps")
         await asyncio.sleep(0.05)
     assert reader.uids() == ["04A23B5C", "A1B2C3D4"]
 
 
-async def test_unplug_mid_line_then_replug(pty_link: PtyLink) -> None:
-    async with running(pty_link, debounce_s=0) as reader:
+async def test_unplug_mid_line_then_replug(pty_link: PtyLink, wait_until: WaitUntil) -> None:
+    async with running(pty_link, wait_until, debounce_s=0) as reader:
         pty_link.write(b"DEAD")  # the cable is pulled mid-line
         pty_link.unplug()
         await wait_until(lambda: reader.state is ReaderState.BACKOFF, what="backoff")
