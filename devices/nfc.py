@@ -25,7 +25,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,18 +63,17 @@ class NfcOptions:
     repeat_guard_s: float = 1.0
 
     @classmethod
-    def from_config(cls, reader: ReaderConfig) -> NfcOptions:
-        known = {f.name for f in fields(cls)}
-        unknown = set(reader.options) - known
+    def from_config(cls, reader: ReaderConfig, defaults: NfcOptions | None = None) -> NfcOptions:
+        unknown = set(reader.options) - {f.name for f in fields(cls)}
         if unknown:
-            raise ConfigError(f"reader {reader.name}: unknown nfc option(s) {sorted(unknown)}")
+            raise ConfigError(f"reader {reader.name}: unknown option(s) {sorted(unknown)}")
         try:
             values = {k: float(v) for k, v in reader.options.items()}
         except (TypeError, ValueError) as exc:
-            raise ConfigError(f"reader {reader.name}: nfc options must be numbers") from exc
+            raise ConfigError(f"reader {reader.name}: reader options must be numbers") from exc
         if any(v < 0 for v in values.values()):
-            raise ConfigError(f"reader {reader.name}: nfc options must not be negative")
-        return cls(**values)
+            raise ConfigError(f"reader {reader.name}: reader options must not be negative")
+        return replace(defaults or cls(), **values)
 
 
 @dataclass(frozen=True, slots=True)
