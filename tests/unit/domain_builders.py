@@ -140,11 +140,18 @@ def decide(
     return decide_tap(tx, policy, tap(reader, badge_uid, at, **kw)), tx
 
 
-def snapshot(state: RoomState) -> dict[str, Any]:
-    """Every table, index and counter of the state, deep-copied for comparison."""
+def snapshot(state: RoomState, *, event_ids: bool = False) -> dict[str, Any]:
+    """Every table, index and counter of the state, deep-copied for comparison.
+
+    The access-event counter moves on every tap (the event is written, never kept),
+    so it is left out unless ``event_ids``.
+    """
+    next_ids = dict(state.next_ids)
+    if not event_ids:
+        del next_ids["access_event"]
     return {
         "tables": copy.deepcopy(state.tables),
-        "next_ids": dict(state.next_ids),
+        "next_ids": next_ids,
         "badge_by_uid": dict(state.badge_by_uid),
         "facility_by_reader": dict(state.facility_by_reader),
         "armed_issue": dict(state.armed_issue),
