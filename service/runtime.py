@@ -34,7 +34,13 @@ from service.domain.tx import Tx
 from service.events import EventHub
 from service.keyfile import KeyFile
 from service.privacy import PersonalData
-from service.store.engine import make_engine, migrate, move_aside_if_corrupt
+from service.store.engine import (
+    checkpoint,
+    make_engine,
+    migrate,
+    move_aside_if_corrupt,
+    sqlite_path,
+)
 from service.store.persist import Persister
 from service.store.tables import AccessEventRow
 from service.store.writer import Writer
@@ -100,7 +106,9 @@ class Runtime:
         self.policy = policy_from_config(config, self.token_key)
         self.state = RoomState()
         self.engine = make_engine(config.database_url)
-        self.writer = Writer(self.engine, self.state, self.policy, Persister(self.personal), clock)
+        self.writer = Writer(
+            self.engine, self.state, self.policy, Persister(self.personal, self.engine), clock
+        )
         self.health: dict[str, ReaderHealth] = {
             r.name: ReaderHealth(r.name) for r in config.readers
         }
@@ -120,6 +128,7 @@ class Runtime:
                 config.printer.url, timeout_s=config.printer.timeout_s
             )
         self._print_jobs: set[asyncio.Task[bool]] = set()
+        self._checkpointed_at = 0
 
     # -- life cycle ---------------------------------------------------------
     async def start(self) -> None:
@@ -303,8 +312,16 @@ class Runtime:
                 if loop.time() - last_stale_check >= STALE_CHECK_S:
                     last_stale_check = loop.time()
                     await self.writer.refresh_if_stale()
+                    await self._checkpoint()
             except Exception:
                 _LOGGER.exception("tick failed")
+
+    async def _checkpoint(self) -> None:
+        path = sqlite_path(self.config.database_url)
+        if path is None or self.writer.commits == self._checkpointed_at:
+            return
+        self._checkpointed_at = self.writer.commits
+        await asyncio.get_running_loop().run_in_executor(None, checkpoint, path)
 
     async def tick(self) -> None:
         """Run what the clock asks for: queue calls and no-shows; a new day's pruning."""

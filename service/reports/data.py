@@ -124,3 +124,11 @@ async def load_records(engine: AsyncEngine, tz: ZoneInfo, start: date, end: date
         await _fill(conn, records, "day", t["day"].c.id.between(start, end))
         await _fill(conn, records, "justification", t["justification"].c.day.between(start, end))
     return records
+
+
+async def load_all(conn: AsyncConnection) -> Records:
+    """Every entity row in the tables (for the archive check)."""
+    records = Records()
+    for entity in ENTITIES:
+        await _fill(conn, records, entity)
+    return records

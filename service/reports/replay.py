@@ -90,7 +90,7 @@ class Replay:
     def _change(self, seq: int, change: dict[str, Any], vid: Any, opener: Opener) -> None:
         entity = change["entity"]
         if entity == "sealed_file":
-            self.seals.append((seq, change["values"]))
+            self.seals.append((seq, {**change["values"], "name": change["id"]}))
             return
         if entity not in self.records.tables:
             return

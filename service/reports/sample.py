@@ -8,7 +8,9 @@ front desk, door, desk, help desk, return), with an injected clock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -39,7 +41,7 @@ class Clock:
         return self.now
 
 
-def sample_config(folder: Path, pcs: int = 2, **site: Any) -> Config:
+def sample_config(folder: Path, pcs: int = 2, turnover_s: int = 1200, **site: Any) -> Config:
     readers: list[dict[str, Any]] = [
         {"name": "pintu-masuk", "role": "door_in", "url": "sim:"},
         {"name": "pintu-keluar", "role": "door_out", "url": "sim:"},
@@ -55,6 +57,8 @@ def sample_config(folder: Path, pcs: int = 2, **site: Any) -> Config:
             "site": {"head_name": "Drs. H. Ahmad Fauzi, M.Si", "head_nip": "197001011990031001"}
             | site,
             "room": {"opening": "08:00", "closing": "16:00", "capacity": 200},
+            # A long turnover gap: the queue is called when the scenario says, not by the ticker.
+            "queue": {"turnover_gap_s": turnover_s},
             "facilities": {"pc": {"count": pcs, "label": "PC Desktop", "prefix": "PC"}},
             "readers": readers,
         },
@@ -221,6 +225,30 @@ async def sign(rt: Runtime, clock: Clock, day: date) -> None:
     clock.at(day, 16, 12)
     now = clock.now
     await rt.execute(lambda tx: days.sign_day(tx, rt.policy, day, now, "kepala"))
+
+
+@dataclass(slots=True)
+class Scene:
+    rt: Runtime
+    clock: Clock
+    day: date
+    ids: dict[str, int]
+
+
+@contextlib.asynccontextmanager
+async def scenario(folder: Path, day: date, *, signed: bool = True) -> AsyncIterator[Scene]:
+    """A running runtime that has lived through :func:`walk_scenario_day` (stopped after)."""
+    clock = Clock(datetime.now(UTC))
+    clock.at(day, 7, 0)
+    rt = Runtime(sample_config(folder), clock=clock, start_readers=False)
+    await rt.start()
+    try:
+        ids = await walk_scenario_day(Walker(rt, clock), day)
+        if signed:
+            await sign(rt, clock, day)
+        yield Scene(rt, clock, day, ids)
+    finally:
+        await rt.stop()
 
 
 COMPANIES = ("PT Maju Jaya", "CV Karya Mandiri", "PT Sinar Abadi", "PT Bangun Jambi")

@@ -9,6 +9,7 @@ logged loudly.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 from datetime import UTC, datetime
@@ -17,7 +18,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -51,6 +54,39 @@ def make_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
+
+
+def _writer_pragmas(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    # The writer never checkpoints inside a tap's commit; checkpoint() does it between.
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
+
+
+def sync_engine_for(engine: AsyncEngine) -> Engine | None:
+    """For SQLite, a synchronous engine on the same file for the single writer's thread."""
+    if engine.dialect.name != "sqlite":
+        return None
+    url = engine.url.set(drivername="sqlite")
+    sync = create_engine(
+        url,
+        connect_args={"timeout": 5, "check_same_thread": False},
+        poolclass=QueuePool,
+        pool_size=1,
+        max_overflow=0,
+    )
+    event.listen(sync, "connect", _writer_pragmas)
+    return sync
+
+
+def checkpoint(path: Path) -> None:
+    """Fold the WAL back into the database file, beside the writer (PASSIVE: never waits).
+
+    Runs on its own connection in a worker thread, so a tap's commit never pays for it.
+    """
+    with contextlib.closing(sqlite3.connect(path, timeout=1)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def move_aside_if_corrupt(url: str) -> Path | None:

@@ -1,6 +1,10 @@
 """Turning facts into rows: coalesced changes, journal rows, encrypted personal data.
 
-Everything here runs inside one database transaction opened by the writer.
+:meth:`Persister.prepare` builds the whole batch in memory (reading a visitor's
+key when it is not cached yet); :func:`statements` lists what to execute, so the
+same batch is written by the async engine (PostgreSQL) or, for SQLite, by one
+synchronous connection in the writer's own thread — one thread hop per batch
+instead of one per statement.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Executable, bindparam, insert, select, text, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.domain.model import Fact
 from service.privacy import PersonalData
@@ -31,6 +36,7 @@ _LOGGER = logging.getLogger(__name__)
 _JOURNAL = table_of(JournalRow)
 _VISITORS = table_of(VisitorRow)
 _KEYS = table_of(VisitorKeyRow)
+Statement = tuple[Executable, Any]
 
 
 def _db_value(value: Any) -> Any:
@@ -52,32 +58,47 @@ class Batch:
     journal: list[dict[str, Any]] = field(default_factory=list)
     visitor_updates: list[dict[str, Any]] = field(default_factory=list)
     new_keys: list[dict[str, Any]] = field(default_factory=list)
+    head: Head = field(default_factory=Head)
+    postgres: bool = False
 
 
 class Persister:
-    """Writes a batch of facts in the caller's transaction; keeps visitor keys cached."""
+    """Prepares batches of facts; keeps the visitors' data keys cached."""
 
-    def __init__(self, personal: PersonalData) -> None:
+    def __init__(self, personal: PersonalData, engine: AsyncEngine) -> None:
         self.personal = personal
+        self._engine = engine
         self._keys: dict[int, bytes] = {}
+        self._new: set[int] = set()
 
     def forget_keys(self) -> None:
         self._keys.clear()
+        self._new.clear()
 
-    async def write(self, conn: AsyncConnection, facts: Sequence[Fact], head: Head) -> Head:
-        batch = Batch()
+    def committed(self) -> None:
+        self._new.clear()
+
+    def rolled_back(self) -> None:
+        """Keys created for a batch that did not commit were never stored: forget them."""
+        for vid in self._new:
+            self._keys.pop(vid, None)
+        self._new.clear()
+
+    async def prepare(self, facts: Sequence[Fact], head: Head) -> Batch:
+        batch = Batch(postgres=self._engine.dialect.name == "postgresql")
         now = datetime.now(UTC)
         seq, prev = head.seq, head.hash
         for fact in facts:
             self._coalesce(batch, fact)
-            personal = await self._encrypt_personal(conn, batch, fact)
             seal = None
+            personal: dict[str, str] = {}
             if fact.visitor_id is not None:
-                key = await self._visitor_key(conn, batch, fact.visitor_id, fact.at)
-                context = f"visitor:{fact.visitor_id}"
+                vid = fact.visitor_id
+                key = await self._visitor_key(batch, vid, fact.at)
+                personal = self._encrypt_personal(batch, fact, key)
 
-                def seal(name: str, value: str, key: bytes = key, context: str = context) -> str:
-                    return PersonalData.encrypt(key, value, f"{context}:{name}")
+                def seal(name: str, value: str, key: bytes = key, vid: int = vid) -> str:
+                    return PersonalData.encrypt(key, value, f"visitor:{vid}:{name}")
 
             seq += 1
             at = fact.at.astimezone(UTC)
@@ -96,10 +117,8 @@ class Persister:
                 }
             )
             prev = digest
-        await self._flush(conn, batch)
-        if conn.dialect.name == "postgresql":
-            await conn.execute(text("SELECT pg_notify('bidroom_journal', :seq)"), {"seq": str(seq)})
-        return Head(seq, prev)
+        batch.head = Head(seq, prev)
+        return batch
 
     @staticmethod
     def _coalesce(batch: Batch, fact: Fact) -> None:
@@ -113,33 +132,33 @@ class Persister:
             else:
                 batch.updates.setdefault(change.entity, {}).setdefault(change.id, {}).update(values)
 
-    async def _encrypt_personal(
-        self, conn: AsyncConnection, batch: Batch, fact: Fact
-    ) -> dict[str, str]:
-        if not fact.personal or fact.visitor_id is None:
+    @staticmethod
+    def _encrypt_personal(batch: Batch, fact: Fact, key: bytes) -> dict[str, str]:
+        if not fact.personal:
             return {}
         vid = fact.visitor_id
-        key = await self._visitor_key(conn, batch, vid, fact.at)
         enc = {
             k: PersonalData.encrypt(key, v, f"visitor:{vid}:{k}")
             for k, v in sorted(fact.personal.items())
             if k != "doc_hash"
         }
-        row: dict[str, Any] = {"_id": vid}
-        row["doc_enc"] = enc.get("doc_number")
-        row["phone_enc"] = enc.get("phone")
-        row["doc_hash"] = fact.personal.get("doc_hash")
-        batch.visitor_updates.append(row)
+        batch.visitor_updates.append(
+            {
+                "_id": vid,
+                "doc_enc": enc.get("doc_number"),
+                "phone_enc": enc.get("phone"),
+                "doc_hash": fact.personal.get("doc_hash"),
+            }
+        )
         return enc
 
-    async def _visitor_key(
-        self, conn: AsyncConnection, batch: Batch, vid: int, at: datetime
-    ) -> bytes:
+    async def _visitor_key(self, batch: Batch, vid: int, at: datetime) -> bytes:
         if vid in self._keys:
             return self._keys[vid]
-        wrapped = (
-            await conn.execute(select(_KEYS.c.wrapped).where(_KEYS.c.visitor_id == vid))
-        ).scalar_one_or_none()
+        async with self._engine.connect() as conn:
+            wrapped = (
+                await conn.execute(select(_KEYS.c.wrapped).where(_KEYS.c.visitor_id == vid))
+            ).scalar_one_or_none()
         if wrapped is None:
             key = PersonalData.new_visitor_key()
             batch.new_keys.append(
@@ -150,48 +169,60 @@ class Persister:
                     "shredded_at": None,
                 }
             )
+            self._new.add(vid)
         else:
             key = self.personal.unwrap(vid, wrapped)
         self._keys[vid] = key
         return key
 
-    async def _flush(self, conn: AsyncConnection, batch: Batch) -> None:
-        for entity in INSERT_ORDER:
-            rows = list(batch.inserts.get(entity, {}).values())
-            if rows:
-                await self._insert(conn, entity, rows)
-        for entity, by_id in batch.updates.items():
-            table = ENTITY_TABLES[entity]
-            groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-            for ident, values in by_id.items():
-                groups.setdefault(tuple(sorted(values)), []).append({"_id": ident, **values})
-            for keys, params in groups.items():
-                stmt = (
-                    update(table)
-                    .where(table.c.id == bindparam("_id"))
-                    .values({k: bindparam(k) for k in keys})
-                )
-                await conn.execute(stmt, params)
-        if batch.new_keys:
-            await conn.execute(insert(_KEYS), batch.new_keys)
-        if batch.visitor_updates:
-            stmt = (
-                update(_VISITORS)
-                .where(_VISITORS.c.id == bindparam("_id"))
-                .values(
-                    doc_enc=bindparam("doc_enc"),
-                    phone_enc=bindparam("phone_enc"),
-                    doc_hash=bindparam("doc_hash"),
-                )
-            )
-            await conn.execute(stmt, batch.visitor_updates)
-        await conn.execute(insert(_JOURNAL), batch.journal)
 
-    @staticmethod
-    async def _insert(conn: AsyncConnection, entity: str, rows: list[dict[str, Any]]) -> None:
-        table = ENTITY_TABLES[entity]
+def statements(batch: Batch) -> list[Statement]:
+    """Every statement of a batch, in an order that respects the foreign keys."""
+    out: list[Statement] = []
+    for entity in INSERT_ORDER:
+        rows = list(batch.inserts.get(entity, {}).values())
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in rows:
             groups.setdefault(tuple(sorted(row)), []).append(row)
-        for params in groups.values():
-            await conn.execute(insert(table), params)
+        out.extend((insert(ENTITY_TABLES[entity]), params) for params in groups.values())
+    for entity, by_id in batch.updates.items():
+        table = ENTITY_TABLES[entity]
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for ident, values in by_id.items():
+            updates.setdefault(tuple(sorted(values)), []).append({"_id": ident, **values})
+        for keys, params in updates.items():
+            stmt = (
+                update(table)
+                .where(table.c.id == bindparam("_id"))
+                .values({k: bindparam(k) for k in keys})
+            )
+            out.append((stmt, params))
+    if batch.new_keys:
+        out.append((insert(_KEYS), batch.new_keys))
+    if batch.visitor_updates:
+        stmt = (
+            update(_VISITORS)
+            .where(_VISITORS.c.id == bindparam("_id"))
+            .values(
+                doc_enc=bindparam("doc_enc"),
+                phone_enc=bindparam("phone_enc"),
+                doc_hash=bindparam("doc_hash"),
+            )
+        )
+        out.append((stmt, batch.visitor_updates))
+    out.append((insert(_JOURNAL), batch.journal))
+    if batch.postgres:
+        out.append(
+            (text("SELECT pg_notify('bidroom_journal', :seq)"), {"seq": str(batch.head.seq)})
+        )
+    return out
+
+
+async def write_async(conn: AsyncConnection, batch: Batch) -> None:
+    for stmt, params in statements(batch):
+        await conn.execute(stmt, params)
+
+
+def write_sync(conn: Connection, batch: Batch) -> None:
+    for stmt, params in statements(batch):
+        conn.execute(stmt, params)

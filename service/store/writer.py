@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,8 +28,9 @@ from service.domain.model import Fact, RoomState
 from service.domain.policy import Policy
 from service.domain.tx import Tx
 from service.errors import BidroomError, Unavailable
-from service.store.loader import load_state
-from service.store.persist import Head, Persister
+from service.store.loader import journal_head, load_state
+from service.store.engine import sync_engine_for
+from service.store.persist import Batch, Head, Persister, write_async, write_sync
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -55,6 +57,9 @@ class Writer:
         clock: Callable[[], datetime],
     ) -> None:
         self.engine = engine
+        # SQLite: the writer commits on its own synchronous connection in its own thread.
+        self._sync_engine = sync_engine_for(engine)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer")
         self.state = state
         self.policy = policy
         self._persister = persister
@@ -65,6 +70,7 @@ class Writer:
         self._listeners: list[Listener] = []
         self.commits = 0
         self._reload_requested = False
+        self._check_stale = False
 
     def subscribe(self, listener: Listener) -> None:
         """``listener(facts)`` is called after every commit (never raises into the writer)."""
@@ -85,6 +91,9 @@ class Writer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
+        self._executor.shutdown(wait=True)
         while not self._queue.empty():
             job = self._queue.get_nowait()
             if not job.future.done():
@@ -106,8 +115,12 @@ class Writer:
             while len(jobs) < MAX_BATCH and not self._queue.empty():
                 jobs.append(self._queue.get_nowait())
             try:
+                if self._check_stale:
+                    self._check_stale = False
+                    self._reload_requested = self._reload_requested or await self._stale()
                 if self._reload_requested:
                     self._reload_requested = False
+                    _LOGGER.info("reloading the state from the database")
                     await self.load()
                     self._publish([])
                 await self._process(jobs)
@@ -162,10 +175,26 @@ class Writer:
             self._publish(facts)
 
     async def _commit(self, facts: list[Fact]) -> None:
-        async with self.engine.begin() as conn:
-            head = await self._persister.write(conn, facts, self.head)
-        self.head = head
+        batch = await self._persister.prepare(facts, self.head)
+        try:
+            if self._sync_engine is not None:
+                await asyncio.get_running_loop().run_in_executor(
+                    self._executor, self._commit_sync, batch
+                )
+            else:
+                async with self.engine.begin() as conn:
+                    await write_async(conn, batch)
+        except BaseException:
+            self._persister.rolled_back()
+            raise
+        self._persister.committed()
+        self.head = batch.head
         self.commits += 1
+
+    def _commit_sync(self, batch: Batch) -> None:
+        assert self._sync_engine is not None
+        with self._sync_engine.begin() as conn:
+            write_sync(conn, batch)
 
     def _undo(self, done: list[tuple[_Job, Tx, Any]]) -> None:
         for _, tx, _ in reversed(done):
@@ -192,21 +221,23 @@ class Writer:
         """Reload the state from the tables before the next batch (e.g. a new day)."""
         self._reload_requested = True
 
-    async def refresh_if_stale(self) -> bool:
-        """Reload when another process has written to the journal; True if it did."""
-        from service.store.loader import journal_head
+    async def refresh_if_stale(self) -> None:
+        """Reload if another process has written to the journal since our last commit.
 
-        async with self.engine.connect() as conn:
-            head = await journal_head(conn)
-        if head.seq == self.head.seq:
-            return False
-        self._reload_requested = True
+        The check runs inside the writer, between two batches, so a commit of our own
+        can never be mistaken for someone else's.
+        """
+        self._check_stale = True
 
-        def after_reload(tx: Tx) -> None:
+        def checkpoint(tx: Tx) -> None:
             return None
 
-        await self.execute(after_reload)
-        return True
+        await self.execute(checkpoint)
+
+    async def _stale(self) -> bool:
+        async with self.engine.connect() as conn:
+            head = await journal_head(conn)
+        return head.seq != self.head.seq or head.hash != self.head.hash
 
     def _publish(self, facts: list[Fact]) -> None:
         for listener in self._listeners:

@@ -1,0 +1,216 @@
+"""Sealing a signed-off day and proving later that nothing was altered.
+
+At sign-off :func:`seal_day` generates the day's books and visit report from the
+tables, stores each file with its SHA-256 in ``sealed_files`` together with the
+journal head it covers (printed in every PDF footer), keeps a manifest with a
+digest of every book row (without personal fields, so it survives
+crypto-shredding), and journals the files' hashes in the chain itself.
+
+:func:`verify_archive` checks the journal's hash chain, replays the journal and
+compares every table row with it, checks each sealed file against its stored and
+journaled hashes, and re-derives each sealed day's books from the journal as of
+the seal. Every fault names its place: a journal seq, a table row, a file, a
+book row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from service.domain.model import Change, Fact
+from service.domain.tx import Tx
+from service.reports.books import Books, row_digests
+from service.reports.data import load_records
+from service.reports.layout import Layout
+from service.reports.render import books_file, build_all, layout_for, report_file
+from service.store.loader import journal_head
+from service.store.tables import SealedFileRow, table_of
+
+if TYPE_CHECKING:
+    from service.runtime import Runtime
+
+_LOGGER = logging.getLogger(__name__)
+_SEALED = table_of(SealedFileRow)
+SEALED_FACT = "archive.sealed"
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    place: str  # "journal seq 12", "table visits id 3", "file 2026-11-25-buku-kendali.pdf"
+    problem: str
+
+    def describe(self) -> str:
+        return f"{self.place}: {self.problem}"
+
+
+@dataclass(frozen=True, slots=True)
+class SealedFile:
+    day: date
+    name: str
+    sha256: str
+    size: int
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def manifest_name(day: date) -> str:
+    return f"{day.isoformat()}-manifest.json"
+
+
+def seal_files(books: Books, report_pdf: bytes, layout: Layout, day: date) -> dict[str, bytes]:
+    """The day's files by name (the manifest is added by the caller)."""
+    stem = day.isoformat()
+    return {
+        f"{stem}-buku-kendali.pdf": books_file(books, layout, "pdf"),
+        f"{stem}-buku-kendali.xlsx": books_file(books, layout, "xlsx"),
+        f"{stem}-buku-kendali-akses.csv": books_file(books, layout, "csv", "access"),
+        f"{stem}-buku-kendali-fasilitas.csv": books_file(books, layout, "csv", "usage"),
+        f"{stem}-laporan-kunjungan.pdf": report_pdf,
+    }
+
+
+def manifest(
+    day: date, site: str, head: tuple[int, str], files: dict[str, bytes], books: Books
+) -> bytes:
+    body = {
+        "day": day.isoformat(),
+        "site": site,
+        "journal_seq": head[0],
+        "journal_hash": head[1],
+        "files": {name: sha256(data) for name, data in sorted(files.items())},
+        "rows": row_digests(books),
+    }
+    return json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False).encode()
+
+
+async def seal_day(runtime: Runtime, day: date, actor: str = "system") -> list[SealedFile]:
+    """Seal a signed-off day: files stored with their SHA-256, hashes journaled.
+
+    Call it after the ``day.signed`` fact is committed (the journal head then
+    covers the signature). Sealing again (after a reopen and a new signature)
+    adds a newer seal; verification uses the newest one.
+    """
+    config, engine = runtime.config, runtime.engine
+    async with engine.connect() as conn:
+        head = await journal_head(conn)
+    layout = layout_for(config, day, day, journal=(head.seq, head.hash))
+    records = await load_records(engine, layout.tz, day, day)
+    signed = records["day"].get(day, {}).get("signed_at")
+    now = runtime.clock()
+    layout = layout_for(config, day, day, created=signed or now, journal=(head.seq, head.hash))
+    books, report = build_all(records, config, day, day, signed or now)
+    files = seal_files(books, report_file(report, layout, "pdf"), layout, day)
+    files[manifest_name(day)] = manifest(day, config.site.name, (head.seq, head.hash), files, books)
+    sealed = [SealedFile(day, n, sha256(data), len(data)) for n, data in files.items()]
+    await runtime.execute(lambda tx: _journal_seal(tx, sealed, head.seq, now, actor))
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(_SEALED),
+            [
+                {
+                    "day": day,
+                    "name": f.name,
+                    "sha256": f.sha256,
+                    "journal_seq": head.seq,
+                    "journal_hash": head.hash,
+                    "content": files[f.name],
+                    "created_at": now,
+                }
+                for f in sealed
+            ],
+        )
+    _LOGGER.info("sealed %s: %d files at journal seq %d", day, len(sealed), head.seq)
+    return sealed
+
+
+def _journal_seal(tx: Tx, files: list[SealedFile], seq: int, at: datetime, actor: str) -> None:
+    """One fact whose payload carries every file's hash, so the chain covers the files.
+
+    ``sealed_file`` is not a state entity: the store journals the change and
+    writes no table row for it (the rows are written by :func:`seal_day`).
+    """
+    changes = tuple(
+        Change(
+            "sealed_file",
+            f.name,
+            {"day": f.day.isoformat(), "sha256": f.sha256, "journal_seq": seq},
+            new=True,
+        )
+        for f in files
+    )
+    tx.facts.append(Fact(SEALED_FACT, at, actor, changes))
+
+
+def digest_faults(day: date, sealed: dict[str, dict[str, str]], books: Books) -> list[Fault]:
+    """Book rows re-derived from the journal against the digests kept at the seal."""
+    faults: list[Fault] = []
+    derived = row_digests(books)
+    for book, rows in sealed.items():
+        now = derived.get(book, {})
+        for key in sorted(rows.keys() | now.keys()):
+            place = f"book {book} {day.isoformat()}, {key}"
+            if key not in now:
+                faults.append(Fault(place, "sealed row no longer derivable from the journal"))
+            elif key not in rows:
+                faults.append(Fault(place, "row in the journal but not in the sealed book"))
+            elif rows[key] != now[key]:
+                faults.append(Fault(place, "row differs from the sealed book"))
+    return faults
+
+
+def file_faults(
+    rows: list[Any], journaled: dict[str, str], manifest_body: dict[str, Any] | None
+) -> list[Fault]:
+    """Each sealed file against its stored, journaled and manifest hashes."""
+    faults: list[Fault] = []
+    listed = (manifest_body or {}).get("files", {})
+    for row in rows:
+        place = f"file {row.name}"
+        actual = sha256(row.content)
+        if actual != row.sha256:
+            faults.append(Fault(place, "content does not match its stored SHA-256 (swapped)"))
+        if journaled.get(row.name) not in (None, row.sha256):
+            faults.append(Fault(place, "stored SHA-256 differs from the one in the journal"))
+        elif row.name not in journaled:
+            faults.append(Fault(place, "no journaled hash for this file"))
+        if row.name in listed and listed[row.name] != actual:
+            faults.append(Fault(place, "content differs from the seal manifest"))
+    for name in sorted(journaled.keys() - {r.name for r in rows}):
+        faults.append(Fault(f"file {name}", "sealed file is missing"))
+    return faults
+
+
+async def sealed_rows(engine: AsyncEngine, day: date | None) -> dict[date, list[Any]]:
+    """The newest seal of each day (or of one day): its file rows."""
+    stmt = select(_SEALED).order_by(_SEALED.c.id)
+    if day is not None:
+        stmt = stmt.where(_SEALED.c.day == day)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(stmt)).all()
+    newest: dict[date, dict[str, Any]] = {}
+    for row in rows:
+        newest.setdefault(row.day, {})[row.name] = row
+    out: dict[date, list[Any]] = {}
+    for d, by_name in newest.items():
+        top = max(r.journal_seq for r in by_name.values())
+        out[d] = [r for r in by_name.values() if r.journal_seq == top]
+    return out
+
+
+def journaled_hashes(seals: list[tuple[int, dict[str, Any]]], day: date) -> dict[str, str]:
+    """Names -> SHA-256 of the newest journaled seal of ``day``."""
+    mine = [(seq, v) for seq, v in seals if v.get("day") == day.isoformat()]
+    if not mine:
+        return {}
+    top = max(int(v["journal_seq"]) for _, v in mine)
+    return {str(v["name"]): str(v["sha256"]) for _, v in mine if int(v["journal_seq"]) == top}
