@@ -37,8 +37,8 @@ import osdp
 
 from devices.base import DeviceError, ReaderAdapter, ReaderHealth, ReaderState, TapSubmit
 from devices.serial_line import PolledPort, event_id, int_param, redact_uid, split_serial_url
-from devices.strike import Door, DoorEvent, DoorEventKind
-from service.domain.taps import DENY, Decision, Feedback, InvalidTap, Led, Reason, Tap
+from devices.strike import Door, DoorEvent, DoorEventKind, osdp_feedback
+from service.domain.taps import DENY, Decision, InvalidTap, Reason, Tap
 from service.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -54,13 +54,6 @@ OnDeviceEvent = Callable[[DoorEvent], Awaitable[None]]
 KeyLookup = Callable[[str], bytes | None]
 
 _CP_FLAGS = (osdp.LibFlag.EnforceSecure, osdp.LibFlag.EnableNotification)
-_LED_COLOR = {
-    Led.GREEN: osdp.CommandLEDColor.Green,
-    Led.RED: osdp.CommandLEDColor.Red,
-    Led.AMBER: osdp.CommandLEDColor.Amber,
-}
-# OSDP output control code 5: temporary ON for timer_count x 100 ms, then back to OFF.
-_OUTPUT_PULSE = 5
 # Longest pause between two attempts to bring an offline reader back.
 _REVIVE_MAX_S = 30.0
 # How long a stopping bus waits for taps in flight before cancelling them.
@@ -110,16 +103,8 @@ class BusReader:
     forced_window_s: float = 5.0
     door_input: int = 0
 
-    def door(
-        self, loop: asyncio.AbstractEventLoop, emit: Callable[[str, DoorEventKind], None]
-    ) -> Door:
-        return Door(
-            self.name,
-            loop,
-            emit,
-            held_open_s=self.held_open_s,
-            forced_window_s=self.forced_window_s,
-        )
+    def door(self, loop: asyncio.AbstractEventLoop, emit: Callable[..., None]) -> Door:
+        return Door(self.name, loop, emit, self.held_open_s, self.forced_window_s)
 
 
 def _pd_infos(channel: PolledPort, readers: Sequence[BusReader], keys: KeyLookup) -> list[Any]:
@@ -207,6 +192,8 @@ class OsdpBus:
     async def _close(self, cp: _ControlPanel, channel: PolledPort) -> None:
         for slot in self._slots.values():
             slot.door.close()
+            if self._online.get(slot.reader.address):  # the port is gone or we stop
+                self._emit(slot.reader.name, "offline")
         revive, self._revive = list(self._revive.values()), {}
         for task in revive:
             task.cancel()
@@ -324,7 +311,7 @@ class OsdpBus:
         fb = decision.feedback
         if decision.granted:
             slot.door.granted(fb.open_door_s)
-        for command in feedback_commands(fb, decision.granted):
+        for command in osdp_feedback(fb, decision.granted):
             self._command(slot.reader, command)
 
     def _command(self, reader: BusReader, command: dict[str, Any]) -> None:
@@ -343,25 +330,9 @@ def _status_report(slot: _Slot, kind: object, report: bytes) -> None:
         slot.door.contact(is_open=bool(report[slot.reader.door_input]))
 
 
-def feedback_commands(fb: Feedback, granted: bool) -> list[dict[str, Any]]:
-    """The OSDP commands that show one decision: output 0 pulse, LED, buzzer (times in 100 ms)."""
-    opens = granted and fb.open_door_s > 0
-    tenths = max(1, min(255, round(fb.open_door_s * 10))) if opens else 20
-    commands: list[dict[str, Any]] = []
-    if opens:
-        out = dict(output_no=0, control_code=_OUTPUT_PULSE, timer_count=tenths)
-        commands.append({"command": osdp.Command.Output, **out})
-    color = dict(on_color=_LED_COLOR[fb.led], off_color=osdp.CommandLEDColor.Black)
-    timing = dict(on_count=tenths, off_count=0, timer_count=tenths)
-    led = dict(reader=0, led_number=0, temporary=True, control_code=2, **color, **timing)
-    commands.append({"command": osdp.Command.LED, **led})
-    if fb.beeps > 0:
-        beep = dict(reader=0, control_code=2, on_count=1, off_count=1, rep_count=min(fb.beeps, 255))
-        commands.append({"command": osdp.Command.Buzzer, **beep})
-    return commands
-
-
-async def install_key(url: str, addr: int, reader: str, keys: KeyFile) -> bytes:
+async def install_key(
+    url: str, addr: int, reader: str, keys: KeyFile, *, wait_s: float = 15.0
+) -> bytes:
     """Give one reader (in install mode) a fresh random Secure Channel key.
 
     The control panel opens the Secure Channel with the public default key
@@ -387,7 +358,7 @@ async def install_key(url: str, addr: int, reader: str, keys: KeyFile) -> bytes:
     cp = _ControlPanel([info], on_event, 0.005)
     cp.start()
     try:
-        await asyncio.wait_for(confirmed, timeout=15.0)
+        await asyncio.wait_for(confirmed, timeout=wait_s)
     except TimeoutError as exc:
         detail = f" ({lost[0]})" if lost else ""
         raise DeviceError(

@@ -1,8 +1,10 @@
-"""The door itself: contact supervision (forced / held open) and relay door strikes.
+"""The door itself: contact supervision, what a reader shows, and relay door strikes.
 
 :class:`Door` watches one door's contact and its reader's tamper and power
 switches and turns their changes into :class:`DoorEvent` s. It is plain code
 over a clock and the loop's ``call_later``; the OSDP adapter feeds it.
+:func:`osdp_feedback` is a decision's feedback as OSDP commands (strike output,
+LED, buzzer), pure data the OSDP adapter submits.
 
 :func:`with_relay_strike` is how a reader without an output of its own opens
 its door: when the reader's config has ``strike = "relay+serial:///dev/..."``,
@@ -20,15 +22,25 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
+
+import osdp
 
 from devices.base import ReaderAdapter, ReaderHealth, TapSubmit
 from devices.relay import SerialRelay
 from service.config import ReaderConfig
-from service.domain.taps import Decision, Tap
+from service.domain.taps import Decision, Feedback, Led, Tap
 from service.errors import ConfigError
 
 _LOGGER = logging.getLogger(__name__)
+
+_LED_COLOR = {
+    Led.GREEN: osdp.CommandLEDColor.Green,
+    Led.RED: osdp.CommandLEDColor.Red,
+    Led.AMBER: osdp.CommandLEDColor.Amber,
+}
+# OSDP output control code 5: temporary ON for timer_count x 100 ms, then back to OFF.
+_OUTPUT_PULSE = 5
 
 DoorEventKind = Literal[
     "online", "offline", "tamper", "power_fail", "forced_open", "held_open", "closed"
@@ -59,7 +71,6 @@ class Door:
         name: str,
         loop: asyncio.AbstractEventLoop,
         emit: Callable[[str, DoorEventKind], None],
-        *,
         held_open_s: float = 30.0,
         forced_window_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
@@ -116,6 +127,24 @@ class Door:
 
     def close(self) -> None:
         self._cancel_held()
+
+
+def osdp_feedback(fb: Feedback, granted: bool) -> list[dict[str, Any]]:
+    """The OSDP commands that show one decision: output 0 pulse, LED, buzzer (times in 100 ms)."""
+    opens = granted and fb.open_door_s > 0
+    tenths = max(1, min(255, round(fb.open_door_s * 10))) if opens else 20
+    commands: list[dict[str, Any]] = []
+    if opens:
+        out = dict(output_no=0, control_code=_OUTPUT_PULSE, timer_count=tenths)
+        commands.append({"command": osdp.Command.Output, **out})
+    color = dict(on_color=_LED_COLOR[fb.led], off_color=osdp.CommandLEDColor.Black)
+    timing = dict(on_count=tenths, off_count=0, timer_count=tenths)
+    led = dict(reader=0, led_number=0, temporary=True, control_code=2, **color, **timing)
+    commands.append({"command": osdp.Command.LED, **led})
+    if fb.beeps > 0:
+        beep = dict(reader=0, control_code=2, on_count=1, off_count=1, rep_count=min(fb.beeps, 255))
+        commands.append({"command": osdp.Command.Buzzer, **beep})
+    return commands
 
 
 class Strike(Protocol):

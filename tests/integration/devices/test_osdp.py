@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import osdp
 import pytest
 
-from devices.base import ReaderHealth, ReaderState
+from devices.base import DeviceError, ReaderHealth, ReaderState
 from devices.osdp import DoorEvent, OsdpBus, build, install_key
 from devices.registry import DeviceContext
 from devices.supervisor import Supervisor
@@ -203,6 +203,15 @@ async def test_install_key_gives_the_reader_a_key_it_then_uses(
         peer.stop()
 
 
+async def test_install_key_refuses_a_reader_not_in_install_mode(
+    pty_link: PtyLink, keys: KeyFile, osdp_reader: MakeReader
+) -> None:
+    osdp_reader(pty_link.master, 1, os.urandom(16))  # already keyed, not in install mode
+    with pytest.raises(DeviceError, match="install mode"):
+        await install_key(f"osdp+serial://{pty_link.path}?addr=1", 1, READER, keys, wait_s=2)
+    assert keys.reader_key(READER) is None
+
+
 async def test_unplug_replug_recovers_and_loses_no_tap(
     door: Door, reader: PdPeer, osdp_reader: MakeReader, wait_until: WaitUntil
 ) -> None:
@@ -211,6 +220,7 @@ async def test_unplug_replug_recovers_and_loses_no_tap(
         reader.stop()
         door.link.unplug()
         await wait_until(lambda: door.state is ReaderState.BACKOFF, what="backoff on unplug")
+        await wait_until(lambda: door.kinds()[-1:] == ["offline"], what="offline event")
         door.link.plug()
         again = osdp_reader(door.link.master, 1, door.keys.reader_key(READER))
         try:
