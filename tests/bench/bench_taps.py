@@ -26,12 +26,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from service.config import parse_config  # noqa: E402
-from service.domain import visits  # noqa: E402
-from service.domain.identity import DocumentType  # noqa: E402
-from service.domain.taps import Tap  # noqa: E402
-from service.domain.tx import Tx  # noqa: E402
-from service.runtime import Runtime  # noqa: E402
+from service.config import parse_config
+from service.domain import visits
+from service.domain.identity import DocumentType
+from service.domain.taps import Tap
+from service.domain.tx import Tx
+from service.runtime import Runtime
 
 VISITORS = 200
 
@@ -147,7 +147,7 @@ async def paced_latency(runtime: Runtime, rate: float = 200.0, n: int = 2000) ->
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def main() -> None:
