@@ -83,19 +83,35 @@ async def wait_output(peer: PdPeer, within: float = 2.0) -> float:
     raise TimeoutError("the reader never got the strike command")
 
 
+async def measure(peer: PdPeer, reads: int) -> dict[str, list[float]]:
+    """``reads`` card reads at random phase against the poll; times of each share."""
+    rng = random.Random(7)
+    shares: dict[str, list[float]] = {"total": [], "protocol in": [], "daemon": []}
+    shares["protocol out"] = []
+    for _ in range(reads):
+        await asyncio.sleep(rng.uniform(0.0, 0.1))
+        callback_at.clear()
+        output_at.clear()
+        t0 = time.monotonic()
+        peer.card("04A23B5C")
+        t_pd = await wait_output(peer)
+        shares["total"].append(t_pd - t0)
+        shares["protocol in"].append(callback_at[0] - t0)
+        shares["daemon"].append(output_at[0] - callback_at[0])
+        shares["protocol out"].append(t_pd - output_at[0])
+        await asyncio.sleep(0.05)  # let LED and buzzer commands drain
+        peer.drain()
+    return shares
+
+
 async def bench(reads: int, refresh_ms: int) -> None:
     instrument()
     key = os.urandom(16)
-    rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
         link = PtyLink(Path(tmp), "bidroom-osdp0")
         peer = PdPeer(link.master, 1, key)
-        bus = osdp_adapter.OsdpBus(
-            str(link.path),
-            [osdp_adapter.BusReader("pintu", 1)],
-            lambda _name: key,
-            refresh_ms=refresh_ms,
-        )
+        reader = osdp_adapter.BusReader("pintu", 1)
+        bus = osdp_adapter.OsdpBus(str(link.path), [reader], lambda _n: key, refresh_ms=refresh_ms)
         health = {"pintu": ReaderHealth("pintu")}
 
         async def submit(tap: Tap) -> Decision:
@@ -104,32 +120,17 @@ async def bench(reads: int, refresh_ms: int) -> None:
         runner = asyncio.create_task(bus.run(submit, health))
         try:
             await poll_until(lambda: health["pintu"].state is ReaderState.ONLINE, what="online")
-            total, p_in, ours, p_out = [], [], [], []
-            for _ in range(reads):
-                await asyncio.sleep(rng.uniform(0.0, 0.1))  # random phase against the poll
-                callback_at.clear()
-                output_at.clear()
-                t0 = time.monotonic()
-                peer.card("04A23B5C")
-                t_pd = await wait_output(peer)
-                total.append(t_pd - t0)
-                p_in.append(callback_at[0] - t0)
-                ours.append(output_at[0] - callback_at[0])
-                p_out.append(t_pd - output_at[0])
-                await asyncio.sleep(0.05)  # let LED and buzzer commands drain
-                peer.drain()
+            shares = await measure(peer, reads)
         finally:
             runner.cancel()
             await asyncio.gather(runner, return_exceptions=True)
             peer.stop()
             link.unplug()
     print(
-        f"OSDP card read -> strike command, Secure Channel, {reads} reads, CP refresh {refresh_ms} ms"
+        f"OSDP card read -> strike command, Secure Channel, {reads} reads, refresh {refresh_ms} ms"
     )
-    report("total", total)
-    report("protocol in", p_in)
-    report("daemon", ours)
-    report("protocol out", p_out)
+    for name, values in shares.items():
+        report(name, values)
 
 
 def main() -> None:
