@@ -31,6 +31,7 @@ from typing import Any
 
 import ndef
 import nfc
+import nfc.clf
 import nfc.tag
 
 from devices.base import DeviceError, ReaderAdapter, ReaderHealth, ReaderState, TapSubmit
@@ -160,7 +161,7 @@ def read_token(tag: Any) -> str | None:
     try:
         message = tag.ndef
         records = list(message.records) if message is not None else []
-    except (nfc.tag.TagCommandError, ndef.DecodeError) as exc:
+    except (nfc.tag.TagCommandError, nfc.clf.CommunicationError, ndef.DecodeError) as exc:
         _LOGGER.debug("NDEF read failed: %s", exc)
         return None
     for record in records:
@@ -210,7 +211,9 @@ class TapBridge:
     def ask(self, tap: Tap) -> Decision | None:
         """In the worker: submit ``tap`` on the loop, wait for the decision (or None)."""
         reply: concurrent.futures.Future[Decision] = concurrent.futures.Future()
-        self._reply = reply
+        self._reply = reply  # set before checking `stopped`: stop() sets it, then cancels
+        if self.stopped.is_set():
+            return None
         self.post(_TapItem(tap, reply))
         try:
             return reply.result(timeout=self._timeout)
@@ -376,13 +379,8 @@ class _Session:
         return True  # nfcpy now waits until the badge leaves the field
 
     def _show(self, clf: Any, uid: str, decision: Decision) -> None:
-        _LOGGER.info(
-            "%s: badge %s %s (%s)",
-            self._name,
-            redact(uid),
-            "granted" if decision.granted else "denied",
-            decision.reason.value,
-        )
+        verdict = "granted" if decision.granted else "denied"
+        _LOGGER.info("%s: badge %s %s (%s)", self._name, redact(uid), verdict, decision.reason)
         if decision.granted:
             # Readers that have a buzzer/LED (ACR122U) beep; nfcpy turns it off on removal.
             with contextlib.suppress(OSError, AttributeError):

@@ -157,9 +157,7 @@ class _PcscSession:
         decision = self._bridge.ask(tap)
         if decision is not None:
             verdict = "granted" if decision.granted else "denied"
-            _LOGGER.info(
-                "%s: badge %s %s (%s)", self._name, redact(uid), verdict, decision.reason.value
-            )
+            _LOGGER.info("%s: badge %s %s (%s)", self._name, redact(uid), verdict, decision.reason)
 
     def _read_uid(self, context: Any, reader: str) -> str | None:
         """The card's UID by ``FF CA 00 00 00``, or None if it is no contactless badge."""

@@ -59,7 +59,7 @@ def show(name: str, values_s: list[float]) -> None:
 
 async def wait_until(predicate: Callable[[], bool]) -> None:
     async with asyncio.timeout(10.0):
-        while not predicate():  # noqa: ASYNC110 - state changes in other threads
+        while not predicate():  # state changes in other threads
             await asyncio.sleep(0.001)
 
 

@@ -143,7 +143,8 @@ class TagEmulator:
             raise ValueError("the emulator listens on loopback only")
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind(("127.0.0.1", port))
-        self.port: int = self._sock.getsockname()[1]
+        self.address: tuple[str, int] = self._sock.getsockname()
+        self.port = self.address[1]
         self._cond = threading.Condition()
         self._tag: EmulatedTag | None = None
         self._state = _State.IDLE
@@ -154,6 +155,7 @@ class TagEmulator:
         # What the reader did, for tests to wait on: command name -> count.
         self.counts: Counter[str] = Counter()
         self.activations = 0  # times the tag was selected (anticollision completed)
+        self.peers: set[str] = set()  # source addresses of every frame received
         self.presented_at: float | None = None  # perf_counter() when last presented
         self.answered_at: float | None = None  # perf_counter() of the first ATQA after that
 
@@ -216,6 +218,7 @@ class TagEmulator:
                 self._cond.notify_all()
 
     def _frame(self, datagram: bytes, addr: tuple[str, int]) -> None:
+        self.peers.add(addr[0])
         if datagram.startswith(b"RFOFF"):
             self.counts["RFOFF"] += 1
             self._state = _State.IDLE

@@ -107,7 +107,7 @@ async def until(predicate: Callable[[], bool], what: str) -> None:
     try:
         async with asyncio.timeout(WAIT_S):
             # The state changes in the emulator's or nfcpy's thread: poll it.
-            while not predicate():  # noqa: ASYNC110
+            while not predicate():
                 await asyncio.sleep(0.01)
     except TimeoutError:
         raise AssertionError(f"timed out waiting for {what}") from None
@@ -128,6 +128,46 @@ async def test_presented_badge_becomes_one_tap_with_its_uid(
         assert abs(datetime.now(UTC) - tap.at) < timedelta(seconds=5)
         assert health.state is ReaderState.ONLINE
         assert emulator.counts["GET_VERSION"] >= 1  # nfcpy identified an NTAG21x
+
+
+async def test_udp_traffic_stays_on_loopback(emulator: TagEmulator) -> None:
+    desk = Desk()
+    async with running(NfcReader(reader_config(emulator.port)), desk):
+        emulator.present(EmulatedTag.create(UID))
+        await desk.wait_taps(1)
+    assert emulator.address[0] == "127.0.0.1"
+    assert emulator.peers == {"127.0.0.1"}
+
+
+async def test_reader_survives_a_failing_submit(emulator: TagEmulator) -> None:
+    desk = Desk()
+    calls = 0
+
+    async def flaky_submit(tap: Tap) -> Decision:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("database briefly gone")
+        return await desk.submit(tap)
+
+    reader = NfcReader(reader_config(emulator.port, repeat_guard_s=0))
+    health = ReaderHealth(reader.name)
+    task = asyncio.create_task(reader.run(flaky_submit, {reader.name: health}))
+    try:
+        emulator.present(EmulatedTag.create(UID))
+        await until(lambda: calls == 1, "first submit")
+        emulator.remove()
+        requests = emulator.counts["REQA"]
+        await until(lambda: emulator.counts["REQA"] > requests, "polling again")
+        emulator.present(EmulatedTag.create(UID))
+        (tap,) = await desk.wait_taps(1)
+        assert tap.uid == UID
+        assert health.state is ReaderState.ONLINE
+        assert not task.done()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def test_badge_held_on_reader_is_one_tap_and_next_presentation_another(
