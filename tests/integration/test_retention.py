@@ -1,0 +1,106 @@
+"""Retention: personal data erased after the period, aggregates and the archive intact."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from service.reports.archive import seal_day
+from service.reports.render import render_books, render_visit_report
+from service.reports.retention import RetentionJob, purge
+from service.reports.sample import Scene, scenario
+from service.reports.subject import export_subject
+from service.reports.verify import verify_archive
+
+DAY = date(2025, 11, 26)
+BUDI_NIK = "1571015708850001"
+
+
+@pytest.fixture
+async def scene(tmp_path: Path) -> AsyncIterator[Scene]:
+    async with scenario(tmp_path, DAY) as s:
+        await seal_day(s.rt, DAY)
+        yield s
+
+
+def db(scene: Scene) -> sqlite3.Connection:
+    return sqlite3.connect(scene.rt.config.database_url.split("///", 1)[1])
+
+
+def without_names(data: bytes) -> list[list[str]]:
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    return [[c for n, c in enumerate(r) if n != 2] for r in rows]
+
+
+async def report_rows(scene: Scene) -> str:
+    rt = scene.rt
+    data = await render_visit_report(rt.engine, rt.config, DAY, DAY, "csv", now=scene.clock.now)
+    kept = [line for line in data.decode("utf-8-sig").splitlines() if "(" not in line]
+    return "\n".join(kept)  # every figure; lines naming a person carry "(company)"
+
+
+async def test_subject_export_gives_everything_and_journals_the_read(scene: Scene) -> None:
+    out = await export_subject(scene.rt, BUDI_NIK, "admin-ani")
+    (budi,) = out["visitors"]
+    assert budi["name"] == "Budi Santoso" and budi["doc_number"] == BUDI_NIK
+    assert budi["phone"] == "+6281234567890"
+    assert [v["tender_code"] for v in budi["visits"]] == ["T-101"]
+    assert len(budi["door_and_desk_taps"]) == 6 and len(budi["help_requests"]) == 1
+    conn = db(scene)
+    read = conn.execute("select actor, payload from journal where kind = 'privacy.nik_read'")
+    (actor, payload), *_ = read.fetchall()
+    assert actor == "admin-ani" and BUDI_NIK not in payload and '"visitor_id":1' in payload
+
+
+async def test_purge_after_retention_erases_personal_data_only(scene: Scene) -> None:
+    rt, clock = scene.rt, scene.clock
+    books_before = await render_books(rt.engine, rt.config, DAY, DAY, "csv", book="access")
+    figures_before = await report_rows(scene)
+    early = await purge(rt, clock.at(DAY + timedelta(days=300), 2, 0))
+    assert early.visitor_ids == () and early.cutoff == DAY - timedelta(days=65)
+    now = clock.at(DAY + timedelta(days=366), 2, 0)
+    preview = await purge(rt, now, dry_run=True)
+    assert preview.visitor_ids == (1, 2, 3)  # Dewi's visit is still open: kept
+    assert db(scene).execute("select name from visitors where id = 1").fetchone() == (
+        "Budi Santoso",
+    )
+    done = await purge(rt, now)
+    assert done.visitor_ids == (1, 2, 3) and not done.dry_run
+    conn = db(scene)
+    visitors = conn.execute(
+        "select id, name, doc_enc, phone_enc, doc_hash, erased_at is not null from visitors"
+    ).fetchall()
+    assert [v[:5] for v in visitors[:3]] == [(i, "(dihapus)", None, None, None) for i in (1, 2, 3)]
+    assert visitors[3][1] == "Dewi Lestari" and visitors[3][2] is not None
+    keys = conn.execute("select visitor_id, wrapped is null from visitor_keys").fetchall()
+    assert keys == [(1, 1), (2, 1), (3, 1), (4, 0)]
+    assert conn.execute("select problem from help_requests").fetchone() == ("(dihapus)",)
+    erased = conn.execute("select payload from journal where kind = 'privacy.erased'").fetchall()
+    assert len(erased) == 3 and not any("Budi" in p or "1571" in p for (p,) in erased)
+    # Aggregates and every non-personal column are unchanged; the archive still verifies.
+    books_after = await render_books(rt.engine, rt.config, DAY, DAY, "csv", book="access")
+    assert without_names(books_after) == without_names(books_before)
+    assert "(dihapus)" in books_after.decode("utf-8-sig") and "Dewi Lestari" in books_after.decode(
+        "utf-8-sig"
+    )
+    assert await report_rows(scene) == figures_before
+    assert await verify_archive(rt.engine, rt.personal) == []
+    assert (await export_subject(rt, BUDI_NIK, "admin-ani"))["visitors"] == []
+    assert (await purge(rt, now)).visitor_ids == ()
+
+
+async def test_daily_job_runs_once_a_day(scene: Scene) -> None:
+    scene.clock.at(DAY + timedelta(days=400), 1, 0)
+    job = RetentionJob(scene.rt)
+    first = await job.run_once()
+    assert first is not None and first.visitor_ids == (1, 2, 3)
+    assert await job.run_once() is None
+    scene.clock.at(DAY + timedelta(days=401), 1, 0)
+    again = await job.run_once()
+    assert again is not None and again.visitor_ids == ()
