@@ -113,6 +113,46 @@ class FdChannel(osdp.Channel):  # type: ignore[misc]
         pass
 
 
+class Rs485Bus:
+    """A two-wire RS-485 line on the pty: every reader hears what the control panel
+    sends; a reader's reply goes back to the control panel. ``drop()`` is one
+    reader's connection to the line (a libosdp channel)."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._lock = threading.Lock()
+        self._heard: list[bytearray] = []
+
+    def drop(self) -> Any:
+        bus, heard = self, bytearray()
+        self._heard.append(heard)
+
+        class Drop:
+            def read(self, max_bytes: int) -> bytes:
+                with bus._lock:
+                    try:
+                        data = os.read(bus._fd, 4096)
+                    except OSError:
+                        data = b""
+                    for other in bus._heard:
+                        other.extend(data)
+                    chunk = bytes(heard[:max_bytes])
+                    del heard[:max_bytes]
+                return chunk
+
+            def write(self, buf: bytes) -> int:
+                with bus._lock:
+                    try:
+                        return os.write(bus._fd, buf)
+                    except OSError:
+                        return 0
+
+            def flush(self) -> None:
+                pass
+
+        return Drop()
+
+
 class _FastPD(osdp.PeripheralDevice):  # type: ignore[misc]
     """A real reader's firmware answers within a few ms; the wrapper idles 20 ms."""
 
@@ -141,10 +181,11 @@ class PdPeer:
     """
 
     def __init__(
-        self, fd: int, address: int, key: bytes | None, *, install_mode: bool = False
+        self, fd: int | Any, address: int, key: bytes | None, *, install_mode: bool = False
     ) -> None:
         flags = [osdp.LibFlag.InstallMode] if install_mode else [osdp.LibFlag.EnforceSecure]
-        info = osdp.PDInfo(address, FdChannel(fd), scbk=key, flags=flags)
+        channel = FdChannel(fd) if isinstance(fd, int) else fd  # or a Rs485Bus drop
+        info = osdp.PDInfo(address, channel, scbk=key, flags=flags)
         self.commands: queue.Queue[tuple[float, dict[str, Any]]] = queue.Queue()
         self.received: list[tuple[float, dict[str, Any]]] = []
         self._pd = _FastPD(
@@ -205,3 +246,9 @@ def osdp_reader() -> Iterator[Callable[..., PdPeer]]:
     yield make
     for peer in peers:
         peer.stop()
+
+
+@pytest.fixture
+def rs485_bus(pty_link: PtyLink) -> Rs485Bus:
+    """Several readers on the pty link, as on one RS-485 line."""
+    return Rs485Bus(pty_link.master)

@@ -28,7 +28,7 @@ from service.errors import ConfigError
 from service.keyfile import KeyFile
 
 if TYPE_CHECKING:  # helpers come as fixtures from conftest (importlib import mode)
-    from conftest import PdPeer, PtyLink
+    from conftest import PdPeer, PtyLink, Rs485Bus
 
 WaitUntil = Callable[..., Awaitable[None]]
 MakeReader = Callable[..., "PdPeer"]
@@ -271,6 +271,40 @@ async def test_tamper_and_door_contact_become_door_events(
         await wait_until(lambda: "closed" in door.kinds(), what="closed after grant")
     assert "forced_open" not in door.kinds()
     assert all(e.reader == READER for e in door.events)
+
+
+async def test_two_readers_on_one_rs485_bus(
+    pty_link: PtyLink,
+    keys: KeyFile,
+    rs485_bus: Rs485Bus,
+    osdp_reader: MakeReader,
+    wait_until: WaitUntil,
+) -> None:
+    keys.set_reader_key("masuk", os.urandom(16))
+    keys.set_reader_key("keluar", os.urandom(16))
+    inside = osdp_reader(rs485_bus.drop(), 1, keys.reader_key("masuk"))
+    outside = osdp_reader(rs485_bus.drop(), 2, keys.reader_key("keluar"))
+    url = f"osdp+serial://{pty_link.path}"
+    readers = [
+        ReaderConfig("masuk", ReaderRole.DOOR_IN, f"{url}?addr=1"),
+        ReaderConfig("keluar", ReaderRole.DOOR_OUT, f"{url}?addr=2&baud=115200"),
+    ]
+    door = Door(pty_link, keys, GRANT_4S)
+    [adapter] = build(readers, device_context(keys, door.on_event))
+    sup = Supervisor(adapter, door.submit, door.health, min_backoff_s=0.1)
+    sup.start()
+    try:
+        online = (ReaderState.ONLINE, ReaderState.ONLINE)
+        await wait_until(
+            lambda: (door.health["masuk"].state, door.health["keluar"].state) == online
+        )
+        outside.card("0A0B0C0D")
+        await wait_until(lambda: bool(commands_of(outside, osdp.Command.Buzzer)), what="beep")
+    finally:
+        await sup.stop()
+    assert [(t.reader, t.uid) for t in door.taps] == [("keluar", "0A0B0C0D")]
+    assert len(commands_of(outside, osdp.Command.Output)) == 1
+    assert commands_of(inside, osdp.Command.Output) == []
 
 
 def test_readers_on_one_port_share_one_control_panel(keys: KeyFile) -> None:
