@@ -6,12 +6,14 @@ over a clock and the loop's ``call_later``; the OSDP adapter feeds it.
 :func:`osdp_feedback` is a decision's feedback as OSDP commands (strike output,
 LED, buzzer), pure data the OSDP adapter submits.
 
-:func:`with_relay_strike` is how a reader without an output of its own opens
-its door: when the reader's config has ``strike = "relay+serial:///dev/..."``,
-the registry wraps the ``submit`` that reader's adapter sees, and every granted
-decision with ``open_door_s > 0`` pulses the relay in the background. The
-decision goes back to the reader at once: an unplugged relay logs a warning and
-never delays or fails the tap.
+:func:`wrap_strikes` is how a reader without an output of its own opens its
+door: when the reader's config has ``strike = "relay+serial:///dev/..."``, the
+registry wraps the adapter (:class:`StrikeWrapped`) so the ``submit`` that
+reader's adapter sees also pulses the relay, in the background, for every granted
+decision with ``open_door_s > 0``. The decision goes back to the reader at once:
+an unplugged relay logs a warning and never delays or fails the tap. When the
+adapter stops, pulses in progress are cut short and the relay is switched off
+(fail secure).
 """
 
 from __future__ import annotations
