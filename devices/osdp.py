@@ -287,8 +287,8 @@ class OsdpBus:
         assert self._submit is not None
         try:
             tap = Tap(name, raw, datetime.now(UTC), event_id(name))
-        except InvalidTap as exc:
-            _LOGGER.warning("%s: unreadable card: %s", name, exc)
+        except InvalidTap:  # the message would carry the whole UID: keep it out of the log
+            _LOGGER.warning("%s: unreadable card (%d bytes of card data)", name, len(data))
             self._show(slot, Decision(False, Reason.UNKNOWN_BADGE, DENY))
             return
         try:

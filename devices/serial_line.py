@@ -272,8 +272,8 @@ class SerialLineReader:
             return
         try:
             tap = Tap(self.name, uid, datetime.now(UTC), event_id(self.name))
-        except InvalidTap as exc:
-            _LOGGER.warning("%s: unreadable badge: %s", self.name, exc)
+        except InvalidTap:  # the message would carry the whole UID: keep it out of the log
+            _LOGGER.warning("%s: unreadable badge %s", self.name, redact_uid(uid))
             return
         decision = await submit(tap)
         _LOGGER.info(

@@ -149,6 +149,18 @@ async def test_deny_shows_red_and_never_opens_the_door(
     assert commands_of(reader, osdp.Command.Output) == []
 
 
+async def test_a_half_read_card_is_denied_without_a_tap(
+    door: Door, reader: PdPeer, wait_until: WaitUntil, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running(door):
+        await wait_until(lambda: door.state is ReaderState.ONLINE, what="reader online")
+        reader.card("ABCD")  # 16 bits: too short for a badge UID
+        await wait_until(lambda: bool(commands_of(reader, osdp.Command.Buzzer)), what="beeps")
+    assert door.taps == []
+    assert commands_of(reader, osdp.Command.LED)[0]["on_color"] == osdp.CommandLEDColor.Red
+    assert "ABCD" not in caplog.text  # UIDs stay out of the log
+
+
 @pytest.mark.parametrize("reader_key", ["wrong", "factory-default"])
 async def test_reader_with_another_key_is_refused(
     door: Door, reader_key: str, osdp_reader: MakeReader, wait_until: WaitUntil
