@@ -378,6 +378,11 @@ class Runtime:
 
     def status(self) -> dict[str, Any]:
         body = status.snapshot(self.state, self.policy, self.clock(), self.readers())
+        body["site"] = {
+            "name": self.config.site.name,
+            "room": self.config.room.name,
+            "timezone": self.config.site.timezone,
+        }
         body["device_events"] = [
             {"reader": e.reader, "kind": e.kind, "at": e.at.isoformat()} for e in self.device_events
         ]

@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -28,8 +28,8 @@ from service.domain.model import Fact, RoomState
 from service.domain.policy import Policy
 from service.domain.tx import Tx
 from service.errors import BidroomError, Unavailable
-from service.store.loader import journal_head, load_state
 from service.store.engine import sync_engine_for
+from service.store.loader import journal_head, load_state
 from service.store.persist import Batch, Head, Persister, write_async, write_sync
 
 _LOGGER = logging.getLogger(__name__)

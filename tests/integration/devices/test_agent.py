@@ -43,7 +43,7 @@ T0 = datetime(2026, 11, 25, 3, 5, tzinfo=UTC)
 async def until(check: Callable[[], bool], within: float = 5.0) -> None:
     """Wait for state the test can only poll (server records, outbox rows)."""
     async with asyncio.timeout(within):
-        while not check():  # noqa: ASYNC110
+        while not check():
             await asyncio.sleep(0.01)
 
 

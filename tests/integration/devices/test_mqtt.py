@@ -56,7 +56,7 @@ def base() -> str:
 async def until(check: Callable[[], bool], within: float = 5.0) -> None:
     """Wait for a health change; ReaderHealth is plain data with no event to await."""
     async with asyncio.timeout(within):
-        while not check():  # noqa: ASYNC110
+        while not check():
             await asyncio.sleep(0.01)
 
 

@@ -185,7 +185,7 @@ async def test_busy_printer_drops_the_oldest_waiting_ticket(sink: Sink) -> None:
     async with TicketPrinter.from_url(url, timeout_s=5.0) as printer:
         jobs = [asyncio.create_task(printer.print_ticket(tickets[0]))]
         async with asyncio.timeout(2):
-            while not sink.received:  # noqa: ASYNC110 - PC-001 has reached the printer
+            while not sink.received:
                 await asyncio.sleep(0.01)
         jobs += [asyncio.create_task(printer.print_ticket(t)) for t in tickets[1:]]
         # PC-002..PC-022 (21) wait: PC-002, the oldest, is dropped at once.
