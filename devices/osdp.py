@@ -171,7 +171,8 @@ class OsdpBus:
             with contextlib.suppress(RuntimeError):  # loop already closed at shutdown
                 loop.call_soon_threadsafe(inbox.put_nowait, item)
 
-        channel = PolledPort(self._port, self._baud, post)
+        # Off the loop: a socket:// port connects here, which may take seconds.
+        channel = await asyncio.to_thread(PolledPort, self._port, self._baud, post)
         cp = _ControlPanel(
             _pd_infos(channel, readers, self._keys), lambda pd, ev: post((pd, ev)), self._refresh_s
         )
@@ -352,7 +353,7 @@ async def install_key(
             loop.call_soon_threadsafe(_settle, confirmed)
 
     lost: list[str] = []
-    channel = PolledPort(target.port, baud, lost.append)
+    channel = await asyncio.to_thread(PolledPort, target.port, baud, lost.append)
     flags = [osdp.LibFlag.InstallMode, osdp.LibFlag.EnableNotification]
     info = osdp.PDInfo(addr, channel, scbk=new_key, name=reader, flags=flags)
     cp = _ControlPanel([info], on_event, 0.005)

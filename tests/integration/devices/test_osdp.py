@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -317,6 +318,29 @@ async def test_two_readers_on_one_rs485_bus(
     assert [(t.reader, t.uid) for t in door.taps] == [("keluar", "0A0B0C0D")]
     assert len(commands_of(outside, osdp.Command.Output)) == 1
     assert commands_of(inside, osdp.Command.Output) == []
+
+
+async def test_reader_behind_a_tcp_serial_server(
+    door: Door, osdp_reader: MakeReader, wait_until: WaitUntil
+) -> None:
+    """``osdp+socket://``: the RS-485 line reached through a serial device server."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.setblocking(False)
+    port = server.getsockname()[1]
+    loop = asyncio.get_running_loop()
+    try:
+        async with running(door, url=f"osdp+socket://127.0.0.1:{port}?addr=1"):
+            conn, _ = await asyncio.wait_for(loop.sock_accept(server), 5)
+            with conn:
+                conn.setblocking(False)
+                peer = osdp_reader(conn.fileno(), 1, door.keys.reader_key(READER))
+                await wait_until(lambda: door.state is ReaderState.ONLINE, what="online")
+                peer.card("04A23B5C")
+                await wait_until(lambda: bool(door.taps), what="tap over TCP")
+                peer.stop()
+    finally:
+        server.close()
+    assert door.taps[0].uid == "04A23B5C"
 
 
 def test_readers_on_one_port_share_one_control_panel(keys: KeyFile) -> None:
