@@ -1,7 +1,8 @@
 """NFC readers driven by nfcpy: USB (Sony RC-S380, SCL3711, ACR122U), PN532 on a tty, udp.
 
-URL ``nfc:<nfcpy path>``: ``nfc:usb:072f:2200``, ``nfc:usb:04e6:5591``,
-``nfc:tty:USB0:pn532``, ``nfc:udp:127.0.0.1:54321`` (nfcpy's simulated reader).
+URL ``nfc:<nfcpy path>``: ``nfc:usb:054c:06c3`` (Sony RC-S380), ``nfc:usb:04e6:5591``
+(SCL3711), ``nfc:usb:072f:2200`` (ACR122U), ``nfc:tty:USB0:pn532``,
+``nfc:udp:127.0.0.1:54321`` (nfcpy's simulated reader).
 Options (extra keys of ``[[readers]]``): see :class:`NfcOptions`.
 
 nfcpy is blocking, so each reader gets ONE worker thread. It polls for ISO 14443-A
@@ -92,7 +93,7 @@ def nfcpy_path(url: str) -> str:
     if scheme.lower() != "nfc" or path.split(":", 1)[0] not in PATH_KINDS:
         raise ConfigError(
             f"NFC reader URL must be nfc:<{'|'.join(PATH_KINDS)}>:..., got {url!r} "
-            "(e.g. nfc:usb:072f:2200, nfc:tty:USB0:pn532, nfc:udp:127.0.0.1:54321)"
+            "(e.g. nfc:usb:054c:06c3, nfc:tty:USB0:pn532, nfc:udp:127.0.0.1:54321)"
         )
     return path
 
