@@ -141,6 +141,8 @@ class Runtime:
         if self._start_readers:
             self._start_devices()
         self._tasks.append(asyncio.create_task(self._ticker(), name="ticker"))
+        if self.engine.dialect.name == "postgresql":
+            self._tasks.append(asyncio.create_task(self._listen(), name="pg-listen"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -315,6 +317,40 @@ class Runtime:
                     await self._checkpoint()
             except Exception:
                 _LOGGER.exception("tick failed")
+
+    async def _listen(self) -> None:
+        """PostgreSQL: another daemon's commit (NOTIFY bidroom_journal) makes us reload."""
+        import asyncpg
+
+        url = self.engine.url
+        wake = asyncio.Event()
+
+        def notified(*_args: Any) -> None:
+            wake.set()
+
+        while True:
+            try:
+                conn = await asyncpg.connect(
+                    user=url.username,
+                    password=url.password,
+                    host=url.host,
+                    port=url.port or 5432,
+                    database=url.database,
+                )
+            except (OSError, asyncpg.PostgresError) as exc:
+                _LOGGER.warning("LISTEN connection failed (%s); polling only", exc)
+                await asyncio.sleep(5)
+                continue
+            try:
+                await conn.add_listener("bidroom_journal", notified)
+                while not conn.is_closed():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), 5)
+                    if wake.is_set():
+                        wake.clear()
+                        await self.writer.refresh_if_stale()
+            finally:
+                await conn.close()
 
     async def _checkpoint(self) -> None:
         path = sqlite_path(self.config.database_url)

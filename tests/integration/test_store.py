@@ -3,6 +3,7 @@ a restart, a corrupt file. Nothing is lost, nothing is half-written."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -137,3 +138,31 @@ async def test_corrupt_database_is_moved_aside(tmp_path: Path) -> None:
         await runtime.stop()
     aside = [p.name for p in tmp_path.iterdir() if ".corrupt-" in p.name]
     assert len(aside) == 1
+
+
+@pytest.mark.postgres
+async def test_two_daemons_on_postgresql_share_one_state(tmp_path: Path, pg_url: str) -> None:
+    """Front desk and door controller on one PostgreSQL: a tap decided by one shows in the
+    other's state through LISTEN/NOTIFY, without waiting for either to write."""
+    config = site_config(tmp_path, pg_url)
+    front = Runtime(config, clock=FakeClock(), start_readers=False)
+    await front.start()
+    door = Runtime(config, clock=FakeClock(), start_readers=False)
+    await door.start()
+    try:
+        visit_id = await admitted_visit(front)
+        for _ in range(100):
+            if visit_id in door.state.visits:
+                break
+            await asyncio.sleep(0.05)
+        assert door.state.visits[visit_id].badge_id is not None
+        assert (await door.submit(Tap("pintu-masuk", UID, START, "pg-door-1"))).granted
+        for _ in range(100):
+            if front.state.visits[visit_id].inside:
+                break
+            await asyncio.sleep(0.05)
+        assert front.state.visits[visit_id].inside
+        assert await journal_faults(front.engine) == []
+    finally:
+        await door.stop()
+        await front.stop()
