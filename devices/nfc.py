@@ -264,7 +264,7 @@ async def run_worker(
 ) -> None:
     """Run ``work`` in ONE dedicated thread, serve its taps; stop it when cancelled."""
     loop = asyncio.get_running_loop()
-    executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"nfc-{bridge.name}")
+    executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"reader-{bridge.name}")
 
     def guarded() -> None:
         try:

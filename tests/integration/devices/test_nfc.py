@@ -75,7 +75,7 @@ def free_udp_port() -> int:
 
 
 def nfc_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith(("nfc-", "ntag-"))]
+    return [t for t in threading.enumerate() if t.name.startswith(("reader-", "nfc-", "ntag-"))]
 
 
 @pytest.fixture(autouse=True)
@@ -323,4 +323,4 @@ async def test_stop_while_waiting_for_a_decision_ends_the_worker(emulator: TagEm
     with contextlib.suppress(asyncio.CancelledError):
         await asyncio.wait_for(task, WAIT_S)
     assert task.done()
-    assert not [t for t in nfc_threads() if t.name.startswith("nfc-")]
+    assert not [t for t in nfc_threads() if t.name.startswith("reader-")]

@@ -15,6 +15,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -149,6 +150,13 @@ def cards(tmp_path: Path) -> Iterator[Callable[[str], VirtualCard]]:
     for card in made:
         card.remove()
     wait_until_field_empty()
+
+
+@pytest.fixture(autouse=True)
+def no_reader_threads_left() -> Iterator[None]:
+    yield
+    left = [t.name for t in threading.enumerate() if t.name.startswith("reader-")]
+    assert left == [], "a test left a PC/SC worker thread running"
 
 
 class Desk:
