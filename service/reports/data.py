@@ -88,8 +88,9 @@ async def _fill(conn: AsyncConnection, records: Records, entity: str, where: Any
     stmt = select(table) if where is None else select(table).where(where)
     names = FIELDS[entity]
     target = records.tables[entity]
+    # The column types already give aware UTC datetimes, dates and bools.
     for row in (await conn.execute(stmt)).mappings():
-        target[row["id"]] = {name: typed(entity, name, row[name]) for name in names}
+        target[row["id"]] = {name: row[name] for name in names}
 
 
 async def load_records(engine: AsyncEngine, tz: ZoneInfo, start: date, end: date) -> Records:

@@ -160,6 +160,33 @@ async def _visit_one(w: Walker, day: date, p: Person, uid: str, desk: str, h: in
     return vid
 
 
+async def _queue_turn(w: Walker, day: date, siti: tuple[int, str], andi: tuple[int, str]) -> None:
+    """Siti leaves (her document back 12 minutes late); Andi's ticket is called to PC-02."""
+    c = w.clock
+    c.at(day, 10, 0)
+    await w.tap("meja-02", siti[1])
+    c.at(day, 10, 2)
+    await w.tap("pintu-keluar", siti[1])
+    c.at(day, 10, 5)
+    await w.tap("fo", siti[1])  # badge back
+    c.at(day, 10, 17)
+    await w.return_document(siti[0])  # 12 minutes: step 8 breach
+    c.at(day, 10, 20)
+    await w.run_queue()  # PC-02 free after the turnover gap: PC-001 called
+    c.at(day, 10, 22)
+    await w.tap("pintu-masuk", andi[1])
+    c.at(day, 10, 23)
+    await w.tap("meja-02", andi[1])
+
+
+async def _leave(w: Walker, day: date, vid: int, uid: str, desk: str, hh: int) -> None:
+    for minute, reader in ((0, desk), (1, "pintu-keluar"), (4, "fo")):
+        w.clock.at(day, hh, minute)
+        await w.tap(reader, uid)
+    w.clock.at(day, hh, 6)
+    await w.return_document(vid)
+
+
 async def walk_scenario_day(w: Walker, day: date) -> dict[str, int]:
     """The tests' day: four visits with a queue, a help request, breaches and loose ends."""
     rt, c = w.rt, w.clock
@@ -177,37 +204,16 @@ async def walk_scenario_day(w: Walker, day: date) -> dict[str, int]:
     await w.issue(cv, uids[2])  # both PCs taken: ticket PC-001
     c.at(day, 9, 30)
     await w.help(a, "upload", 12)
-    c.at(day, 10, 0)
-    await w.tap("meja-02", uids[1])  # Siti ends her session
-    c.at(day, 10, 2)
-    await w.tap("pintu-keluar", uids[1])
-    c.at(day, 10, 5)
-    await w.tap("fo", uids[1])  # badge back
-    c.at(day, 10, 17)
-    await w.return_document(b)  # 12 minutes: step 8 breach
-    c.at(day, 10, 20)
-    await w.run_queue()  # PC-02 free after the turnover gap: PC-001 called
-    c.at(day, 10, 22)
-    await w.tap("pintu-masuk", uids[2])
-    c.at(day, 10, 23)
-    await w.tap("meja-02", uids[2])
-    for vid, uid, desk, hh in ((a, uids[0], "meja-01", 11), (cv, uids[2], "meja-02", 12)):
-        c.at(day, hh, 0)
-        await w.tap(desk, uid)
-        c.at(day, hh, 1)
-        await w.tap("pintu-keluar", uid)
-        c.at(day, hh, 4)
-        await w.tap("fo", uid)
-        c.at(day, hh, 6)
-        await w.return_document(vid)
-    c.at(day, 13, 10)
-    d = await w.register(dewi, started=c.at(day, 13, 0) + timedelta(minutes=0))
+    await _queue_turn(w, day, (b, uids[1]), (cv, uids[2]))
+    await _leave(w, day, a, uids[0], "meja-01", 11)
+    await _leave(w, day, cv, uids[2], "meja-02", 12)
+    c.at(day, 13, 0)
+    d = await w.register(dewi)
     c.at(day, 13, 20)
     await w.issue(d, uids[3])  # 20 minutes after the form was opened: step 2 breach
     c.at(day, 13, 21)
     await w.tap("pintu-masuk", uids[3])  # and Dewi never gives the badge back
-    c.at(day, 16, 10)
-    now = c.now
+    now = c.at(day, 16, 10)
     await rt.execute(lambda tx: days.close_day(tx, day, now, "fo-rina"))
     for step, subject in (("8", f"visit:{b}"), ("2", f"visit:{d}")):
         await justify(rt, day, step, subject, now)

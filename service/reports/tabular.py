@@ -63,9 +63,9 @@ def book_sheets(books: Books, layout: Layout) -> list[Sheet]:
     ]
 
 
-def report_sheets(report: VisitReport, layout: Layout) -> list[Sheet]:
+def _summary(report: VisitReport, layout: Layout) -> list[list[Cell]]:
     w = layout.w
-    summary: list[list[Cell]] = [
+    return [
         [w("visits"), report.visits],
         [w("companies"), report.companies],
         [w("packages"), ", ".join(report.packages)],
@@ -74,6 +74,11 @@ def report_sheets(report: VisitReport, layout: Layout) -> list[Sheet]:
         [f"{w('waits')} {w('longest')}", report.wait_longest_min],
         [w("no_shows"), report.no_shows],
     ]
+
+
+def report_sheets(report: VisitReport, layout: Layout) -> list[Sheet]:
+    w = layout.w
+    summary = _summary(report, layout)
     compliance = [
         [c.step, c.label, c.measured, c.within, c.standard_min] for c in report.compliance
     ]
