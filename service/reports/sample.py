@@ -85,7 +85,8 @@ class Walker:
 
     async def tap(self, reader: str, uid: str) -> Any:
         self.taps += 1
-        return await self.rt.submit(Tap(reader, uid, self.clock.now, f"ev-{self.taps}"))
+        now = self.clock.now
+        return await self.rt.submit(Tap(reader, uid, now, f"{reader}:{uid}:{now.timestamp()}"))
 
     async def enroll(self, count: int) -> list[str]:
         uids = [f"04A1B2C3{n:06X}" for n in range(1, count + 1)]

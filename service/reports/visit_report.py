@@ -113,7 +113,9 @@ def _presence(records: Records, policy: Policy, days: list[date]) -> tuple[tuple
             continue
         start = min(entries) if entries else visit["entered_at"]
         end = (
-            visit["exited_at"] or visit["closed_at"] or day_range(policy.tz, *[visit["day"]] * 2)[1]
+            visit["exited_at"]
+            or visit["closed_at"]
+            or day_range(policy.tz, visit["day"], visit["day"])[1]
         )
         for hour in hours:
             lo = datetime.combine(visit["day"], policy.opening, tzinfo=policy.tz).replace(hour=hour)

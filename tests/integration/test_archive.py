@@ -7,7 +7,7 @@ import json
 import shutil
 import sqlite3
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,10 +15,11 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from service.domain import days
 from service.reports.archive import Fault, SealedFile, seal_day
 from service.reports.bundle import export_day, verify_bundle
 from service.reports.render import render_books
-from service.reports.sample import Scene, scenario
+from service.reports.sample import Person, Scene, Walker, scenario, sign
 from service.reports.verify import verify_archive
 from service.store.tables import SealedFileRow
 
@@ -139,3 +140,38 @@ async def test_export_bundle_verifies_offline_and_names_tampering(
     assert "SHA256SUMS" in found["file 2026-11-25-buku-kendali-akses.csv"]
     assert "seal manifest" in found["file 2026-11-25-buku-kendali-akses.csv"]
     assert "file journal.jsonl" in found
+
+
+async def test_bundle_of_a_later_day_carries_its_context(
+    sealed: tuple[Scene, list[SealedFile]], tmp_path: Path
+) -> None:
+    scene, _ = sealed
+    rt, clock, nextday = scene.rt, scene.clock, DAY + timedelta(days=1)
+    w = Walker(rt, clock)
+    uid = "04A1B2C3000001"  # badge K-001, enrolled the day before
+    clock.at(nextday, 8, 0)
+    vid = await w.register(Person("Rahmat Hidayat", "CV Batanghari", "1571015708850009", "T-200"))
+    clock.at(nextday, 8, 2)
+    await w.issue(vid, uid)
+    for hh, mm, reader in ((8, 3, "pintu-masuk"), (8, 5, "meja-01"), (9, 0, "meja-01")):
+        clock.at(nextday, hh, mm)
+        await w.tap(reader, uid)
+    for hh, mm, reader in ((9, 1, "pintu-keluar"), (9, 3, "fo")):
+        clock.at(nextday, hh, mm)
+        await w.tap(reader, uid)
+    clock.at(nextday, 9, 4)
+    await w.return_document(vid)
+    now = clock.at(nextday, 16, 5)
+    await rt.execute(lambda tx: days.close_day(tx, nextday, now, "fo-rina"))
+    await sign(rt, clock, nextday)
+    await seal_day(rt, nextday)
+    assert await verify_archive(rt.engine, rt.personal) == []
+    bundle = tmp_path / "arsip"
+    await export_day(rt.engine, nextday, bundle, WIB)
+    assert verify_bundle(bundle) == []
+    context = json.loads((bundle / "context.json").read_text(encoding="utf-8"))
+    assert {"K-001", "K-005"} <= {b["label"] for b in context["badge"]}
+    assert "PC-01" in {f["code"] for f in context["facility"]}
+    assert all(v["name"] is None for v in context["visitor"])  # no personal data
+    journal = (bundle / "journal.jsonl").read_text(encoding="utf-8")
+    assert "Rahmat" not in journal and "Budi" not in journal

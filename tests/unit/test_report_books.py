@@ -1,0 +1,88 @@
+"""Book rows from plain records, and the row digests the seal keeps."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+from service.domain.model import FIELDS
+from service.reports.books import access_book, build_books, row_digests
+from service.reports.data import Records
+from service.reports.replay import Opener, Replay
+from service.reports.wording import ERASED
+from service.store.journal import JournalEntry
+
+DAY = date(2026, 11, 25)
+
+
+def at(hh: int, mm: int) -> datetime:
+    return datetime(2026, 11, 25, hh - 7, mm, tzinfo=UTC)  # WIB is UTC+7
+
+
+def blank(entity: str, **values: object) -> dict[str, object]:
+    return {**dict.fromkeys(FIELDS[entity]), **values}
+
+
+def records() -> Records:
+    rec = Records()
+    rec["visit"][1] = blank(
+        "visit", id=1, day=DAY, visitor_id=1, name="Budi", company="PT A", state="closed",
+        badge_id=1, ticket_id=None, registered_at=at(8, 0), returned_at=at(11, 4),
+        forced=False, back_entered=False, officer="fo", close_reason=None,
+    )  # fmt: skip
+    rec["deposit"][1] = blank(
+        "deposit", id=1, visit_id=1, doc_type="ktp", doc_masked="1571**01", slot="L-01",
+        returned_at=None,
+    )  # fmt: skip
+    rec["badge"][1] = blank("badge", id=1, label="K-001")
+    for n, (role, hh, mm, granted) in enumerate(
+        [("door_in", 8, 3, True), ("door_out", 9, 0, True), ("door_in", 9, 30, True),
+         ("door_out", 11, 1, True), ("door_in", 11, 2, False)], 1
+    ):  # fmt: skip
+        rec["access_event"][n] = blank(
+            "access_event", id=n, at=at(hh, mm), role=role, visit_id=1, granted=granted,
+            reason="entry", anomaly=None, badge_id=1,
+        )  # fmt: skip
+    return rec
+
+
+def test_access_row_takes_first_entry_and_last_exit_from_the_door_readers() -> None:
+    (row,) = access_book(records(), DAY, DAY)
+    assert (row.entry, row.exit) == (at(8, 3), at(11, 1))  # the denied tap does not count
+    assert row.document == "KTP 1571**01" and row.badge == "K-001" and row.slot == "L-01"
+    assert row.remarks == "identitas masih dititipkan"
+    assert access_book(records(), date(2026, 11, 26), date(2026, 11, 26)) == []
+
+
+def test_digest_ignores_personal_fields_but_not_the_rest() -> None:
+    rec = records()
+    before = row_digests(build_books(rec, DAY, DAY))
+    rec["visit"][1]["name"] = ERASED
+    assert row_digests(build_books(rec, DAY, DAY)) == before
+    rec["visit"][1]["returned_at"] = at(11, 30)
+    assert row_digests(build_books(rec, DAY, DAY)) != before
+
+
+def test_replay_builds_rows_and_applies_the_erasure_fact() -> None:
+    values = {
+        "name": "v1:AAAA",
+        "day": "2026-11-25",
+        "visitor_id": 3,
+        "registered_at": "2026-11-25T08:00:00+07:00",
+    }
+    change = {"entity": "visit", "id": 7, "new": True, "values": values}
+    registered = json.dumps({"changes": [change], "visitor_id": 3})
+    result = Replay()
+    result.apply(
+        JournalEntry(1, at(8, 0), "visit.registered", "fo", registered, "0" * 64, "h1"),
+        Opener(None, {}),
+    )
+    visit = result.records["visit"][7]
+    assert visit["name"] is None  # offline, without keys, personal data stays unread
+    assert visit["day"] == DAY and visit["registered_at"] == at(8, 0)
+    visit["name"] = "Budi"
+    erased = '{"changes":[],"visitor_id":3}'
+    result.apply(
+        JournalEntry(2, at(9, 0), "privacy.erased", "system", erased, "h1", "h2"), Opener(None, {})
+    )
+    assert visit["name"] == ERASED and result.last_seq[("visit", 7)] == 2
