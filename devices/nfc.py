@@ -157,13 +157,13 @@ def tag_uid(tag: Any) -> str:
     return bytes(tag.identifier).hex().upper()
 
 
-def read_token(tag: Any) -> str | None:
+def read_token(name: str, tag: Any) -> str | None:
     """The first ``BR1.`` text record of the badge's NDEF message, if any."""
     try:
         message = tag.ndef
         records = list(message.records) if message is not None else []
     except (nfc.tag.TagCommandError, nfc.clf.CommunicationError, ndef.DecodeError) as exc:
-        _LOGGER.debug("NDEF read failed: %s", exc)
+        _LOGGER.debug("%s: NDEF read failed: %s", name, exc)
         return None
     for record in records:
         if isinstance(record, ndef.TextRecord) and record.text.startswith("BR1."):
@@ -369,7 +369,7 @@ class _Session:
             _LOGGER.debug("%s: %s back within the repeat guard; same presentation", self._name, uid)
             return True
         self._last_uid = uid
-        token = read_token(tag)
+        token = read_token(self._name, tag)
         token_at = time.perf_counter()
         tap = Tap(self._name, uid, datetime.now(UTC), uuid.uuid4().hex, token)
         _LOGGER.debug("%s: tap %s uid %s token %s", self._name, tap.event_id, uid, token)
@@ -432,10 +432,10 @@ class _Enroller:
             changed = area.has_changed  # reads the NDEF memory back from the badge
         except (nfc.tag.TagCommandError, ValueError, AttributeError) as exc:
             raise DeviceError(f"writing badge {redact(uid)} failed: {exc}") from exc
-        back = read_token(tag)
+        back = read_token(self._path, tag)
         if changed or back is None or not badge_token.verify(self._key, self._label, uid, back):
             raise DeviceError(f"badge {redact(uid)}: the token read back does not verify")
-        _LOGGER.info("enrolled badge %s as %s", redact(uid), self._label)
+        _LOGGER.info("%s: enrolled badge %s as %s", self._path, redact(uid), self._label)
         return uid
 
 
