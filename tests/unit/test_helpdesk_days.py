@@ -1,12 +1,13 @@
-"""Help desk (SOP steps 5-6) and the day's close and sign-off (step 9)."""
+"""Help desk (SOP steps 5-6), the day's close and sign-off (step 9), and the anomalies
+the front office must clear before closing."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from service.domain import days, helpdesk, visits
+from service.domain import anomalies, days, helpdesk, visits
 from service.domain.lifecycle import DayState, HelpState
 from service.domain.model import RoomState
 from service.domain.policy import Policy
@@ -14,13 +15,16 @@ from service.domain.tx import Tx
 from service.errors import Conflict, NotFound, ValidationError
 from tests.unit.domain_builders import (
     DAY,
+    DOOR_OUT,
     STAFF,
     T0,
+    decide,
     make_policy,
     make_room,
     minutes,
     register,
     snapshot,
+    uid,
     visit_with_badge,
 )
 
@@ -251,3 +255,54 @@ def test_days_are_separate(state: RoomState, policy: Policy) -> None:
     assert date(2026, 11, 26) not in state.days
     with pytest.raises(Conflict):
         days.sign_day(Tx(state), policy, date(2026, 11, 26), CLOSE_AT, HEAD)
+
+
+# --- What the front office must look at by the end of the day --------------------
+
+
+def anomaly_kinds(state: RoomState, policy: Policy, now: datetime) -> list[tuple[str, int | None]]:
+    return sorted((a.kind, a.visit_id) for a in anomalies.current(state, policy, now))
+
+
+def test_clock_anomalies_appear_near_and_after_closing(state: RoomState, policy: Policy) -> None:
+    out = visit_with_badge(state, policy, 1)  # badge and document still out
+    done = visit_with_badge(state, policy, 2, name="Selesai")
+    visits.return_badge(Tx(state), policy, done, T0 + minutes(30), STAFF)
+    visits.return_document(Tx(state), done, "", T0 + minutes(31), STAFF)
+    closing = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # 16:00 WIB
+    assert anomaly_kinds(state, policy, closing - minutes(31)) == []
+    assert anomaly_kinds(state, policy, closing - minutes(30)) == [
+        ("badge_not_returned", out.id),
+        ("document_held", out.id),
+    ]
+    assert anomaly_kinds(state, policy, closing) == [
+        ("badge_not_returned", out.id),
+        ("document_held", out.id),
+        ("overdue_visit", out.id),
+    ]
+
+
+def test_yesterdays_open_visit_is_stale_all_day(state: RoomState, policy: Policy) -> None:
+    out = visit_with_badge(state, policy, 1)
+    next_morning = T0 + timedelta(days=1)  # Thu 09:00 WIB
+    assert anomaly_kinds(state, policy, next_morning) == [
+        ("badge_not_returned", out.id),
+        ("document_held", out.id),
+        ("overdue_visit", out.id),
+    ]
+
+
+def test_tap_anomalies_are_todays_only(state: RoomState, policy: Policy) -> None:
+    visit = visit_with_badge(state, policy, 1)
+    decide(state, policy, DOOR_OUT, uid(1), T0 + minutes(5))  # exit with no entry
+    (found,) = anomalies.current(state, policy, T0 + minutes(6))
+    assert (found.kind, found.visit_id, found.name, found.detail) == (
+        "exit_without_entry",
+        visit.id,
+        "Budi Santoso",
+        DOOR_OUT,
+    )
+    assert anomalies.ANOMALY_TEXT[found.kind][0] == "Keluar tanpa catatan masuk"
+    visits.return_badge(Tx(state), policy, visit, T0 + minutes(7), STAFF)
+    visits.return_document(Tx(state), visit, "", T0 + minutes(7), STAFF)
+    assert anomalies.current(state, policy, T0 + timedelta(days=1)) == []
