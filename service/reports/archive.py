@@ -15,6 +15,7 @@ book row.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -214,3 +215,55 @@ def journaled_hashes(seals: list[tuple[int, dict[str, Any]]], day: date) -> dict
         return {}
     top = max(int(v["journal_seq"]) for _, v in mine)
     return {str(v["name"]): str(v["sha256"]) for _, v in mine if int(v["journal_seq"]) == top}
+
+
+async def list_sealed(engine: AsyncEngine, day: date) -> list[SealedFile]:
+    """The newest seal's files of a day (for the sign-off page)."""
+    rows = (await sealed_rows(engine, day)).get(day, [])
+    return [SealedFile(r.day, r.name, r.sha256, len(r.content)) for r in rows]
+
+
+async def read_sealed(engine: AsyncEngine, day: date, name: str) -> bytes | None:
+    """One sealed file's bytes, exactly as sealed (None if there is no such file)."""
+    rows = (await sealed_rows(engine, day)).get(day, [])
+    return next((bytes(r.content) for r in rows if r.name == name), None)
+
+
+class SealOnSignOff:
+    """A runtime fact listener: seals each day once its ``day.signed`` fact is committed.
+
+    ``runtime.fact_listeners.append(seal_listener)`` after start, ``await
+    seal_listener.stop()`` before ``runtime.stop()``. Every sealing task is kept
+    until done; a failure is logged (the day can be sealed again with
+    :func:`seal_day`).
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._tasks: set[asyncio.Task[list[SealedFile]]] = set()
+
+    def __call__(self, facts: list[Fact]) -> None:
+        for fact in facts:
+            if fact.kind != "day.signed":
+                continue
+            for change in fact.changes:
+                if change.entity == "day" and isinstance(change.id, date):
+                    task = asyncio.create_task(seal_day(self.runtime, change.id), name="seal")
+                    self._tasks.add(task)
+                    task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[list[SealedFile]]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _LOGGER.error("sealing failed: %s", task.exception())
+
+    async def wait(self) -> None:
+        """Until every sealing started so far is done."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()

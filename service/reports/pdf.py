@@ -13,6 +13,7 @@ from fpdf import FPDF
 
 from service.reports.books import Books
 from service.reports.layout import Layout
+from service.reports.tabular import ACCESS_KEYS, USAGE_KEYS
 from service.reports.wording import clock_time, long_date, short_date, zone_name
 
 _REPLACE = str.maketrans({"…": "...", "–": "-", "—": "-", "’": "'", "“": '"', "”": '"'})
@@ -168,20 +169,17 @@ ACCESS_WIDTHS = (8, 16, 32, 30, 30, 10, 12, 13, 13, 13, 13, 18, 69)
 USAGE_WIDTHS = (8, 16, 40, 40, 40, 16, 16, 18, 83)
 
 
-def books_pdf(books: Books, layout: Layout) -> bytes:
-    tz, lang = layout.tz, layout.lang
-    pdf = ReportPDF(layout, layout.w("access_book"), orientation="L")
+def _access_page(pdf: ReportPDF, books: Books) -> None:
+    layout, w = pdf.layout, pdf.layout.w
+    pdf.title_text = w("access_book")
     pdf.add_page()
-    w = layout.w
-    note = f"{w('arrival')}/{w('entry')}/{w('exit')}/{w('returned')}: {zone_name(tz)}"
+    note = f"{w('arrival')}/{w('entry')}/{w('exit')}/{w('returned')}: {zone_name(layout.tz)}"
     pdf.set_font("Helvetica", "I", 7)
     pdf.cell(0, 4, latin(note), new_x="LMARGIN", new_y="NEXT")
 
     def t(at: Any) -> str:
-        return clock_time(at, tz, lang, zone=False)
+        return clock_time(at, layout.tz, layout.lang, zone=False)
 
-    keys: tuple[str, ...] = ("no", "date", "visitor", "company", "document", "slot", "badge")
-    keys += ("arrival", "entry", "exit", "returned", "officer", "remarks")
     access = [
         [
             *(str(r.no), short_date(r.day), r.name, r.company, r.document, r.slot, r.badge),
@@ -189,11 +187,18 @@ def books_pdf(books: Books, layout: Layout) -> bytes:
         ]
         for r in books.access
     ]
-    table(pdf, [w(k) for k in keys], ACCESS_WIDTHS, access, wrap_last=True)
+    table(pdf, [w(k) for k in ACCESS_KEYS], ACCESS_WIDTHS, access, wrap_last=True)
     signature(pdf)
-    pdf.title_text = layout.w("usage_book")
+
+
+def _usage_page(pdf: ReportPDF, books: Books) -> None:
+    layout, w = pdf.layout, pdf.layout.w
+    pdf.title_text = w("usage_book")
     pdf.add_page()
-    keys = ("no", "date", "visitor", "company", "facility", "start", "end", "duration", "help")
+
+    def t(at: Any) -> str:
+        return clock_time(at, layout.tz, layout.lang, zone=False)
+
     usage = [
         [
             *(str(r.no), short_date(r.day), r.name, r.company, r.facility, t(r.start)),
@@ -201,8 +206,17 @@ def books_pdf(books: Books, layout: Layout) -> bytes:
         ]
         for r in books.usage
     ]
-    table(pdf, [w(k) for k in keys], USAGE_WIDTHS, usage, wrap_last=True)
+    table(pdf, [w(k) for k in USAGE_KEYS], USAGE_WIDTHS, usage, wrap_last=True)
     signature(pdf)
+
+
+def books_pdf(books: Books, layout: Layout, book: str = "all") -> bytes:
+    """Landscape A4: the access book, then the facility-usage book, each signed."""
+    pdf = ReportPDF(layout, layout.w("access_book"), orientation="L")
+    if book in ("all", "access"):
+        _access_page(pdf, books)
+    if book in ("all", "usage"):
+        _usage_page(pdf, books)
     return bytes(pdf.output())
 
 

@@ -65,6 +65,33 @@ def month_range(month: str) -> tuple[date, date]:
     return date(year, number, 1), date(year, number, last)
 
 
+def period(day: str | None = None, month: str | None = None) -> tuple[date, date]:
+    """``--date 2026-11-25`` or ``--month 2026-11`` -> (start, end), as the CLI and API take it."""
+    if (day is None) == (month is None):
+        raise ValidationError("Pilih tanggal atau bulan.", "Give either a date or a month.")
+    if month is not None:
+        return month_range(month)
+    try:
+        one = date.fromisoformat(str(day))
+    except ValueError as exc:
+        raise ValidationError(
+            f"Tanggal harus berbentuk YYYY-MM-DD: {day}", f"Date must be YYYY-MM-DD: {day}"
+        ) from exc
+    return one, one
+
+
+def filename(kind: str, start: date, end: date, fmt: str) -> str:
+    """``buku-kendali-2026-11-25.pdf``, ``laporan-kunjungan-2026-11.xlsx``."""
+    stem = "buku-kendali" if kind == "books" else "laporan-kunjungan"
+    if start == end:
+        span = start.isoformat()
+    elif start.day == 1 and (end + timedelta(days=1)).day == 1 and start.month == end.month:
+        span = start.strftime("%Y-%m")
+    else:
+        span = f"{start.isoformat()}_{end.isoformat()}"
+    return f"{stem}-{span}.{fmt}"
+
+
 def _check(fmt: str, start: date, end: date) -> None:
     if fmt not in FORMATS:
         raise ValidationError(
@@ -97,7 +124,7 @@ def layout_for(
 
 def books_file(books: Books, layout: Layout, fmt: str, book: str = "all") -> bytes:
     if fmt == "pdf":
-        return books_pdf(books, layout)
+        return books_pdf(books, layout, book)
     sheets = book_sheets(books, layout)
     if book == "access":
         sheets = sheets[:1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import shutil
@@ -16,7 +17,14 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from service.domain import days
-from service.reports.archive import Fault, SealedFile, seal_day
+from service.reports.archive import (
+    Fault,
+    SealedFile,
+    SealOnSignOff,
+    list_sealed,
+    read_sealed,
+    seal_day,
+)
 from service.reports.bundle import export_day, verify_bundle
 from service.reports.render import render_books
 from service.reports.sample import Person, Scene, Walker, scenario, sign
@@ -175,3 +183,22 @@ async def test_bundle_of_a_later_day_carries_its_context(
     assert all(v["name"] is None for v in context["visitor"])  # no personal data
     journal = (bundle / "journal.jsonl").read_text(encoding="utf-8")
     assert "Rahmat" not in journal and "Budi" not in journal
+
+
+async def test_sign_off_seals_the_day_through_the_listener(tmp_path: Path) -> None:
+    async with scenario(tmp_path, DAY, signed=False) as scene:
+        rt = scene.rt
+        listener = SealOnSignOff(rt)
+        rt.fact_listeners.append(listener)
+        try:
+            assert await list_sealed(rt.engine, DAY) == []
+            await sign(rt, scene.clock, DAY)
+            await asyncio.wait_for(listener.wait(), timeout=10)
+            files = await list_sealed(rt.engine, DAY)
+            assert len(files) == 6
+            manifest = await read_sealed(rt.engine, DAY, "2026-11-25-manifest.json")
+            assert manifest is not None and json.loads(manifest)["day"] == "2026-11-25"
+            assert await read_sealed(rt.engine, DAY, "nothing.pdf") is None
+            assert await verify_archive(rt.engine, rt.personal, DAY) == []
+        finally:
+            await listener.stop()
