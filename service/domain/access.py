@@ -191,9 +191,11 @@ def _front_desk(tx: Tx, policy: Policy, reader: ReaderPolicy, badge: Badge, tap:
     visit = tx.state.visits[armed]
     if visit.badge_id is not None:
         return _deny(Reason.VISIT_HAS_BADGE, visit)
+    point = tx.savepoint()
     try:
         visits.issue_badge(tx, policy, visit, badge, tap.at, f"reader:{reader.name}")
     except BidroomError:
+        tx.rollback_to(point)  # no half-issued badge: the refusal is the only record
         return _deny(Reason.VISIT_NOT_READY, visit)
     del tx.state.armed_issue[reader.name]
     return _Verdict(True, Reason.BADGE_ISSUED, visit)

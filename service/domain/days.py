@@ -8,7 +8,8 @@ its justification, because the SOP counts an unexplained deviation as a failure.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from service.domain import standards
 from service.domain.lifecycle import DAY_TABLE, DayEvent, DayState, VisitState, advance
@@ -16,6 +17,8 @@ from service.domain.model import Day, RoomState
 from service.domain.policy import Policy
 from service.domain.tx import Tx
 from service.errors import Conflict, ValidationError
+
+WIB = ZoneInfo("Asia/Jakarta")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +29,7 @@ class OpenItems:
     open_help: tuple[int, ...]
 
 
-def open_items(state: RoomState, day: date) -> OpenItems:
+def open_items(state: RoomState, day: date, tz: tzinfo = WIB) -> OpenItems:
     visits = [v for v in state.visits.values() if v.day == day]
     return OpenItems(
         open_visits=tuple(v.id for v in visits if v.state is not VisitState.CLOSED),
@@ -43,7 +46,7 @@ def open_items(state: RoomState, day: date) -> OpenItems:
         open_help=tuple(
             h.id
             for h in state.help_requests.values()
-            if h.opened_at.date() <= day and h.state.value in ("open", "claimed")
+            if h.opened_at.astimezone(tz).date() <= day and h.state.value in ("open", "claimed")
         ),
     )
 
@@ -55,7 +58,9 @@ def _day(tx: Tx, day: date) -> Day:
     return record
 
 
-def close_day(tx: Tx, day: date, at: datetime, actor: str, note: str | None = None) -> OpenItems:
+def close_day(
+    tx: Tx, day: date, at: datetime, actor: str, note: str | None = None, tz: tzinfo = WIB
+) -> OpenItems:
     record = _day(tx, day)
     tx.update(
         "day",
@@ -66,7 +71,7 @@ def close_day(tx: Tx, day: date, at: datetime, actor: str, note: str | None = No
         state=advance(DAY_TABLE, "hari", record.state, DayEvent.CLOSE),
     )
     tx.fact("day.closed", at, actor)
-    return open_items(tx.state, day)
+    return open_items(tx.state, day, tz)
 
 
 def reopen_day(tx: Tx, day: date, at: datetime, actor: str) -> None:

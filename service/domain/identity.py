@@ -82,6 +82,34 @@ class NikInfo:
     female: bool
 
 
+def _birth_date(number: str, today: date) -> date:
+    """DDMMYY at digits 7-12, day + 40 for women; the century is the latest plausible one."""
+    day_digits, month, year = int(number[6:8]), int(number[8:10]), int(number[10:12])
+    day = day_digits - 40 if day_digits > 40 else day_digits
+    if not 1 <= day <= 31 or day_digits > 71:
+        raise NikError(NikFault.BIRTH_DATE)
+    candidates = []
+    for century in (2000, 1900):
+        try:
+            candidates.append(date(century + year, month, day))
+        except ValueError:
+            continue
+    if not candidates:
+        raise NikError(NikFault.BIRTH_DATE)
+    past = [c for c in candidates if c <= today]
+    if not past:
+        raise NikError(NikFault.FUTURE_BIRTH)
+    return past[0]
+
+
+def _registered_regency(number: str) -> bool:
+    """python-stdnum's register knows provinces and their regencies/cities (PPRR)."""
+    from stdnum import numdb
+
+    info = numdb.get("id/loc").info(number[:4])
+    return len(info) >= 2 and bool(info[0][1]) and bool(info[1][1])
+
+
 def check_nik(raw: str, today: date) -> NikInfo:
     """Validate a NIK; raise :class:`NikError` naming the first fault found."""
     number = re.sub(r"[\s.\-]", "", raw or "")
@@ -91,18 +119,13 @@ def check_nik(raw: str, today: date) -> NikInfo:
         raise NikError(NikFault.NOT_DIGITS)
     if len(number) != 16:
         raise NikError(NikFault.LENGTH)
-    try:
-        birth = stdnum_nik.get_birth_date(number)
-    except stdnum_errors.ValidationError as exc:
-        raise NikError(NikFault.BIRTH_DATE) from exc
+    birth = _birth_date(number, today)
     try:
         stdnum_nik.validate(number)
     except stdnum_errors.ValidationError as exc:
         raise NikError(NikFault.REGION) from exc
-    if birth > today:
-        # stdnum reads the two-digit year in the 1900s first; a date still in the
-        # future in the 2000s reading cannot be a living person's.
-        raise NikError(NikFault.FUTURE_BIRTH)
+    if not _registered_regency(number):
+        raise NikError(NikFault.REGION)
     return NikInfo(number, number[:4], birth, int(number[6:8]) > 40)
 
 

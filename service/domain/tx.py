@@ -10,6 +10,7 @@ the journal. If a rule raises half-way, or the database refuses the commit,
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -75,11 +76,35 @@ class Tx:
         self.facts.append(fact)
         return fact
 
-    def rollback(self) -> None:
-        for undo in reversed(self._on_rollback):
+    def savepoint(self) -> Savepoint:
+        """A point to go back to without giving up the whole unit (see :meth:`rollback_to`)."""
+        return Savepoint(
+            len(self._undo),
+            len(self._pending),
+            len(self.facts),
+            len(self._on_rollback),
+            dict(self.state.next_ids),
+            dict(self.state.armed_issue),
+            len(self.state.tap_anomalies),
+        )
+
+    def rollback_to(self, point: Savepoint) -> None:
+        """Undo everything done since ``point``; what came before it stays."""
+        for undo in reversed(self._on_rollback[point.callbacks :]):
             undo()
-        self._on_rollback.clear()
-        for entity, ident, old in reversed(self._undo):
+        del self._on_rollback[point.callbacks :]
+        self._undo_entries(self._undo[point.undo :])
+        del self._undo[point.undo :]
+        del self._pending[point.pending :]
+        del self.facts[point.facts :]
+        self._restore(point.next_ids, point.armed, point.anomalies)
+
+    def rollback(self) -> None:
+        """Undo the whole unit."""
+        self.rollback_to(Savepoint(0, 0, 0, 0, self._next_ids, self._armed, self._anomalies))
+
+    def _undo_entries(self, entries: list[tuple[str, Any, dict[str, Any] | None]]) -> None:
+        for entity, ident, old in reversed(entries):
             table = self.state.tables[entity]
             obj = table[ident]
             self.state.unindex(entity, obj)
@@ -89,11 +114,21 @@ class Tx:
             for name, value in old.items():
                 setattr(obj, name, value)
             self.state.reindex(entity, obj)
+
+    def _restore(self, next_ids: dict[str, int], armed: dict[str, int], anomalies: int) -> None:
         self.state.next_ids.clear()
-        self.state.next_ids.update(self._next_ids)
+        self.state.next_ids.update(next_ids)
         self.state.armed_issue.clear()
-        self.state.armed_issue.update(self._armed)
-        del self.state.tap_anomalies[self._anomalies :]
-        self._undo.clear()
-        self._pending.clear()
-        self.facts.clear()
+        self.state.armed_issue.update(armed)
+        del self.state.tap_anomalies[anomalies:]
+
+
+@dataclass(frozen=True, slots=True)
+class Savepoint:
+    undo: int
+    pending: int
+    facts: int
+    callbacks: int
+    next_ids: dict[str, int]
+    armed: dict[str, int]
+    anomalies: int

@@ -16,7 +16,20 @@ from service.domain.access import EXIT_WITHOUT_ENTRY, TAILGATING, inside_now
 from service.domain.lifecycle import BadgeEvent, BadgeState, TicketState, VisitState
 from service.domain.model import RoomState, Visit
 from service.domain.policy import Policy, ReaderPolicy
-from service.domain.taps import DENY, GRANT, Decision, Feedback, Led, ReaderRole, Reason
+from service.domain.taps import (
+    DENY,
+    GRANT,
+    REASON_TEXT,
+    Decision,
+    Feedback,
+    InvalidTap,
+    Led,
+    ReaderRole,
+    Reason,
+    Tap,
+    normalise_uid,
+    reason_text,
+)
 from service.domain.tx import Tx
 from tests.unit.domain_builders import (
     DESK_LOOSE,
@@ -462,14 +475,6 @@ def test_front_desk_visit_without_deposit_is_not_ready(state: RoomState, policy:
     assert snapshot(state) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: a front-desk issue refused as visit_not_ready after issue_badge has "
-        "already bound the badge (assign_or_queue raised) keeps the binding and the "
-        "badge.issued fact"
-    ),
-)
 def test_front_desk_refusal_leaves_no_half_issued_badge(state: RoomState) -> None:
     policy = make_policy()
     visit = register(state, policy)
@@ -510,3 +515,53 @@ def test_front_desk_return(state: RoomState, policy: Policy, visit: Visit) -> No
     assert state.occupancy() == 0
     deposit = state.deposit_of(visit.id)
     assert deposit is not None and deposit.returned_at is None  # the document is next
+
+
+# --- The tap contract ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "uid_"),
+    [
+        ("04:a2:3b:1c", "04A23B1C"),
+        ("04-A2-3B-1C-2D-3E-80", "04A23B1C2D3E80"),
+        (" 04 a2 3b 1c ", "04A23B1C"),
+        ("00112233445566778899", "00112233445566778899"),
+    ],
+)
+def test_uids_are_normalised(raw: str, uid_: str) -> None:
+    assert normalise_uid(raw) == uid_
+    assert Tap(DOOR_IN, raw, T0, "e1").uid == uid_
+
+
+@pytest.mark.parametrize("raw", ["", "04A23B", "04A23B1", "04A23B1G", "0011223344556677889900"])
+def test_malformed_uids_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidTap):
+        normalise_uid(raw)
+
+
+def test_taps_must_be_aware_named_and_identified() -> None:
+    with pytest.raises(InvalidTap, match="timezone-aware"):
+        Tap(DOOR_IN, uid(1), T0.replace(tzinfo=None), "e1")
+    for event_id in ("", "x" * 65):
+        with pytest.raises(InvalidTap, match="event_id"):
+            Tap(DOOR_IN, uid(1), T0, event_id)
+    with pytest.raises(InvalidTap, match="reader"):
+        Tap("", uid(1), T0, "e1")
+    assert Tap(DOOR_IN, uid(1), T0, "x" * 64).event_id == "x" * 64
+
+
+def test_a_tapped_uid_finds_its_badge_whatever_the_reader_spelling(
+    state: RoomState, policy: Policy, visit: Visit
+) -> None:
+    spelled = ":".join(uid(1)[i : i + 2].lower() for i in range(0, len(uid(1)), 2))
+    decision, _tx = decide(state, policy, DOOR_IN, spelled, IN)
+    assert decision.reason is Reason.ENTRY and visit.inside
+
+
+@pytest.mark.parametrize("reason", list(Reason))
+def test_every_reason_reads_in_both_languages(reason: Reason) -> None:
+    indonesian, english = REASON_TEXT[reason]
+    assert indonesian and english and indonesian != english
+    assert reason_text(reason) == indonesian and reason_text(reason, "en") == english
+    assert Decision(False, reason, DENY).message == indonesian

@@ -175,14 +175,6 @@ def test_close_an_empty_day(state: RoomState) -> None:
     assert items == days.OpenItems((), (), (), ())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: open_items compares the UTC date of help.opened_at with the local day, "
-        "so a request opened before 07:00 WIB the next day is listed as open on the "
-        "day being closed"
-    ),
-)
 def test_close_lists_only_help_opened_by_that_local_day(state: RoomState) -> None:
     # 26 Nov 06:30 WIB is 25 Nov 23:30 UTC: the request belongs to the 26th.
     open_help(state, at=datetime(2026, 11, 25, 23, 30, tzinfo=UTC))

@@ -81,32 +81,17 @@ def test_valid_nik_for_a_woman_has_40_added_to_the_day() -> None:
     assert (info.birth_date, info.female) == (date(1945, 8, 17), True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a NIK born in 2000 or later is read as the 1900s (python-stdnum's default)",
-)
 def test_nik_of_someone_born_this_century() -> None:
     # A 21-year-old woman born 12 March 2005; the API shows this birth date.
     assert check_nik("1571015203050001", TODAY).birth_date == date(2005, 3, 12)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: NIK day digits 81-99 pass (python-stdnum takes the day modulo 40)",
-)
 def test_nik_day_beyond_a_womans_71_is_refused() -> None:
     with pytest.raises(NikError) as caught:
         check_nik("1571019102451234", TODAY)  # day 91: neither 01-31 nor 41-71
     assert caught.value.fault is NikFault.BIRTH_DATE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: only the province (first 2 digits) is checked: python-stdnum's numdb "
-        "lookup answers for an unknown regency, so 1599 (Jambi has no regency 99) passes"
-    ),
-)
 @pytest.mark.parametrize("raw", ["1599011708450001", "1500011708450001"])
 def test_nik_unregistered_regency_in_a_known_province(raw: str) -> None:
     with pytest.raises(NikError) as caught:

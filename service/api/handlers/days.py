@@ -62,7 +62,7 @@ async def day_summary(request: web.Request) -> web.Response:
             "signed_by": record.signed_by if record else None,
             "visits": len(visits),
             "companies": len({v.company for v in visits}),
-            "open_items": asdict(days.open_items(runtime.state, day)),
+            "open_items": asdict(days.open_items(runtime.state, day, runtime.policy.tz)),
             "breaches": breaches_json(runtime, day, request),
         }
     )
@@ -80,7 +80,9 @@ async def day_close(request: web.Request) -> web.Response:
     runtime, who, day = request.app[RUNTIME], principal(request), _day(request)
     note = params.opt_text(await params.json_body(request), "note", 1000)
     now = now_of(request)
-    items = await runtime.execute(lambda tx: days.close_day(tx, day, now, who.actor, note))
+    items = await runtime.execute(
+        lambda tx: days.close_day(tx, day, now, who.actor, note, runtime.policy.tz)
+    )
     return web.json_response(
         {"day": day.isoformat(), "state": "closed", "open_items": asdict(items)}
     )
