@@ -99,6 +99,40 @@ def test_nik_unregistered_regency_in_a_known_province(raw: str) -> None:
     assert caught.value.fault is NikFault.REGION
 
 
+@pytest.mark.parametrize("day_digits", ["00", "32", "40", "72", "80", "81", "99"])
+def test_nik_day_digits_outside_1_31_and_41_71_are_refused(day_digits: str) -> None:
+    with pytest.raises(NikError) as caught:
+        check_nik(f"157101{day_digits}0845 0001", TODAY)
+    assert caught.value.fault is NikFault.BIRTH_DATE
+
+
+@pytest.mark.parametrize(
+    ("day_digits", "born", "female"),
+    [
+        ("01", date(1945, 8, 1), False),
+        ("31", date(1945, 8, 31), False),
+        ("41", date(1945, 8, 1), True),
+        ("71", date(1945, 8, 31), True),
+    ],
+)
+def test_nik_day_digit_edges(day_digits: str, born: date, female: bool) -> None:
+    info = check_nik(f"157101{day_digits}08450001", TODAY)
+    assert (info.birth_date, info.female) == (born, female)
+
+
+@pytest.mark.parametrize(
+    ("ddmmyy", "born"),
+    [
+        ("251126", date(2026, 11, 25)),  # born today: this century
+        ("261126", date(1926, 11, 26)),  # tomorrow in the 2000s: must be a centenarian
+        ("010100", date(2000, 1, 1)),
+        ("311299", date(1999, 12, 31)),
+    ],
+)
+def test_nik_century_is_the_latest_that_has_happened(ddmmyy: str, born: date) -> None:
+    assert check_nik(f"157101{ddmmyy}0001", TODAY).birth_date == born
+
+
 def test_mask_number() -> None:
     assert mask_number("1571011708450001") == "1571**********01"
     assert mask_number("C1234567") == "C123**67"
