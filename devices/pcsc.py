@@ -10,10 +10,11 @@ pyscard is an optional extra (``pip install 'bidroom[pcsc]'``, which builds afte
 ``apt-get install libpcsclite-dev swig pcscd``), imported only when a ``pcsc:``
 reader is configured. One worker thread per reader waits on pcscd's
 ``SCardGetStatusChange``; on each card insertion it reads the UID with the
-PC/SC pseudo-APDU ``FF CA 00 00 00`` (answer ``<uid> 90 00``) and hands the tap
-to the loop through :class:`devices.nfc.TapBridge`. A card left on the reader is
-one tap. No NDEF token is read here (``Tap.token`` is None): readers with
-``verify_token = true`` should be ``nfc:`` readers.
+PC/SC pseudo-APDU ``FF CA 00 00 00`` (answer ``<uid> 90 00``), reads the badge
+token from the NTAG's NDEF message with READ BINARY ``FF B0 00 <page> 10`` (as
+ACR122U/ACR1252U do for Type 2 tags) and hands the tap to the loop through
+:class:`devices.nfc.TapBridge`. A card left on the reader is one tap. Badges
+are enrolled (token written) on an ``nfc:`` reader.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import ndef
+
 from devices.base import DeviceError, ReaderAdapter, ReaderHealth, TapSubmit
 from devices.nfc import OPENED, NfcOptions, TapBridge, redact, run_worker
 from devices.registry import DeviceContext
@@ -36,10 +39,52 @@ from service.errors import ConfigError
 _LOGGER = logging.getLogger(__name__)
 
 GET_UID = [0xFF, 0xCA, 0x00, 0x00, 0x00]
+READ_PAGES = [0xFF, 0xB0, 0x00]  # + page, 16: READ BINARY of four Type 2 tag pages
+MAX_NDEF_BYTES = 256  # a badge token's message is ~45 bytes; read no further
 DEFAULT_WAIT_S = 0.25
 READ_ATTEMPTS = 3
 READ_RETRY_S = 0.1
 _EVENT_COUNTER_SHIFT = 16  # pcsc-lite counts card events in the top 16 bits of the state
+
+
+def find_ndef(area: bytes) -> bytes | None:
+    """The NDEF message in a Type 2 tag's data area (TLVs from page 4).
+
+    ``b""`` when there is none, None when ``area`` is too short to tell yet.
+    """
+    i = 0
+    while i < len(area):
+        kind = area[i]
+        if kind == 0x00:  # NULL TLV
+            i += 1
+            continue
+        if kind == 0xFE:  # terminator
+            return b""
+        if i + 2 > len(area):
+            return None
+        length, start = area[i + 1], i + 2
+        if length == 0xFF:
+            if i + 4 > len(area):
+                return None
+            length, start = int.from_bytes(area[i + 2 : i + 4], "big"), i + 4
+        if start + length > len(area):
+            return None
+        if kind == 0x03:
+            return area[start : start + length]
+        i = start + length
+    return None
+
+
+def token_in(message: bytes) -> str | None:
+    """The first ``BR1.`` text record of an NDEF message."""
+    try:
+        records = list(ndef.message_decoder(message, errors="relax"))
+    except ndef.DecodeError:
+        return None
+    for record in records:
+        if isinstance(record, ndef.TextRecord) and record.text.startswith("BR1."):
+            return str(record.text)
+    return None
 
 
 def load_scard(reader: str) -> Any:
@@ -144,7 +189,7 @@ class _PcscSession:
             present, events = now_present, counter
 
     def _card(self, context: Any, reader: str) -> None:
-        uid = self._read_uid(context, reader)
+        uid, token = self._read_card(context, reader)
         if uid is None:
             return
         guard = self._reader.options.repeat_guard_s
@@ -152,48 +197,72 @@ class _PcscSession:
             _LOGGER.debug("%s: %s back within the repeat guard; same presentation", self._name, uid)
             return
         self._last_uid = uid
-        tap = Tap(self._name, uid, datetime.now(UTC), uuid.uuid4().hex)
-        _LOGGER.debug("%s: tap %s uid %s", self._name, tap.event_id, uid)
+        tap = Tap(self._name, uid, datetime.now(UTC), uuid.uuid4().hex, token)
+        _LOGGER.debug("%s: tap %s uid %s token %s", self._name, tap.event_id, uid, token)
         decision = self._bridge.ask(tap)
         if decision is not None:
             verdict = "granted" if decision.granted else "denied"
             _LOGGER.info("%s: badge %s %s (%s)", self._name, redact(uid), verdict, decision.reason)
 
-    def _read_uid(self, context: Any, reader: str) -> str | None:
-        """The card's UID by ``FF CA 00 00 00``, or None if it is no contactless badge."""
+    def _read_card(self, context: Any, reader: str) -> tuple[str | None, str | None]:
+        """UID by ``FF CA 00 00 00`` (None if no contactless badge) and the NDEF token."""
         sc = self._sc
         for attempt in range(READ_ATTEMPTS):
             # A badge still sliding into the field may fail its first exchange.
             if attempt and self._bridge.stopped.wait(READ_RETRY_S):
-                return None
-            hresult, response = self._get_uid(context, reader)
+                return None, None
+            hresult, response, token = self._exchange(context, reader)
             if hresult == sc.SCARD_S_SUCCESS:
                 break
             _LOGGER.debug("%s: GET UID failed: %s", self._name, _error(sc, hresult))
         else:
             _LOGGER.warning("%s: cannot read the card: %s", self._name, _error(sc, hresult))
-            return None
+            return None, None
         if len(response) < 3 or response[-2:] != [0x90, 0x00]:
             status = bytes(response[-2:]).hex().upper()
             _LOGGER.warning("%s: card refused GET UID (status %s)", self._name, status)
-            return None
+            return None, None
         try:
-            return normalise_uid(bytes(response[:-2]).hex())
+            return normalise_uid(bytes(response[:-2]).hex()), token
         except InvalidTap as exc:
             _LOGGER.warning("%s: card UID unusable: %s", self._name, exc)
-            return None
+            return None, None
 
-    def _get_uid(self, context: Any, reader: str) -> tuple[int, list[int]]:
+    def _exchange(self, context: Any, reader: str) -> tuple[int, list[int], str | None]:
         sc = self._sc
         protocols = sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1
         hresult, card, protocol = sc.SCardConnect(context, reader, sc.SCARD_SHARE_SHARED, protocols)
         if hresult != sc.SCARD_S_SUCCESS:  # removed already, or held exclusively by another
-            return hresult, []
+            return hresult, [], None
         try:
             hresult, response = sc.SCardTransmit(card, protocol, GET_UID)
-            return hresult, list(response)
+            if hresult != sc.SCARD_S_SUCCESS or list(response[-2:]) != [0x90, 0x00]:
+                return hresult, list(response), None
+            return hresult, list(response), self._read_token(card, protocol)
         finally:
             sc.SCardDisconnect(card, sc.SCARD_LEAVE_CARD)
+
+    def _read_pages(self, card: Any, protocol: Any, page: int) -> bytes | None:
+        """16 bytes from ``page`` of a Type 2 badge (READ BINARY), or None."""
+        hresult, response = self._sc.SCardTransmit(card, protocol, [*READ_PAGES, page, 16])
+        if hresult != self._sc.SCARD_S_SUCCESS or list(response[-2:]) != [0x90, 0x00]:
+            return None
+        return bytes(response[:-2]) if len(response) == 18 else None
+
+    def _read_token(self, card: Any, protocol: Any) -> str | None:
+        """The badge token from the NDEF message of an NTAG21x (None if there is none)."""
+        head = self._read_pages(card, protocol, 3)  # capability container + first data
+        if head is None or head[0] != 0xE1:
+            return None
+        area, size = head[4:], min(head[2] * 8, MAX_NDEF_BYTES)
+        message = find_ndef(area)
+        while message is None and len(area) < size:
+            chunk = self._read_pages(card, protocol, 4 + len(area) // 4)
+            if chunk is None:
+                return None
+            area += chunk
+            message = find_ndef(area)
+        return token_in(message or b"")
 
 
 def _error(sc: Any, hresult: int) -> str:

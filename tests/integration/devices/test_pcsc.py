@@ -20,35 +20,51 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
+import ndef
 import pytest
 
 from devices.base import DeviceError, ReaderHealth, ReaderState
-from devices.pcsc import PcscReader, build, pick_reader
+from devices.pcsc import PcscReader, build, find_ndef, pick_reader, token_in
 from devices.registry import DeviceContext
 from service.config import ReaderConfig
+from service.domain import badge_token
 from service.domain.taps import GRANT, Decision, ReaderRole, Reason, Tap
 from service.errors import ConfigError
 from service.keyfile import KeyFile
 
+try:
+    from tests.integration.devices.nfc_tag_emulator import NTAG213, EmulatedTag, ndef_tlv
+except ModuleNotFoundError:  # tests/ is not a package: pytest put this folder on sys.path
+    from nfc_tag_emulator import NTAG213, EmulatedTag, ndef_tlv  # type: ignore
+
+KEY = bytes(range(32))
 VPCD_PORT = 35963  # vpcd's first slot: reader "Virtual PCD 00 00"
 VPCD_READER = "Virtual PCD 00 00"
 VICC_PYTHON = "/usr/bin/python3"
 VICC_PATH = "/usr/lib/python3/site-packages/virtualsmartcard"  # where Debian puts it
 WAIT_S = 10.0
 
-# The card: vicc's ISO 7816 card plus the contactless reader's GET UID answer. Debian's
-# python3-virtualsmartcard falls back to the Python 2 module "sha" without PyCrypto;
-# a stand-in lets it import (the crypto of the emulated card is not used here).
+# The card: vicc's ISO 7816 card plus what a contactless PC/SC reader answers for the
+# NTAG in its field: GET UID (FF CA 00 00 00) and READ BINARY of four pages
+# (FF B0 00 <page> 10) from the tag's memory image. Debian's python3-virtualsmartcard
+# falls back to the Python 2 module "sha" without PyCrypto; a stand-in lets it
+# import (the crypto of the emulated card is not used here).
 CARD = """
 import hashlib, logging, sys, types
 sha = types.ModuleType("sha"); sha.new = hashlib.sha1; sys.modules.setdefault("sha", sha)
 from virtualsmartcard.VirtualSmartcard import Iso7816OS, VirtualICC
-UID = bytes.fromhex(sys.argv[1])
+UID, MEMORY = bytes.fromhex(sys.argv[1]), bytes.fromhex(sys.argv[3])
 class ContactlessBadge(Iso7816OS):
     def execute(self, msg):
-        if bytes(msg[:4]) == b"\\xff\\xca\\x00\\x00":
+        msg = bytes(msg)
+        if msg[:4] == b"\\xff\\xca\\x00\\x00":
             print("GET_UID", flush=True)
             return UID + b"\\x90\\x00"
+        if msg[:3] == b"\\xff\\xb0\\x00" and len(msg) == 5:
+            start = msg[3] * 4
+            if start + msg[4] > len(MEMORY):
+                return b"\\x6b\\x00"
+            return MEMORY[start : start + msg[4]] + b"\\x90\\x00"
         return super().execute(msg)
 vicc = VirtualICC(None, "iso7816", "127.0.0.1", int(sys.argv[2]), logginglevel=logging.ERROR)
 vicc.os = ContactlessBadge(vicc.os.mf, vicc.os.SAM)
@@ -89,12 +105,13 @@ def pcsc_environment() -> None:
 class VirtualCard:
     """One vicc process = one badge in the field of "Virtual PCD 00 00"."""
 
-    def __init__(self, uid: str, log: Path) -> None:
+    def __init__(self, tag: EmulatedTag, log: Path) -> None:
         self.log = log
         env = dict(os.environ, PYTHONPATH=VICC_PATH)
+        args = [tag.uid.hex(), str(VPCD_PORT), bytes(tag.memory).hex()]
         with log.open("w") as out:
             self._proc = subprocess.Popen(
-                [VICC_PYTHON, "-c", CARD, uid, str(VPCD_PORT)],
+                [VICC_PYTHON, "-c", CARD, *args],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=env,
@@ -137,12 +154,13 @@ def wait_until_field_empty(timeout_s: float = WAIT_S) -> None:
 
 
 @pytest.fixture
-def cards(tmp_path: Path) -> Iterator[Callable[[str], VirtualCard]]:
+def cards(tmp_path: Path) -> Iterator[Callable[..., VirtualCard]]:
     wait_until_field_empty()
     made: list[VirtualCard] = []
 
-    def insert(uid: str) -> VirtualCard:
-        card = VirtualCard(uid, tmp_path / f"vicc-{len(made)}.log")
+    def insert(uid: str, ndef: bytes | None = b"") -> VirtualCard:
+        tag = EmulatedTag.create(uid, NTAG213, ndef=ndef)
+        card = VirtualCard(tag, tmp_path / f"vicc-{len(made)}.log")
         made.append(card)
         return card
 
@@ -199,7 +217,7 @@ async def running(reader: PcscReader, desk: Desk) -> AsyncIterator[ReaderHealth]
 @pytest.mark.pcsc
 @pytest.mark.usefixtures("pcsc_environment")
 async def test_card_on_reader_is_one_tap_with_its_uid(
-    cards: Callable[[str], VirtualCard],
+    cards: Callable[..., VirtualCard],
 ) -> None:
     desk = Desk()
     reader = PcscReader(config(repeat_guard_s=0))
@@ -225,7 +243,7 @@ async def test_card_on_reader_is_one_tap_with_its_uid(
 @pytest.mark.pcsc
 @pytest.mark.usefixtures("pcsc_environment")
 async def test_same_card_again_is_a_new_tap_after_the_repeat_guard(
-    cards: Callable[[str], VirtualCard],
+    cards: Callable[..., VirtualCard],
 ) -> None:
     desk = Desk()
     async with running(PcscReader(config(repeat_guard_s=0)), desk):
@@ -268,3 +286,46 @@ def test_missing_pyscard_is_a_clear_config_error(monkeypatch: pytest.MonkeyPatch
     ctx = DeviceContext(KeyFile(Path("unused.key"), bytes(32), {}), bytes(32))
     with pytest.raises(ConfigError, match=r"pip install 'bidroom\[pcsc\]'"):
         build([config()], ctx)
+
+
+@pytest.mark.pcsc
+@pytest.mark.usefixtures("pcsc_environment")
+@pytest.mark.parametrize("enrolled", [True, False], ids=["enrolled", "clone-without-token"])
+async def test_badge_token_is_read_over_pcsc(
+    cards: Callable[..., VirtualCard], enrolled: bool
+) -> None:
+    uid = "04A23B1C2D3E80"
+    token = badge_token.sign(KEY, "K-001", uid)
+    records = [ndef.TextRecord(token)] if enrolled else [ndef.UriRecord("https://lpse.example")]
+    desk = Desk()
+    async with running(PcscReader(config()), desk):
+        cards(uid, b"".join(ndef.message_encoder(records)))
+        await until(lambda: len(desk.taps) == 1, "tap")
+    (tap,) = desk.taps
+    assert tap.uid == uid
+    assert tap.token == (token if enrolled else None)
+    assert badge_token.verify(KEY, "K-001", tap.uid, tap.token or "") is enrolled
+
+
+def _message(token: str) -> bytes:
+    return b"".join(ndef.message_encoder([ndef.TextRecord(token)]))
+
+
+def test_ndef_message_is_found_after_other_tlvs() -> None:
+    message = _message("BR1.K-001.AAAAAAAAAAAAAAAAAAAAAA")
+    lock_control = bytes.fromhex("0103A00C34")  # NTAG213 factory layout
+    area = b"\x00" + lock_control + ndef_tlv(message) + bytes(40)
+    assert find_ndef(area) == message
+    assert token_in(message) == "BR1.K-001.AAAAAAAAAAAAAAAAAAAAAA"
+
+
+def test_ndef_message_needs_more_pages_or_is_absent() -> None:
+    message = _message("BR1.K-001.AAAAAAAAAAAAAAAAAAAAAA")
+    tlv = ndef_tlv(message)
+    assert find_ndef(tlv[:12]) is None  # read further
+    assert find_ndef(tlv[:1]) is None
+    assert find_ndef(b"\xfe" + bytes(11)) == b""  # terminator: no NDEF message
+    assert find_ndef(ndef_tlv(b"")) == b""
+    assert token_in(b"") is None
+    assert token_in(b"\xff\x00garbage") is None
+    assert token_in(b"".join(ndef.message_encoder([ndef.TextRecord("hello")]))) is None
