@@ -41,7 +41,12 @@ KEY = bytes(range(32))
 VPCD_PORT = 35963  # vpcd's first slot: reader "Virtual PCD 00 00"
 VPCD_READER = "Virtual PCD 00 00"
 VICC_PYTHON = "/usr/bin/python3"
-VICC_PATH = "/usr/lib/python3/site-packages/virtualsmartcard"  # where Debian puts it
+# Where python3-virtualsmartcard's package lives: Debian 12 puts it off sys.path.
+VICC_PATHS = ("/usr/lib/python3/site-packages/virtualsmartcard", "/usr/lib/python3/dist-packages")
+VICC_PATH = next(
+    (p for p in VICC_PATHS if Path(p, "virtualsmartcard", "VirtualSmartcard.py").exists()),
+    VICC_PATHS[0],
+)
 WAIT_S = 10.0
 
 # The card: vicc's ISO 7816 card plus what a contactless PC/SC reader answers for the
