@@ -137,6 +137,8 @@ async def test_udp_traffic_stays_on_loopback(emulator: TagEmulator) -> None:
         await desk.wait_taps(1)
     assert emulator.address[0] == "127.0.0.1"
     assert emulator.peers == {"127.0.0.1"}
+    with pytest.raises(ValueError):
+        TagEmulator(host="0.0.0.0")  # the harness never listens beyond loopback
 
 
 async def test_reader_survives_a_failing_submit(emulator: TagEmulator) -> None:
