@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import io
 import json
@@ -26,6 +27,7 @@ from service.reports.archive import (
     seal_day,
 )
 from service.reports.bundle import export_day, verify_bundle
+from service.reports.commands import add_commands
 from service.reports.render import render_books
 from service.reports.sample import Person, Scene, Walker, scenario, sign
 from service.reports.verify import verify_archive
@@ -202,3 +204,29 @@ async def test_sign_off_seals_the_day_through_the_listener(tmp_path: Path) -> No
             assert await verify_archive(rt.engine, rt.personal, DAY) == []
         finally:
             await listener.stop()
+
+
+async def test_cli_verifies_exports_and_checks_the_bundle(
+    sealed: tuple[Scene, list[SealedFile]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scene, _ = sealed
+    config = scene.rt.config
+
+    async def run(*argv: str) -> int:
+        parser = argparse.ArgumentParser(prog="bidroom")
+        add_commands(parser.add_subparsers(dest="command", required=True))
+        args = parser.parse_args(argv)
+        return int(await args.run(args, config))
+
+    assert await run("archive", "verify") == 0
+    assert await run("archive", "verify", "--day", "2026-11-25") == 0
+    assert "archive intact" in capsys.readouterr().out
+    bundle = tmp_path / "bundle"
+    assert await run("archive", "export", "--day", "2026-11-25", "--to", str(bundle)) == 0
+    assert await run("archive", "verify", "--bundle", str(bundle)) == 0
+    capsys.readouterr()
+    pdf = bundle / "2026-11-25-laporan-kunjungan.pdf"
+    pdf.write_bytes(pdf.read_bytes() + b"%")
+    assert await run("archive", "verify", "--bundle", str(bundle)) == 1
+    out = capsys.readouterr().out
+    assert "file 2026-11-25-laporan-kunjungan.pdf: content differs from SHA256SUMS" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from service.reports.commands import add_commands
 from service.reports.render import render_books, render_visit_report
 from service.reports.sample import Scene, scenario
 
@@ -146,3 +148,24 @@ async def test_monthly_report_counts_the_month(scene: Scene) -> None:
         rt.engine, rt.config, date(2026, 10, 1), date(2026, 10, 31), "csv"
     )
     assert "Kunjungan;0" in empty.decode("utf-8-sig")
+
+
+def cli(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bidroom")
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(argv)
+
+
+async def test_cli_report_writes_the_requested_file(scene: Scene, tmp_path: Path) -> None:
+    out = tmp_path / "akses.csv"
+    args = cli(
+        "report", "books", "--date", "2026-11-25", "--format", "csv", "--book", "access",
+        "--output", str(out),
+    )  # fmt: skip
+    assert await args.run(args, scene.rt.config) == 0
+    text = out.read_bytes().decode("utf-8-sig")
+    assert text.splitlines()[1].startswith("1;25/11/2026;Budi Santoso;PT Maju Jaya")
+    month = tmp_path / "laporan.xlsx"
+    args = cli("report", "visits", "--month", "2026-11", "--format", "xlsx", "--output", str(month))
+    assert await args.run(args, scene.rt.config) == 0
+    assert load_workbook(month)["Ringkasan"]["B2"].value == 4

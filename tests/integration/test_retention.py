@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
+import json
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from service.reports.archive import seal_day
+from service.reports.commands import add_commands
 from service.reports.render import render_books, render_visit_report
 from service.reports.retention import RetentionJob, purge
 from service.reports.sample import Scene, scenario
@@ -104,3 +107,25 @@ async def test_daily_job_runs_once_a_day(scene: Scene) -> None:
     scene.clock.at(DAY + timedelta(days=401), 1, 0)
     again = await job.run_once()
     assert again is not None and again.visitor_ids == ()
+
+
+async def test_cli_dry_run_and_subject_export(
+    scene: Scene, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def run(*argv: str) -> int:
+        parser = argparse.ArgumentParser(prog="bidroom")
+        add_commands(parser.add_subparsers(dest="command", required=True))
+        args = parser.parse_args(argv)
+        return int(await args.run(args, scene.rt.config))
+
+    assert await run("privacy", "purge", "--dry-run", "--days", "0") == 0
+    out = capsys.readouterr().out
+    assert "would erase personal data of 3 visitor(s)" in out and "visitor ids: 1 2 3" in out
+    assert db(scene).execute(
+        "select count(*) from visitors where erased_at is null"
+    ).fetchone() == (4,)
+    assert await run("privacy", "export", "--nik", BUDI_NIK, "--actor", "ani") == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["visitors"][0]["doc_number"] == BUDI_NIK and body["exported_by"] == "cli:ani"
+    actors = db(scene).execute("select actor from journal where kind = 'privacy.nik_read'")
+    assert actors.fetchall() == [("cli:ani",)]
