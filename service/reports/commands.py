@@ -83,7 +83,11 @@ def _print_faults(faults: list[Any]) -> int:
 async def cmd_archive_verify(args: argparse.Namespace, config: Config) -> int:
     if args.bundle:
         return _print_faults(await asyncio.to_thread(verify_bundle, Path(args.bundle)))
-    personal = PersonalData(KeyFile.open(config.security.key_file))
+    personal = None
+    if config.security.key_file.exists():
+        personal = PersonalData(KeyFile.open(config.security.key_file))
+    else:
+        print(f"{config.security.key_file} not found: personal fields are not compared")
     day = date.fromisoformat(args.day) if args.day else None
     async with _engine(config) as engine:
         faults = await verify_archive(engine, personal, day, ZoneInfo(config.site.timezone))

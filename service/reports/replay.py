@@ -16,9 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.errors import ConfigError
 from service.privacy import KeyShredded, PersonalData
 from service.reports.data import Records, typed
 from service.reports.wording import ERASED
@@ -55,6 +57,10 @@ class Opener:
                 )
             except KeyShredded:
                 self._keys[vid] = None
+            except InvalidTag as exc:
+                raise ConfigError(
+                    "the key file does not belong to this database (visitor keys do not open)"
+                ) from exc
         return self._keys[vid]
 
     def open(self, vid: int | None, name: str, token: str) -> str | None:

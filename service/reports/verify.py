@@ -30,7 +30,7 @@ from service.reports.archive import (
 from service.reports.books import build_books
 from service.reports.data import Records, Row, day_range, load_all
 from service.reports.replay import Opener, Replay, opener_for, read_journal
-from service.store.journal import JournalEntry, verify_rows
+from service.store.journal import PERSONAL_FIELDS, JournalEntry, verify_rows
 from service.store.tables import ENTITY_TABLES
 
 _LOGGER = logging.getLogger(__name__)
@@ -64,10 +64,15 @@ def day_filter(day: date, tz: ZoneInfo, *sources: Records) -> Keep:
     return keep
 
 
-def table_faults(tables: Records, replayed: Replay, keep: Keep) -> list[Fault]:
+def table_faults(
+    tables: Records, replayed: Replay, keep: Keep, *, personal: bool = True
+) -> list[Fault]:
+    """Every table row against the replayed journal (personal fields only with the keys)."""
     faults: list[Fault] = []
     for entity in ENTITIES:
         name = ENTITY_TABLES[entity].name
+        skip = frozenset() if personal else PERSONAL_FIELDS.get(entity, frozenset())
+        compared = [f for f in FIELDS[entity] if f not in skip]
         mine, theirs = tables[entity], replayed.records[entity]
         for ident in sorted(mine.keys() | theirs.keys(), key=str):
             stored, derived = mine.get(ident), theirs.get(ident)
@@ -80,7 +85,7 @@ def table_faults(tables: Records, replayed: Replay, keep: Keep) -> list[Fault]:
             elif derived is None:
                 faults.append(Fault(place, "row not in the journal (written outside it)"))
             else:
-                changed = [f for f in FIELDS[entity] if stored.get(f) != derived.get(f)]
+                changed = [f for f in compared if stored.get(f) != derived.get(f)]
                 if changed:
                     problem = f"{', '.join(changed)} differ(s) from the journal (seq {seq})"
                     faults.append(Fault(place, problem))
@@ -130,7 +135,10 @@ async def verify_archive(
     day: date | None = None,
     tz: ZoneInfo | None = None,
 ) -> list[Fault]:
-    """Every fault in the archive (all of it, or one day's part); empty when intact."""
+    """Every fault in the archive (all of it, or one day's part); empty when intact.
+
+    Without ``personal`` (no key file at hand) personal fields are not compared.
+    """
     tz = tz or ZoneInfo("Asia/Jakarta")
     async with engine.connect() as conn:
         entries = await read_journal(conn)
@@ -155,6 +163,6 @@ async def verify_archive(
     for d, rows in sealed.items():
         faults += file_faults(rows, journaled_hashes(replayed.seals, d), seals[d][1])
     keep = _everything if day is None else day_filter(day, tz, tables, replayed.records)
-    faults += table_faults(tables, replayed, keep)
+    faults += table_faults(tables, replayed, keep, personal=personal is not None)
     _LOGGER.info("archive verify: %d journal rows, %d fault(s)", len(entries), len(faults))
     return faults

@@ -18,6 +18,9 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from service.domain import days
+from service.errors import ConfigError
+from service.keyfile import KeyFile
+from service.privacy import PersonalData
 from service.reports.archive import (
     Fault,
     SealedFile,
@@ -70,6 +73,10 @@ async def test_sealed_day_verifies_clean_and_prints_the_journal_head(
     ]
     assert await verify_archive(rt.engine, rt.personal) == []
     assert await verify_archive(rt.engine, rt.personal, DAY) == []
+    assert await verify_archive(rt.engine, None) == []  # no key file: names not compared
+    stranger = PersonalData(KeyFile.open(rt.config.security.key_file.with_name("other.key")))
+    with pytest.raises(ConfigError, match="does not belong"):
+        await verify_archive(rt.engine, stranger)
     async with rt.engine.connect() as conn:
         rows = {r.name: r for r in (await conn.execute(select(SealedFileRow.__table__))).all()}
     pdf = rows["2026-11-25-buku-kendali.pdf"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import io
 import json
@@ -107,6 +108,21 @@ async def test_daily_job_runs_once_a_day(scene: Scene) -> None:
     scene.clock.at(DAY + timedelta(days=401), 1, 0)
     again = await job.run_once()
     assert again is not None and again.visitor_ids == ()
+
+
+async def test_daily_job_runs_in_the_background_and_stops(scene: Scene) -> None:
+    scene.clock.at(DAY + timedelta(days=400), 1, 0)
+    job = RetentionJob(scene.rt, interval_s=0.05)
+    job.start()
+    try:
+        async with asyncio.timeout(10):
+            while job.last_day is None:
+                await asyncio.sleep(0.01)
+    finally:
+        await job.stop()
+    assert job.last_day == DAY + timedelta(days=400)
+    names = db(scene).execute("select name from visitors order by id").fetchall()
+    assert names == [("(dihapus)",)] * 3 + [("Dewi Lestari",)]
 
 
 async def test_cli_dry_run_and_subject_export(
