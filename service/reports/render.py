@@ -30,7 +30,7 @@ FORMATS = ("pdf", "xlsx", "csv")
 MEDIA_TYPES = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # UTF-8 with BOM
 }
 BOOKS = ("all", "access", "usage")
 
