@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 DAYS = {
@@ -125,13 +125,3 @@ def clock_time(at: datetime | None, tz: ZoneInfo, lang: str = "id", *, zone: boo
 
 def short_date(day: date) -> str:
     return f"{day.day:02d}/{day.month:02d}/{day.year}"
-
-
-def minutes(span: timedelta | None) -> str:
-    if span is None:
-        return ""
-    return f"{span.total_seconds() / 60:.1f}".replace(".", ",")
-
-
-def redact_uid(uid: str) -> str:
-    return f"…{uid[-4:]}"

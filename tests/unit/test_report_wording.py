@@ -9,7 +9,7 @@ import pytest
 
 from service.errors import ValidationError
 from service.reports.render import month_range
-from service.reports.wording import clock_time, long_date, month_name, redact_uid, word
+from service.reports.wording import clock_time, long_date, month_name, word
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -39,7 +39,3 @@ def test_month_range_and_bad_month() -> None:
     assert month_range("2028-02") == (date(2028, 2, 1), date(2028, 2, 29))
     with pytest.raises(ValidationError):
         month_range("November")
-
-
-def test_uid_redaction_keeps_last_four() -> None:
-    assert redact_uid("04A1B2C3D4E5F6") == "…E5F6"
