@@ -1,0 +1,156 @@
+// The status board: redrawn from the full status snapshot on every SSE event.
+"use strict";
+
+const KIND_LABEL = Object.fromEntries((PAGE.kinds || []).map((k) => [k.kind, k.label]));
+const CAN_QUEUE = ["front_office", "head", "admin"].includes(PAGE.role);
+
+function section(id, ...children) {
+  replaceKeeping(document.getElementById(id), children.flat());
+}
+
+function empty() {
+  return h("p", { class: "empty" }, T("none"));
+}
+
+function facilityTile(f) {
+  let detail = [];
+  if (f.status === "in_use" || f.status === "assigned") {
+    detail = [h("span", { class: "who" }, f.name), h("span", { class: "small" }, f.company),
+      h("span", { class: "small" }, T("since") + " " + fmtTime(f.since))];
+  } else if (f.status === "reserved") {
+    detail = [h("span", { class: "who" }, f.ticket)];
+  } else if (f.status === "turnover") {
+    detail = [h("span", { class: "small" }, T("until") + " " + fmtTime(f.available_from))];
+  }
+  return h("div", { class: "tile " + f.status, "data-facility": f.code },
+    h("span", { class: "code" }, f.code),
+    h("span", { class: "state" }, T(f.status)),
+    ...detail);
+}
+
+async function act(button, method, path, body) {
+  button.disabled = true;
+  try {
+    await api(method, path, body);
+  } catch (err) {
+    alert(err.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function queueBlock(kind) {
+  const called = kind.called.map((t) => h("li", { class: "called" },
+    h("strong", { class: "number" }, t.number), " → ", t.facility || "–",
+    " ", h("span", { class: "small" }, fmtTime(t.called_at)),
+    CAN_QUEUE ? h("button", { type: "button", class: "small-btn",
+      onclick: (ev) => act(ev.target, "POST", `/api/v1/queue/tickets/${t.id}/skip`) }, T("skip")) : null));
+  const waiting = kind.waiting.map((t) => h("li", {},
+    h("strong", { class: "number" }, t.number), " ", t.name,
+    t.priority ? h("span", { class: "badge" }, T("priority")) : null,
+    " ", h("span", { class: "small" }, fmtTime(t.issued_at))));
+  if (!called.length && !waiting.length) return null;
+  return h("div", { class: "queue-kind" },
+    h("h3", {}, kind.label),
+    called.length ? h("ul", { class: "plain" }, called) : null,
+    waiting.length ? h("p", { class: "small" }, T("waiting") + ": " + kind.waiting.length) : null,
+    waiting.length ? h("ul", { class: "plain" }, waiting) : null,
+    CAN_QUEUE && waiting.length ? h("button", { type: "button",
+      onclick: (ev) => act(ev.target, "POST", `/api/v1/queue/${kind.kind}/call-next`) }, T("call_next")) : null);
+}
+
+function breachRow(b, day) {
+  const key = b.step + ":" + b.subject;
+  const row = h("li", { class: "breach" + (b.justification ? " justified" : "") },
+    h("strong", {}, (PAGE.steps[b.step] || b.step)), " — ", b.label, " ",
+    h("span", { class: "small" }, fmtAge(b.duration_s) + " / " + fmtAge(b.standard_s)));
+  if (b.justification) {
+    row.append(h("p", { class: "small" }, T("justification") + ": " + b.justification));
+  } else if (!b.ongoing && CAN_QUEUE) {
+    const inputId = "just-" + key.replace(/[^a-z0-9]/gi, "-");
+    const input = h("input", { id: inputId, "data-key": key, name: "text", required: true });
+    row.append(h("form", { class: "inline", onsubmit: async (ev) => {
+      ev.preventDefault();
+      const text = input.value.trim();
+      if (!text) { input.focus(); return; }
+      try {
+        await api("POST", "/api/v1/breaches/justify", { day, step: b.step, subject: b.subject, text });
+        input.value = "";
+      } catch (err) { alert(err.message); }
+    } }, h("label", { for: inputId }, T("justification")), input,
+    h("button", { type: "submit" }, T("justify"))));
+  }
+  return row;
+}
+
+function render(s) {
+  const occ = s.occupancy;
+  document.getElementById("occ-inside").textContent = occ.inside;
+  document.getElementById("occ-capacity").textContent = occ.capacity;
+  const bar = document.getElementById("occ-bar");
+  bar.style.width = Math.min(100, (100 * occ.inside) / Math.max(1, occ.capacity)) + "%";
+  bar.classList.toggle("full", occ.inside >= occ.capacity);
+  document.getElementById("counts").textContent =
+    `${s.counts.visits_today} · ${T("badge_bound")}: ${s.counts.badges_out} / ${s.counts.badges_out + s.counts.badges_available}`;
+
+  section("facilities", s.facilities.map(facilityTile));
+  const queues = s.queue.kinds.map(queueBlock).filter(Boolean);
+  section("queue", queues.length ? queues : empty());
+  section("deposits", s.deposits.length ? h("ul", { class: "plain" }, s.deposits.map((d) =>
+    h("li", { class: d.visit_closed ? "waiting-doc" : "" },
+      h("strong", { class: "slot" }, d.slot), " ", d.name, " ",
+      h("span", { class: "small" }, (PAGE.documents[d.doc_type] || d.doc_type) + " " + d.doc_masked + " · " + fmtTime(d.taken_at)),
+      d.visit_closed ? h("span", { class: "badge" }, T("waiting_doc")) : null))) : empty());
+  section("help", s.help.length ? h("ul", { class: "plain" }, s.help.map((x) =>
+    h("li", { class: "help-item " + x.state },
+      h("strong", {}, "#" + x.id + " " + (PAGE.categories[x.category] || x.category)), " ",
+      x.facility || "", " ", x.name || "", " ",
+      h("span", { class: "small" }, T("age") + " " + fmtAge(x.age_s)),
+      x.claimed_by ? h("span", { class: "small" }, " · " + T("claimed_by") + " " + x.claimed_by) : null,
+      h("div", { class: "small" }, x.problem)))) : empty());
+  section("anomalies", s.anomalies.length ? h("ul", { class: "plain" }, s.anomalies.map((a) =>
+    h("li", { class: "anomaly " + a.kind },
+      h("strong", {}, PAGE.anomalies[a.kind] || a.kind), " — ", a.name || "", " ",
+      h("span", { class: "small" }, fmtTime(a.at) + (a.detail ? " · " + a.detail : ""))))) : empty());
+  section("breaches", s.breaches.length ? h("ul", { class: "plain" }, s.breaches.map((b) => breachRow(b, s.day))) : empty());
+  section("readers", s.readers.map((r) => h("li", { class: r.online ? "online" : "offline" },
+    h("span", { class: "dot", "aria-hidden": "true" }), r.name, " ",
+    h("span", { class: "small" }, r.online ? T("online") : T("offline") + (r.last_error ? " · " + r.last_error : "")))));
+}
+
+function setupDemo() {
+  const form = document.getElementById("demo-tap");
+  if (!form) return;
+  const reader = document.getElementById("demo-reader");
+  for (const r of PAGE.readers) {
+    reader.append(h("option", { value: r.name }, r.name + " (" + r.role + (r.facility ? " " + r.facility : "") + ")"));
+  }
+  const list = document.getElementById("demo-badges");
+  const byLabel = {};
+  for (const b of PAGE.demo_badges || []) {
+    byLabel[b.label] = b.uid;
+    list.append(h("option", { value: b.label }, b.uid));
+  }
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const out = document.getElementById("demo-result");
+    const typed = form.uid.value.trim();
+    out.dataset.count = String(Number(out.dataset.count || 0) + 1);
+    try {
+      const d = await api("POST", "/api/v1/taps", {
+        reader: reader.value, uid: byLabel[typed] || typed, event_id: eventId(),
+      });
+      const text = (d.granted ? T("granted") : T("denied")) + ": " + (PAGE.reasons[d.reason] || d.reason) +
+        (d.badge ? " · " + d.badge : "") + (d.slot ? " · " + T("slot") + " " + d.slot : "");
+      flash(out, text, d.granted);
+      out.dataset.done = out.dataset.count;
+    } catch (err) {
+      flash(out, err.message, false);
+      out.dataset.done = out.dataset.count;
+    }
+  });
+}
+
+setupHelpForm(document.querySelector(".help-form"), PAGE.facilities || []);
+setupDemo();
+live("/api/v1/events", "status", render);

@@ -1,0 +1,81 @@
+// Day close and sign-off (SOP step 9): open items, breaches with justifications,
+// close (front office) and sign off (Head of LPSE; refused while a breach lacks a reason).
+"use strict";
+
+const params = new URLSearchParams(location.search);
+const DAY = params.get("day") || PAGE.today;
+document.getElementById("day-input").value = DAY;
+const CAN_CLOSE = ["front_office", "head", "admin"].includes(PAGE.role);
+const CAN_SIGN = PAGE.role === "head";
+
+function itemList(items) {
+  const rows = [];
+  for (const key of ["open_visits", "badges_out", "documents_held", "open_help"]) {
+    const ids = items[key] || [];
+    if (ids.length) rows.push(h("li", {}, h("strong", {}, T(key)), ": " + ids.length));
+  }
+  return rows.length ? rows : [h("li", { class: "empty" }, T("none"))];
+}
+
+function breachItem(b) {
+  const li = h("li", { class: "breach" + (b.justification ? " justified" : "") },
+    h("strong", {}, PAGE.steps[b.step] || b.step_name), " — " + b.label + " ",
+    h("span", { class: "small" }, fmtTime(b.started) + " · " + fmtAge(b.duration_s) + " / " + fmtAge(b.standard_s)));
+  if (b.justification) {
+    li.append(h("p", { class: "small" }, T("justification") + ": " + b.justification + " (" + b.justified_by + ")"));
+  } else if (CAN_CLOSE && !b.ongoing) {
+    const id = "j-" + b.step + "-" + b.subject.replace(/[^a-z0-9]/gi, "-");
+    const input = h("input", { id, name: "text", required: true, "data-key": id });
+    const form = h("form", { class: "inline" }, h("label", { for: id }, T("justification")), input,
+      h("button", { type: "submit" }, T("justify")));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        await api("POST", "/api/v1/breaches/justify", { day: DAY, step: b.step, subject: b.subject, text: input.value.trim() });
+        await load();
+      } catch (err) { flash(document.getElementById("day-notice"), err.message, false); }
+    });
+    li.append(form);
+  }
+  return li;
+}
+
+async function load() {
+  const day = await api("GET", `/api/v1/days/${DAY}`);
+  const state = document.getElementById("day-state");
+  state.textContent = day.state === "signed"
+    ? T("signed_day") + " · " + T("signed_by") + " " + day.signed_by + " " + fmtTime(day.signed_at)
+    : day.state === "closed" ? T("closed_day") + " · " + T("closed_by") + " " + day.closed_by + " " + fmtTime(day.closed_at)
+    : T("open_day");
+  state.className = "state-" + day.state;
+  document.getElementById("open-items").replaceChildren(...itemList(day.open_items));
+  replaceKeeping(document.getElementById("day-breaches"), (day.breaches.length
+    ? day.breaches.map(breachItem) : [h("li", { class: "empty" }, T("none"))]));
+  document.getElementById("close-day").hidden = !(CAN_CLOSE && day.state === "open");
+  document.getElementById("sign-day").hidden = !(CAN_SIGN && day.state === "closed");
+  const list = await api("GET", "/api/v1/visits?day=" + DAY);
+  document.getElementById("visit-count").textContent = list.visits.length;
+  document.getElementById("day-visits").replaceChildren(...list.visits.map((v) => h("tr", {},
+    h("td", {}, v.name), h("td", {}, v.company), h("td", {}, fmtTime(v.registered_at)),
+    h("td", {}, fmtTime(v.closed_at)), h("td", {}, T("state_" + v.state)))));
+  const reports = (PAGE.reports || []).map((r) => h("li", {},
+    h("a", { href: r.href.replace(PAGE.today, DAY) }, r.summary)));
+  document.getElementById("reports").replaceChildren(...(reports.length ? reports
+    : [h("li", { class: "empty" }, T("reports_later"))]));
+}
+
+async function action(button, path) {
+  const notice = document.getElementById("day-notice");
+  button.disabled = true;
+  try {
+    await api("POST", path);
+    notice.textContent = "";
+    await load();
+  } catch (err) {
+    flash(notice, err.message, false);
+  } finally { button.disabled = false; }
+}
+
+document.getElementById("close-day").addEventListener("click", (ev) => action(ev.target, `/api/v1/days/${DAY}/close`));
+document.getElementById("sign-day").addEventListener("click", (ev) => action(ev.target, `/api/v1/days/${DAY}/sign`));
+live("/api/v1/events", "status", () => { load().catch(() => {}); });

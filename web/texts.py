@@ -1,0 +1,158 @@
+"""What each page's script needs to know up front: its strings and the site's shape.
+
+Strings used by the scripts are listed here in Indonesian and translated with the
+same catalogue as the templates. Texts of the domain (reasons, anomalies, steps,
+help categories) come from ``service.domain`` so the pages never reword them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from service.api.app import CONFIG, RUNTIME
+from service.api.routing import ROUTES
+from service.auth import ROLE_LABELS, Principal, Role
+from service.domain.anomalies import ANOMALY_TEXT
+from service.domain.helpdesk import CATEGORIES
+from service.domain.identity import DOCUMENT_LABELS
+from service.domain.standards import STEP_NAMES
+from service.domain.taps import REASON_TEXT
+from web import i18n
+
+DEMO = web.AppKey("web_demo", bool)
+
+# key -> Indonesian source string (translated through messages.po)
+JS_STRINGS: dict[str, str] = {
+    "connected": "Tersambung",
+    "disconnected": "Terputus — menyambung ulang…",
+    "free": "Kosong",
+    "in_use": "Dipakai",
+    "assigned": "Ditetapkan",
+    "reserved": "Dipesan untuk nomor",
+    "turnover": "Jeda pergantian",
+    "out_of_service": "Tidak berfungsi",
+    "since": "sejak",
+    "until": "hingga",
+    "call_next": "Panggil berikutnya",
+    "skip": "Lewati",
+    "waiting": "Menunggu",
+    "called": "Dipanggil",
+    "none": "Tidak ada",
+    "online": "Aktif",
+    "offline": "Mati",
+    "minutes": "menit",
+    "seconds": "detik",
+    "justify": "Simpan alasan",
+    "justification": "Alasan penyimpangan",
+    "saved": "Tersimpan",
+    "claim": "Ambil",
+    "resolve": "Selesaikan",
+    "claimed_by": "Ditangani oleh",
+    "open": "Terbuka",
+    "claimed": "Ditangani",
+    "resolved": "Terselesaikan",
+    "cancelled": "Dibatalkan",
+    "tap_badge": "Tempelkan kartu pada pembaca front office",
+    "badge_bound": "Tanda pengenal khusus",
+    "queued_number": "No. antrian",
+    "facility": "Fasilitas",
+    "slot": "Slot",
+    "hand_back": "Serahkan kartu identitas",
+    "handed_back": "Kartu identitas sudah diserahkan",
+    "checkout": "Kartu kembali (tutup kunjungan)",
+    "devices_checked": "Perangkat sudah diperiksa",
+    "no_devices": "Tidak membawa perangkat",
+    "nik_ok": "NIK valid",
+    "returning": "Pengunjung lama — data diisi dari kunjungan sebelumnya",
+    "granted": "Diizinkan",
+    "denied": "Ditolak",
+    "error": "Terjadi kesalahan",
+    "age": "umur",
+    "inside": "di dalam",
+    "entered": "masuk",
+    "closed_day": "Hari sudah ditutup",
+    "signed_day": "Hari sudah disahkan",
+    "open_day": "Hari masih terbuka",
+    "remove": "Hapus",
+    "reports_later": "Laporan hari ini akan ditautkan di sini.",
+    "problem": "Permasalahan",
+    "resolution": "Penyelesaian",
+    "open_visits": "Kunjungan belum selesai",
+    "badges_out": "Kartu belum kembali",
+    "documents_held": "Kartu identitas masih dititipkan",
+    "open_help": "Bantuan belum selesai",
+    "closed_by": "Ditutup oleh",
+    "signed_by": "Disahkan oleh",
+    "device_kind": "Jenis perangkat",
+    "serial": "Nomor seri",
+    "priority": "Prioritas",
+    "waiting_doc": "Menunggu diserahkan",
+    "state_registered": "Terdaftar",
+    "state_queued": "Antri",
+    "state_admitted": "Dipersilakan masuk",
+    "state_closed": "Selesai",
+    "select": "Pilih",
+    "people": "orang",
+    "no_number": "Belum ada nomor dipanggil",
+}
+
+
+def role_label(role: Role, lang: str) -> str:
+    indonesian, english = ROLE_LABELS.get(role, (role.value, role.value))
+    return english if lang == "en" else indonesian
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def report_links(day: str) -> list[dict[str, str]]:
+    """GET routes tagged ``reports`` whose path takes the day, if the reports exist yet."""
+    return [
+        {"href": r.path.replace("{day}", day), "summary": r.summary}
+        for r in ROUTES
+        if r.tag == "reports" and r.method == "GET" and "{day}" in r.path
+    ]
+
+
+def _site(request: web.Request) -> dict[str, Any]:
+    config = request.app[CONFIG]
+    facilities = request.app[RUNTIME].state.facilities.values()
+    return {
+        "facilities": [f.code for f in sorted(facilities, key=lambda f: (f.kind, f.code))],
+        "readers": [
+            {"name": r.name, "role": r.role.value, "facility": r.facility} for r in config.readers
+        ],
+        "kinds": [{"kind": k.kind, "label": k.label} for k in config.facilities],
+    }
+
+
+def _demo_badges(request: web.Request) -> list[dict[str, str]]:
+    runtime = request.app[RUNTIME]
+    badges = sorted(runtime.state.badges.values(), key=lambda b: b.label)
+    return [{"label": b.label, "uid": b.uid} for b in badges]
+
+
+def page_data(request: web.Request, lang: str, who: Principal | None) -> dict[str, Any]:
+    gettext = i18n.translations(lang).gettext
+    runtime = request.app[RUNTIME]
+    today = runtime.policy.day_of(runtime.clock()).isoformat()
+    data: dict[str, Any] = {
+        "lang": lang,
+        "today": today,
+        "role": who.role.value if who else None,
+        "strings": {key: gettext(text) for key, text in JS_STRINGS.items()},
+        "reasons": {r.value: _pick(t, lang) for r, t in REASON_TEXT.items()},
+        "anomalies": {k: _pick(t, lang) for k, t in ANOMALY_TEXT.items()},
+        "steps": {k: _pick(t, lang) for k, t in STEP_NAMES.items()},
+        "categories": {k: _pick(t, lang) for k, t in CATEGORIES.items()},
+        "documents": {d.value: _pick(t, lang) for d, t in DOCUMENT_LABELS.items()},
+        "reports": report_links(today),
+    }
+    if who is not None:
+        data.update(_site(request))
+        if request.app.get(DEMO):
+            data["demo_badges"] = _demo_badges(request)
+    return data
