@@ -200,6 +200,23 @@ class Room(RuleBasedStateMachine):
         self._tick(wait)
         self._attempt(lambda tx: queue.run_due(tx, self.policy, self.now))
 
+    @precondition(lambda self: self.state.tickets)
+    @rule(pick=picks, priority=st.booleans(), wait=steps)
+    def staff_skip_or_prioritise(self, pick: int, priority: bool, wait: int) -> None:
+        """What the queue page offers: skip a number, or give a waiting one priority."""
+        self._tick(wait)
+        tickets = list(self.state.tickets.values())
+        ticket = tickets[pick % len(tickets)]
+
+        def act(tx: Tx) -> None:
+            if priority and ticket.state is TicketState.WAITING:
+                tx.update("ticket", ticket.id, priority=True, priority_reason="tender closes")
+            else:
+                queue.skip(tx, ticket, self.now)
+            tx.fact("queue.staff", self.now, STAFF)
+
+        self._attempt(act)
+
     @rule(kind=st.sampled_from(["pc", "laptop_desk"]), wait=steps)
     def staff_call_next(self, kind: str, wait: int) -> None:
         self._tick(wait)
@@ -322,6 +339,9 @@ class Room(RuleBasedStateMachine):
             if ticket.state in live:
                 assert visit.state is VisitState.QUEUED
                 assert visit.ticket_id == ticket.id
+            if ticket.state is TicketState.CALLED:
+                assert ticket.facility_id is not None
+                assert self.state.facilities[ticket.facility_id].reserved_ticket_id == ticket.id
         for visit in self.state.visits.values():
             if visit.state is VisitState.QUEUED:
                 assert visit.ticket_id is not None
