@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from service.domain.identity import (
     DocumentType,
@@ -207,3 +209,32 @@ def test_bad_npwp(raw: str) -> None:
         check_npwp(raw)
     assert caught.value.field == "npwp"
     assert caught.value.message_id.startswith("NPWP tidak valid")
+
+
+# --- Properties ------------------------------------------------------------------
+
+births = st.dates(min_value=date(1926, 11, 26), max_value=TODAY)
+
+
+@given(born=births, female=st.booleans(), serial=st.integers(1, 9999))
+def test_any_nik_of_the_last_hundred_years_reads_back(
+    born: date, female: bool, serial: int
+) -> None:
+    day = born.day + (40 if female else 0)
+    number = f"157101{day:02d}{born.month:02d}{born.year % 100:02d}{serial:04d}"
+    info = check_nik(number, TODAY)
+    assert (info.birth_date, info.female, info.region_code) == (born, female, "1571")
+    assert check_document(DocumentType.KTP, number, TODAY) == number
+    masked = mask_number(number)
+    assert masked == "1571" + "*" * 10 + number[-2:]
+    assert number[4:14] not in masked
+
+
+@given(digits=st.text(alphabet="0123456789", min_size=9, max_size=10))
+def test_any_mobile_number_normalises_the_same_whatever_the_prefix(digits: str) -> None:
+    local = "08" + digits
+    canonical = check_phone(local)
+    assert canonical == "+628" + digits
+    assert check_phone("+62" + local[1:]) == canonical
+    assert check_phone("62" + local[1:]) == canonical
+    assert check_phone(canonical) == canonical
