@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from service.domain import queue, visits
 from service.domain.lifecycle import TicketState, VisitState
@@ -236,3 +238,31 @@ def test_staff_assign_named_facility_takes_a_visit_out_of_the_queue(policy: Poli
     assert ticket_of(state, waiting).state is TicketState.CANCELLED
     with pytest.raises(Conflict, match="in use"):
         visits.assign_facility(Tx(state), policy, waiting, None, "PC1", T0, STAFF)
+
+
+@settings(max_examples=40, deadline=None)
+@given(priorities=st.lists(st.booleans(), min_size=1, max_size=5))
+def test_numbers_are_served_priority_first_then_in_order(priorities: list[bool]) -> None:
+    """One PC, a queue with random priorities: each time the PC frees, the next is called."""
+    policy = make_policy()
+    state, holder, queued = full_room(policy, len(priorities))
+    for visit, priority in zip(queued, priorities, strict=True):
+        if priority:
+            Tx(state).update("ticket", ticket_of(state, visit).id, priority=True)
+    expected = sorted(
+        queued, key=lambda v: (not ticket_of(state, v).priority, ticket_of(state, v).seq)
+    )
+    served: list[Visit] = []
+    now = T0 + minutes(30)
+    for _ in queued:
+        visits.return_badge(Tx(state), policy, holder, now, STAFF)
+        now += policy.turnover_gap
+        (action,) = queue.run_due(Tx(state), policy, now)
+        ticket = state.tickets[action.ticket_id]
+        queue.serve(Tx(state), ticket, now + minutes(1))
+        holder = state.visits[ticket.visit_id]
+        assert holder.facility_id == 1
+        served.append(holder)
+        now += minutes(10)
+    assert [v.id for v in served] == [v.id for v in expected]
+    assert queue.waiting_tickets(state, "pc") == []
