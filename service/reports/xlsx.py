@@ -1,7 +1,7 @@
 """XLSX with openpyxl: one sheet per book, real date cells, a frozen header row.
 
-openpyxl stamps the time into the zip entries; the file is rewritten with fixed
-stamps so the same records always give the same bytes (the seal relies on it).
+openpyxl stamps the time into the zip entries and the document properties; both
+are fixed here so the same records always give the same bytes.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import date, datetime
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
 
 from service.reports.layout import Layout
 from service.reports.tabular import Sheet
@@ -58,7 +59,8 @@ def workbook(sheets: list[Sheet], layout: Layout) -> bytes:
     wb.properties.created = created
     wb.properties.modified = created
     raw = io.BytesIO()
-    wb.save(raw)
+    # ExcelWriter rather than wb.save(): save() stamps "modified" with the clock.
+    ExcelWriter(wb, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
     return _fixed_zip(raw.getvalue())
 
 
