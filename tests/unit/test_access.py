@@ -226,7 +226,8 @@ def test_called_ticket_may_enter_and_is_served(policy: Policy) -> None:
     at = IN + minutes(2)
     decision, tx = decide(state, policy, DOOR_IN, uid(1), at)
     one_tap(tx, decision, Reason.ENTRY, granted=True)
-    assert ticket.state is TicketState.SERVED and ticket.served_at == at
+    served = state.tickets[ticket.id]
+    assert served.state is TicketState.SERVED and served.served_at == at
     assert waiting.state is VisitState.ADMITTED and waiting.facility_id == 1
     assert waiting.inside
     pc1 = state.facilities[1]

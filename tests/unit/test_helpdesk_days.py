@@ -3,7 +3,9 @@ the front office must clear before closing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -79,7 +81,7 @@ def test_open_request_takes_the_visits_facility(state: RoomState, policy: Policy
     ("kw", "field"),
     [({"category": "coffee"}, "category"), ({"source": "carrier_pigeon"}, "source")],
 )
-def test_open_request_validation(state: RoomState, kw: dict[str, str], field: str) -> None:
+def test_open_request_validation(state: RoomState, kw: dict[str, Any], field: str) -> None:
     before = snapshot(state)
     with pytest.raises(ValidationError) as caught:
         open_help(state, **kw)
@@ -131,11 +133,12 @@ def test_cancel_and_unknown_request(state: RoomState) -> None:
     rid = open_help(state)
     helpdesk.cancel(Tx(state), rid, T0 + minutes(1), STAFF)
     assert state.help_requests[rid].state is HelpState.CANCELLED
-    for act in (
+    acts: list[Callable[[Tx], object]] = [
         lambda tx: helpdesk.claim(tx, 42, T0, HELPER),
         lambda tx: helpdesk.resolve(tx, 42, None, "done", T0, HELPER),
         lambda tx: helpdesk.cancel(tx, 42, T0, HELPER),
-    ):
+    ]
+    for act in acts:
         with pytest.raises(NotFound):
             act(Tx(state))
 

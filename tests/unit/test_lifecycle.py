@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -230,11 +231,12 @@ def test_ticket_cells_through_the_queue(start: TicketState, event: TicketEvent) 
     facility = state.facilities[1]
     before = snapshot(state)
     tx = Tx(state)
-    rule = {
+    rules: dict[Any, Callable[[], object]] = {
         KE.CALL: lambda: queue.call(tx, ticket, facility, T0),
         KE.SERVE: lambda: queue.serve(tx, ticket, T0),
         KE.SKIP: lambda: queue.skip(tx, ticket, T0),
-    }[event]
+    }
+    rule = rules[event]
     want = EXPECTED_TICKET.get((start, event))
     if want is None:
         with pytest.raises(IllegalTransition):
@@ -280,11 +282,12 @@ def test_help_cells_through_the_help_desk(start: HelpState, event: HelpEvent) ->
     )
     before = snapshot(state)
     tx = Tx(state)
-    rule = {
+    rules: dict[Any, Callable[[], object]] = {
         HE.CLAIM: lambda: helpdesk.claim(tx, 1, T0, "helpdesk:dedi"),
         HE.RESOLVE: lambda: helpdesk.resolve(tx, 1, None, "password reset", T0, "helpdesk:dedi"),
         HE.CANCEL: lambda: helpdesk.cancel(tx, 1, T0, "helpdesk:dedi"),
-    }[event]
+    }
+    rule = rules[event]
     want = EXPECTED_HELP.get((start, event))
     if want is None:
         with pytest.raises(IllegalTransition):
@@ -305,11 +308,12 @@ def test_day_cells_through_day_close(start: DayState, event: DayEvent) -> None:
     before = snapshot(state)
     tx = Tx(state)
     at = T0 + timedelta(hours=8)
-    rule = {
+    rules: dict[Any, Callable[[], object]] = {
         DE.CLOSE: lambda: days.close_day(tx, DAY, at, STAFF),
         DE.REOPEN: lambda: days.reopen_day(tx, DAY, at, STAFF),
         DE.SIGN: lambda: days.sign_day(tx, policy, DAY, at, "head:rahmat"),
-    }[event]
+    }
+    rule = rules[event]
     want = EXPECTED_DAY.get((start, event))
     if want is None:
         # Signing an unclosed day is refused with its own message; all are conflicts.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -75,7 +76,7 @@ def test_back_entered_visit_needs_no_acknowledgement(state: RoomState, policy: P
     ("kw", "field"), [({"name": "   "}, "name"), ({"wanted_kind": "printer"}, "wanted_kind")]
 )
 def test_register_validates_the_form(
-    state: RoomState, policy: Policy, kw: dict[str, str], field: str
+    state: RoomState, policy: Policy, kw: dict[str, Any], field: str
 ) -> None:
     before = snapshot(state)
     with pytest.raises(ValidationError) as caught:
@@ -264,7 +265,8 @@ def test_document_only_after_close_and_only_once(state: RoomState, policy: Polic
     assert returned is deposit
     tx = Tx(state)
     visits.return_document(tx, visit, "  ", T0 + minutes(62), "officer:sari")
-    assert (deposit.returned_at, deposit.returned_to, deposit.returned_by) == (
+    handed = state.deposits[deposit.id]
+    assert (handed.returned_at, handed.returned_to, handed.returned_by) == (
         T0 + minutes(62),
         "Budi Santoso",
         "officer:sari",
