@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -35,8 +35,9 @@ import nfc
 import nfc.clf
 import nfc.tag
 
-from devices.base import DeviceError, ReaderAdapter, ReaderHealth, ReaderState, TapSubmit
+from devices.base import DeviceError, ReaderAdapter, ReaderHealth, TapSubmit
 from devices.registry import DeviceContext
+from devices.worker import OPENED, TapBridge, join_worker, redact, run_worker
 from service.config import ReaderConfig
 from service.domain import badge_token
 from service.domain.taps import Decision, Tap
@@ -45,13 +46,7 @@ from service.errors import ConfigError
 _LOGGER = logging.getLogger(__name__)
 
 PATH_KINDS = ("usb", "tty", "com", "udp")
-STOP_TIMEOUT_S = 5.0
 PROBE_EVERY_S = 1.0
-
-
-def redact(uid: str) -> str:
-    """A badge UID as logged at INFO and above: only its last 4 hex digits."""
-    return "…" + uid[-4:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,125 +164,6 @@ def read_token(name: str, tag: Any) -> str | None:
         if isinstance(record, ndef.TextRecord) and record.text.startswith("BR1."):
             return str(record.text)
     return None
-
-
-@dataclass(slots=True)
-class _TapItem:
-    tap: Tap
-    reply: concurrent.futures.Future[Decision]
-
-
-OPENED = "opened"
-# What a worker posts to the loop: OPENED, a tap, or None when it has ended.
-_Event = str | _TapItem | None
-
-
-class TapBridge:
-    """The hand-off between a blocking reader's worker thread and the event loop.
-
-    Made on the loop. The worker calls :meth:`post` (OPENED once the device is
-    open) and :meth:`ask` (blocks until the decision, bounded); :func:`run_worker`
-    serves both on the loop. Shared by every adapter of a blocking library.
-    """
-
-    def __init__(self, name: str, decision_timeout_s: float) -> None:
-        self.name = name
-        self.stopped = threading.Event()
-        self._timeout = decision_timeout_s
-        self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[_Event] = asyncio.Queue()
-        self._reply: concurrent.futures.Future[Decision] | None = None
-
-    def stop(self) -> None:
-        """On the loop: tell the worker to end and stop waiting for a decision."""
-        self.stopped.set()
-        reply = self._reply
-        if reply is not None:
-            reply.cancel()
-
-    def post(self, event: _Event) -> None:
-        with contextlib.suppress(RuntimeError):  # loop already closed
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, event)
-
-    def ask(self, tap: Tap) -> Decision | None:
-        """In the worker: submit ``tap`` on the loop, wait for the decision (or None)."""
-        reply: concurrent.futures.Future[Decision] = concurrent.futures.Future()
-        self._reply = reply  # set before checking `stopped`: stop() sets it, then cancels
-        if self.stopped.is_set():
-            return None
-        self.post(_TapItem(tap, reply))
-        try:
-            return reply.result(timeout=self._timeout)
-        except TimeoutError:
-            _LOGGER.warning(
-                "%s: no decision for badge %s within %.1f s; no feedback shown",
-                self.name,
-                redact(tap.uid),
-                self._timeout,
-            )
-        except concurrent.futures.CancelledError:
-            _LOGGER.debug("%s: stopped while waiting for a decision", self.name)
-        except Exception as exc:  # submit failed; the loop side logged it
-            _LOGGER.warning("%s: badge %s not decided: %s", self.name, redact(tap.uid), exc)
-        finally:
-            self._reply = None
-        return None
-
-    async def serve(
-        self, worker: asyncio.Future[None], submit: TapSubmit, health: ReaderHealth
-    ) -> None:
-        while True:
-            item = await self._queue.get()
-            if item is None:
-                await worker  # raises the worker's DeviceError
-                return
-            if item == OPENED:
-                health.set_state(ReaderState.ONLINE)
-            elif isinstance(item, _TapItem):
-                health.seen()
-                await self._decide(item, submit)
-
-    async def _decide(self, item: _TapItem, submit: TapSubmit) -> None:
-        try:
-            decision = await submit(item.tap)
-        except Exception as exc:  # the reader must survive a failing submit
-            _LOGGER.exception("%s: tap %s not decided", self.name, item.tap.event_id)
-            if not item.reply.done():
-                item.reply.set_exception(exc)
-            return
-        if not item.reply.done():
-            item.reply.set_result(decision)
-
-
-async def run_worker(
-    bridge: TapBridge, work: Callable[[], None], submit: TapSubmit, health: ReaderHealth
-) -> None:
-    """Run ``work`` in ONE dedicated thread, serve its taps; stop it when cancelled."""
-    loop = asyncio.get_running_loop()
-    executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"reader-{bridge.name}")
-
-    def guarded() -> None:
-        try:
-            work()
-        finally:
-            bridge.post(None)
-
-    worker = loop.run_in_executor(executor, guarded)
-    try:
-        await bridge.serve(worker, submit, health)
-    finally:
-        bridge.stop()
-        await _join(worker, executor, bridge.name)
-
-
-async def _join(
-    job: asyncio.Future[Any], executor: concurrent.futures.ThreadPoolExecutor, name: str
-) -> None:
-    """Wait (bounded) for the worker thread to finish, then let its thread go."""
-    done, _ = await asyncio.wait({job}, timeout=STOP_TIMEOUT_S)
-    if not done:
-        _LOGGER.error("%s: worker thread did not stop within %.0f s", name, STOP_TIMEOUT_S)
-    executor.shutdown(wait=bool(done))  # an idle thread ends at once
 
 
 class NfcReader:
@@ -455,7 +331,7 @@ async def enroll_badge(url: str, label: str, key: bytes, timeout_s: float = 30) 
         await asyncio.wait({job})
     finally:
         enroller.stop()
-        await _join(job, executor, "enroll")
+        await join_worker(job, executor, "enroll")
     return job.result()
 
 

@@ -13,7 +13,7 @@ reader is configured. One worker thread per reader waits on pcscd's
 PC/SC pseudo-APDU ``FF CA 00 00 00`` (answer ``<uid> 90 00``), reads the badge
 token from the NTAG's NDEF message with READ BINARY ``FF B0 00 <page> 10`` (as
 ACR122U/ACR1252U do for Type 2 tags) and hands the tap to the loop through
-:class:`devices.nfc.TapBridge`. A card left on the reader is one tap. Badges
+:class:`devices.worker.TapBridge`. A card left on the reader is one tap. Badges
 are enrolled (token written) on an ``nfc:`` reader.
 """
 
@@ -30,8 +30,9 @@ from typing import Any
 import ndef
 
 from devices.base import DeviceError, ReaderAdapter, ReaderHealth, TapSubmit
-from devices.nfc import OPENED, NfcOptions, TapBridge, redact, run_worker
+from devices.nfc import NfcOptions
 from devices.registry import DeviceContext
+from devices.worker import OPENED, TapBridge, redact, run_worker
 from service.config import ReaderConfig
 from service.domain.taps import InvalidTap, Tap, normalise_uid
 from service.errors import ConfigError

@@ -183,8 +183,13 @@ async def cmd_badge_enroll(args: argparse.Namespace, config: Config) -> int:
         if args.reader:
             from devices.nfc import enroll_badge
 
+            from devices.base import DeviceError
+
             print("tempelkan kartu pada pembaca / present the badge to the reader …")
-            uid = await enroll_badge(args.reader, args.label, runtime.token_key)
+            try:
+                uid = await enroll_badge(args.reader, args.label, runtime.token_key)
+            except (DeviceError, TimeoutError, ValueError) as exc:
+                raise SystemExit(f"kartu tidak terdaftar / badge not enrolled: {exc}") from exc
         if not uid:
             raise SystemExit("--uid atau --reader wajib / --uid or --reader is required")
         uid = normalise_uid(uid)
