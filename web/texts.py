@@ -76,6 +76,8 @@ JS_STRINGS: dict[str, str] = {
     "signed_day": "Hari sudah disahkan",
     "open_day": "Hari masih terbuka",
     "remove": "Hapus",
+    "visits_today": "Kunjungan hari ini",
+    "badges_in_use": "Kartu dipakai",
     "reports_later": "Laporan hari ini akan ditautkan di sini.",
     "problem": "Permasalahan",
     "resolution": "Penyelesaian",

@@ -91,9 +91,16 @@ function render(s) {
   bar.style.width = Math.min(100, (100 * occ.inside) / Math.max(1, occ.capacity)) + "%";
   bar.classList.toggle("full", occ.inside >= occ.capacity);
   document.getElementById("counts").textContent =
-    `${s.counts.visits_today} · ${T("badge_bound")}: ${s.counts.badges_out} / ${s.counts.badges_out + s.counts.badges_available}`;
+    `${T("visits_today")}: ${s.counts.visits_today} · ${T("badges_in_use")}: ${s.counts.badges_out} / ${s.counts.badges_out + s.counts.badges_available}`;
 
-  section("facilities", s.facilities.map(facilityTile));
+  const kinds = (PAGE.kinds || []).map((k) => k.kind);
+  section("facilities", kinds.map((kind) => {
+    const tiles = s.facilities.filter((f) => f.kind === kind);
+    if (!tiles.length) return null;
+    const compact = tiles.every((f) => !f.reader);
+    return h("div", { class: "kind-group" }, h("h3", {}, KIND_LABEL[kind] || kind),
+      h("div", { class: "tiles" + (compact ? " compact" : "") }, tiles.map(facilityTile)));
+  }).filter(Boolean));
   const queues = s.queue.kinds.map(queueBlock).filter(Boolean);
   section("queue", queues.length ? queues : empty());
   section("deposits", s.deposits.length ? h("ul", { class: "plain" }, s.deposits.map((d) =>
@@ -113,6 +120,12 @@ function render(s) {
       h("strong", {}, PAGE.anomalies[a.kind] || a.kind), " — ", a.name || "", " ",
       h("span", { class: "small" }, fmtTime(a.at) + (a.detail ? " · " + a.detail : ""))))) : empty());
   section("breaches", s.breaches.length ? h("ul", { class: "plain" }, s.breaches.map((b) => breachRow(b, s.day))) : empty());
+  const down = s.readers.filter((r) => !r.online);
+  document.getElementById("readers-summary").textContent =
+    `${T("online")}: ${s.readers.length - down.length} / ${s.readers.length}`;
+  section("readers-down", down.map((r) => h("li", { class: "offline" },
+    h("span", { class: "dot", "aria-hidden": "true" }), r.name, " ",
+    h("span", { class: "small" }, T("offline") + (r.last_error ? " · " + r.last_error : "")))));
   section("readers", s.readers.map((r) => h("li", { class: r.online ? "online" : "offline" },
     h("span", { class: "dot", "aria-hidden": "true" }), r.name, " ",
     h("span", { class: "small" }, r.online ? T("online") : T("offline") + (r.last_error ? " · " + r.last_error : "")))));
