@@ -217,6 +217,17 @@ class Room(RuleBasedStateMachine):
 
         self._attempt(act)
 
+    @rule(facility=st.integers(1, 2), out=st.booleans(), wait=steps)
+    def out_of_service(self, facility: int, out: bool, wait: int) -> None:
+        """The facilities page: take a PC out of service (even while in use) or back."""
+        self._tick(wait)
+
+        def act(tx: Tx) -> None:
+            tx.update("facility", facility, out_of_service=out)
+            tx.fact("facility.service", self.now, STAFF)
+
+        self._attempt(act)
+
     @rule(kind=st.sampled_from(["pc", "laptop_desk"]), wait=steps)
     def staff_call_next(self, kind: str, wait: int) -> None:
         self._tick(wait)
