@@ -566,3 +566,20 @@ def test_every_reason_reads_in_both_languages(reason: Reason) -> None:
     assert indonesian and english and indonesian != english
     assert reason_text(reason) == indonesian and reason_text(reason, "en") == english
     assert Decision(False, reason, DENY).message == indonesian
+
+
+def test_issued_badge_at_an_armed_front_desk_is_still_a_return(
+    state: RoomState, policy: Policy, visit: Visit
+) -> None:
+    """The clerk arms the desk for Citra but picks up Budi's badge: Budi's visit ends,
+    and Citra gets the next free badge tapped."""
+    citra = register(state, policy, name="Citra")
+    visits.arm_issue(Tx(state), FRONT, citra)
+    decision, _tx = decide(state, policy, FRONT, uid(1), IN)
+    assert (decision.reason, decision.visit_id) == (Reason.BADGE_RETURNED, visit.id)
+    assert visit.state is VisitState.CLOSED and citra.badge_id is None
+    assert state.armed_issue == {FRONT: citra.id}
+    decision, _tx = decide(state, policy, FRONT, uid(1), IN + minutes(1))
+    assert (decision.reason, decision.visit_id) == (Reason.BADGE_ISSUED, citra.id)
+    assert citra.badge_id == 1 and state.badges[1].visit_id == citra.id
+    assert state.armed_issue == {}
