@@ -181,9 +181,8 @@ async def cmd_badge_enroll(args: argparse.Namespace, config: Config) -> int:
     async def work(runtime: Any) -> int:
         uid = args.uid
         if args.reader:
-            from devices.nfc import enroll_badge
-
             from devices.base import DeviceError
+            from devices.nfc import enroll_badge
 
             print("tempelkan kartu pada pembaca / present the badge to the reader …")
             try:
@@ -349,6 +348,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="sub", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(run=cmd_db_upgrade)
+
+    from service.reports.commands import add_commands
+
+    add_commands(sub)  # report, archive, privacy
 
     p = sub.add_parser("agent", help="forward a workstation's reader to the daemon")
     p.add_argument("--reader", required=True, help="local reader URL, e.g. nfc:usb:072f:2200")

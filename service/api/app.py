@@ -164,7 +164,16 @@ def create_app(
             from service.demo import seed_demo
 
             await seed_demo(runtime)
+        from service.reports.archive import SealOnSignOff
+        from service.reports.retention import RetentionJob
+
+        sealer = SealOnSignOff(runtime)  # step 9: a signed day's books are sealed
+        runtime.fact_listeners.append(sealer)
+        retention = RetentionJob(runtime)  # UU 27/2022: erase personal data past retention
+        retention.start()
         yield
+        await retention.stop()
+        await sealer.stop()
         await runtime.stop()
 
     app.cleanup_ctx.append(runtime_ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,23 @@ async def walk_the_sop(site: Site) -> None:
     await head.call("POST", f"/api/v1/days/{day}/sign")
     summary = await head.call("GET", f"/api/v1/days/{day}")
     assert summary["state"] == "signed" and summary["breaches"][0]["justification"]
+
+    # The signed day is sealed: its books are in the archive and verify clean.
+    files: list[dict[str, Any]] = []
+    for _ in range(200):
+        files = await head.call("GET", f"/api/v1/archive/{day}")
+        if files:
+            break
+        await asyncio.sleep(0.05)
+    names = {f["name"] for f in files}
+    assert any(n.endswith(".pdf") for n in names) and any(n.endswith(".xlsx") for n in names)
+    csv_book = await head.client.get(f"/api/v1/reports/days/{day}/books?format=csv&book=access")
+    assert csv_book.status == 200
+    text = (await csv_book.read()).decode("utf-8-sig")
+    assert "Siti Aminah" in text and "Budi Santoso" in text and "1571**********01" in text
+    assert KTP_A not in text
+    verdict = await head.call("GET", f"/api/v1/archive/verify?day={day}")
+    assert verdict == {"ok": True, "faults": []}
 
 
 async def check_journal(site: Site) -> None:

@@ -1,0 +1,250 @@
+"""Control books, visit reports, the sealed archive and personal-data requests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date
+
+from aiohttp import web
+
+from service.api import params
+from service.api.app import RUNTIME, lang_of, now_of, principal
+from service.api.routing import route
+from service.auth import Role
+from service.errors import NotFound
+from service.reports import render
+from service.reports.archive import list_sealed, read_sealed
+from service.reports.retention import purge
+from service.reports.subject import export_subject
+from service.reports.verify import verify_archive
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, default=str)
+
+
+BOOK_ROLES = (Role.FRONT_OFFICE, Role.HEAD, Role.ADMIN)
+HEAD = (Role.HEAD, Role.ADMIN)
+
+
+def _file(kind: str, start: date, end: date, fmt: str, data: bytes) -> web.Response:
+    name = render.filename(kind, start, end, fmt)
+    return web.Response(
+        body=data,
+        content_type=render.MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _fmt(request: web.Request) -> str:
+    return request.query.get("format", "pdf")
+
+
+def _day_range(request: web.Request) -> tuple[date, date]:
+    return render.period(day=request.match_info["day"])
+
+
+def _month_range(request: web.Request) -> tuple[date, date]:
+    return render.month_range(request.match_info["month"])
+
+
+@route(
+    "GET",
+    "/api/v1/reports/days/{day}/books",
+    summary="The two control books of a day (pdf, xlsx or csv)",
+    tag="reports",
+    roles=BOOK_ROLES,
+    params={"format": "pdf (default), xlsx or csv", "book": "all, access or usage"},
+)
+async def day_books(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    start, end = _day_range(request)
+    data = await render.render_books(
+        runtime.engine,
+        runtime.config,
+        start,
+        end,
+        _fmt(request),
+        book=request.query.get("book", "all"),
+        lang=lang_of(request),
+    )
+    return _file("books", start, end, _fmt(request), data)
+
+
+@route(
+    "GET",
+    "/api/v1/reports/days/{day}/visits",
+    summary="The visit report of a day for the Head of LPSE",
+    tag="reports",
+    roles=HEAD,
+    params={"format": "pdf (default), xlsx or csv"},
+)
+async def day_visits(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    start, end = _day_range(request)
+    data = await render.render_visit_report(
+        runtime.engine,
+        runtime.config,
+        start,
+        end,
+        _fmt(request),
+        lang=lang_of(request),
+        now=now_of(request),
+    )
+    return _file("visits", start, end, _fmt(request), data)
+
+
+@route(
+    "GET",
+    "/api/v1/reports/months/{month}/books",
+    summary="The control books of a month",
+    tag="reports",
+    roles=BOOK_ROLES,
+    params={"format": "pdf (default), xlsx or csv", "book": "all, access or usage"},
+)
+async def month_books(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    start, end = _month_range(request)
+    data = await render.render_books(
+        runtime.engine,
+        runtime.config,
+        start,
+        end,
+        _fmt(request),
+        book=request.query.get("book", "all"),
+        lang=lang_of(request),
+    )
+    return _file("books", start, end, _fmt(request), data)
+
+
+@route(
+    "GET",
+    "/api/v1/reports/months/{month}/visits",
+    summary="The monthly visit report",
+    tag="reports",
+    roles=HEAD,
+    params={"format": "pdf (default), xlsx or csv"},
+)
+async def month_visits(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    start, end = _month_range(request)
+    data = await render.render_visit_report(
+        runtime.engine,
+        runtime.config,
+        start,
+        end,
+        _fmt(request),
+        lang=lang_of(request),
+        now=now_of(request),
+    )
+    return _file("visits", start, end, _fmt(request), data)
+
+
+@route(
+    "GET",
+    "/api/v1/archive/verify",
+    summary="Verify the journal chain, the tables and the "
+    "sealed files (every fault with its place)",
+    tag="reports",
+    roles=HEAD,
+    params={"day": "YYYY-MM-DD (default: everything)"},
+)
+async def archive_verify(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    day = request.query.get("day")
+    faults = await verify_archive(
+        runtime.engine,
+        runtime.personal,
+        params.a_date(day, "day", date.min) if day else None,
+        runtime.policy.tz,
+    )
+    return web.json_response(
+        {"ok": not faults, "faults": [asdict(f) for f in faults]}, dumps=_dumps
+    )
+
+
+@route(
+    "GET",
+    "/api/v1/archive/{day}",
+    summary="The sealed files of a signed-off day",
+    tag="reports",
+    roles=BOOK_ROLES,
+)
+async def archive_list(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    day = params.a_date(request.match_info["day"], "day", date.min)
+    files = await list_sealed(runtime.engine, day)
+    return web.json_response(
+        [
+            {
+                "name": f.name,
+                "sha256": f.sha256,
+                "size": f.size,
+                "url": f"/api/v1/archive/{day.isoformat()}/{f.name}",
+            }
+            for f in files
+        ]
+    )
+
+
+@route(
+    "GET",
+    "/api/v1/archive/{day}/{name}",
+    summary="One sealed file, exactly as sealed",
+    tag="reports",
+    roles=BOOK_ROLES,
+)
+async def archive_file(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    day = params.a_date(request.match_info["day"], "day", date.min)
+    name = request.match_info["name"]
+    data = await read_sealed(runtime.engine, day, name)
+    if data is None:
+        raise NotFound(f"Berkas arsip {name} tidak ada.", f"No sealed file {name}.")
+    fmt = name.rsplit(".", 1)[-1]
+    return web.Response(
+        body=data,
+        content_type=render.MEDIA_TYPES.get(fmt, "application/octet-stream"),
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@route(
+    "POST",
+    "/api/v1/privacy/purge",
+    summary="Erase personal data past the retention period (dry_run shows what would go)",
+    tag="privacy",
+    roles=(Role.ADMIN,),
+    body={"dry_run": "boolean"},
+)
+async def privacy_purge(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    body = await params.json_body(request)
+    report = await purge(
+        runtime,
+        now_of(request),
+        dry_run=params.flag(body, "dry_run"),
+        actor=principal(request).actor,
+    )
+    return web.json_response(asdict(report), dumps=_dumps)
+
+
+@route(
+    "POST",
+    "/api/v1/privacy/export",
+    summary="Everything held about one data subject (admin; the read is journaled)",
+    tag="privacy",
+    roles=(Role.ADMIN,),
+    body={"nik": "string!", "doc_type": "string"},
+)
+async def privacy_export(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    body = await params.json_body(request)
+    data = await export_subject(
+        runtime,
+        params.text(body, "nik", max_len=40),
+        principal(request).actor,
+        params.text(body, "doc_type", required=False, default="ktp"),
+    )
+    return web.json_response(data, dumps=_dumps)
