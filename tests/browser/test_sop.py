@@ -230,6 +230,11 @@ async def day_close_and_sign(fo: Any, api: Api, browser: Any, site: Any, demo_lo
 
     await sign.get_by_role("button", name="Sahkan (Kepala LPSE)").click()
     await expect(sign.locator("#day-state")).to_contain_text("Hari sudah disahkan", timeout=WAIT)
+    # Signing seals the day's books; the page links the sealed files once they exist.
+    link = sign.locator("#reports a").first
+    await expect(link).to_be_visible(timeout=30000)
+    download = await sign.request.get(site.url + str(await link.get_attribute("href")))
+    assert download.ok and len(await download.body()) > 0
     await head.close()
     await day.close()
 

@@ -60,6 +60,12 @@ async function load() {
     h("td", {}, fmtTime(v.closed_at)), h("td", {}, T("state_" + v.state)))));
   const reports = (PAGE.reports || []).map((r) => h("li", {},
     h("a", { href: r.href.replace(PAGE.today, DAY) }, r.summary)));
+  // Files sealed at sign-off (control books, visit report), byte for byte.
+  const sealed = await api("GET", `/day/${DAY}/files`).catch(() => []);
+  for (const f of sealed) {
+    reports.push(h("li", {}, h("a", { href: f.href, download: f.name }, f.name),
+      h("span", { class: "small" }, ` ${Math.ceil(f.size / 1024)} KB · SHA-256 ${f.sha256.slice(0, 12)}…`)));
+  }
   document.getElementById("reports").replaceChildren(...(reports.length ? reports
     : [h("li", { class: "empty" }, T("reports_later"))]));
 }
