@@ -80,7 +80,7 @@ class Tx:
         """A point to go back to without giving up the whole unit (see :meth:`rollback_to`)."""
         return Savepoint(
             len(self._undo),
-            len(self._pending),
+            tuple(self._pending),
             len(self.facts),
             len(self._on_rollback),
             dict(self.state.next_ids),
@@ -95,13 +95,13 @@ class Tx:
         del self._on_rollback[point.callbacks :]
         self._undo_entries(self._undo[point.undo :])
         del self._undo[point.undo :]
-        del self._pending[point.pending :]
+        self._pending = list(point.pending)
         del self.facts[point.facts :]
         self._restore(point.next_ids, point.armed, point.anomalies)
 
     def rollback(self) -> None:
         """Undo the whole unit."""
-        self.rollback_to(Savepoint(0, 0, 0, 0, self._next_ids, self._armed, self._anomalies))
+        self.rollback_to(Savepoint(0, (), 0, 0, self._next_ids, self._armed, self._anomalies))
 
     def _undo_entries(self, entries: list[tuple[str, Any, dict[str, Any] | None]]) -> None:
         for entity, ident, old in reversed(entries):
@@ -126,7 +126,7 @@ class Tx:
 @dataclass(frozen=True, slots=True)
 class Savepoint:
     undo: int
-    pending: int
+    pending: tuple[Change, ...]
     facts: int
     callbacks: int
     next_ids: dict[str, int]

@@ -147,6 +147,11 @@ class Writer:
                 _LOGGER.exception("rule failed")
                 job.future.set_exception(exc)
                 continue
+            if tx.dirty:  # a rule must name what it did: changes outside a fact are a bug
+                tx.rollback()
+                _LOGGER.error("rule left changes outside a fact; rolled back")
+                job.future.set_exception(RuntimeError("rule left changes outside a fact"))
+                continue
             done.append((job, tx, result))
         facts = [fact for _, tx, _ in done for fact in tx.facts]
         if facts:

@@ -199,13 +199,6 @@ def test_rollback_to_a_savepoint_keeps_what_came_before() -> None:
     assert not visit.inside and visit.exited_at is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: Tx.rollback_to drops a change that was pending at the savepoint once a "
-        "later fact absorbed it: the change stays applied in memory but is in no fact"
-    ),
-)
 def test_rollback_to_keeps_changes_pending_at_the_savepoint() -> None:
     policy, state = make_policy(), make_room()
     tx = Tx(state)
