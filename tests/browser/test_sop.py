@@ -165,6 +165,7 @@ async def test_sop_walk(site: Any, browser: Any, demo_login: Any) -> None:
     await expect(display.locator(f'.tv-ticket[data-number="{number}"]')).to_contain_text(
         "PC-01", timeout=WAIT
     )
+    await expect(display.locator("body")).to_have_attribute("data-chimes", "1")
 
     await help_request_round(board, browser, site, demo_login)
 
@@ -254,6 +255,19 @@ async def test_english_switch_is_remembered(site: Any, browser: Any, demo_login:
     await expect(page.get_by_role("heading", name="Formulir Akses Bidding Room")).to_be_visible(
         timeout=WAIT
     )
+    await fo.close()
+
+
+async def test_returning_visitor_is_prefilled(site: Any, browser: Any, demo_login: Any) -> None:
+    fo = await demo_login(browser, site, "frontoffice")
+    page = await fo.new_page()
+    await page.goto(site.url + "/arrival")
+    api = await Api(page, site.url).start()
+    await api.visit(1, doc_type="ktp", doc_number=NIK, name="Sari Dewi", npwp=None)
+    await page.fill("#doc_number", NIK)
+    await expect(page.locator("#lookup-msg")).to_contain_text("Pengunjung lama", timeout=WAIT)
+    await expect(page.locator("#name")).to_have_value("Sari Dewi")
+    await expect(page.locator("#company")).to_have_value("CV Contoh 1")
     await fo.close()
 
 

@@ -83,7 +83,7 @@ function breachRow(b, day) {
   return row;
 }
 
-function render(s) {
+function renderOccupancy(s) {
   const occ = s.occupancy;
   document.getElementById("occ-inside").textContent = occ.inside;
   document.getElementById("occ-capacity").textContent = occ.capacity;
@@ -92,7 +92,9 @@ function render(s) {
   bar.classList.toggle("full", occ.inside >= occ.capacity);
   document.getElementById("counts").textContent =
     `${T("visits_today")}: ${s.counts.visits_today} · ${T("badges_in_use")}: ${s.counts.badges_out} / ${s.counts.badges_out + s.counts.badges_available}`;
+}
 
+function renderFacilities(s) {
   const kinds = (PAGE.kinds || []).map((k) => k.kind);
   section("facilities", kinds.map((kind) => {
     const tiles = s.facilities.filter((f) => f.kind === kind);
@@ -101,6 +103,9 @@ function render(s) {
     return h("div", { class: "kind-group" }, h("h3", {}, KIND_LABEL[kind] || kind),
       h("div", { class: "tiles" + (compact ? " compact" : "") }, tiles.map(facilityTile)));
   }).filter(Boolean));
+}
+
+function renderLists(s) {
   const queues = s.queue.kinds.map(queueBlock).filter(Boolean);
   section("queue", queues.length ? queues : empty());
   section("deposits", s.deposits.length ? h("ul", { class: "plain" }, s.deposits.map((d) =>
@@ -115,11 +120,17 @@ function render(s) {
       h("span", { class: "small" }, T("age") + " " + fmtAge(x.age_s)),
       x.claimed_by ? h("span", { class: "small" }, " · " + T("claimed_by") + " " + x.claimed_by) : null,
       h("div", { class: "small" }, x.problem)))) : empty());
+}
+
+function renderAlerts(s) {
   section("anomalies", s.anomalies.length ? h("ul", { class: "plain" }, s.anomalies.map((a) =>
     h("li", { class: "anomaly " + a.kind },
       h("strong", {}, PAGE.anomalies[a.kind] || a.kind), " — ", a.name || "", " ",
       h("span", { class: "small" }, fmtTime(a.at) + (a.detail ? " · " + a.detail : ""))))) : empty());
   section("breaches", s.breaches.length ? h("ul", { class: "plain" }, s.breaches.map((b) => breachRow(b, s.day))) : empty());
+}
+
+function renderReaders(s) {
   const down = s.readers.filter((r) => !r.online);
   document.getElementById("readers-summary").textContent =
     `${T("online")}: ${s.readers.length - down.length} / ${s.readers.length}`;
@@ -129,6 +140,14 @@ function render(s) {
   section("readers", s.readers.map((r) => h("li", { class: r.online ? "online" : "offline" },
     h("span", { class: "dot", "aria-hidden": "true" }), r.name, " ",
     h("span", { class: "small" }, r.online ? T("online") : T("offline") + (r.last_error ? " · " + r.last_error : "")))));
+}
+
+function render(s) {
+  renderOccupancy(s);
+  renderFacilities(s);
+  renderLists(s);
+  renderAlerts(s);
+  renderReaders(s);
 }
 
 function setupDemo() {

@@ -6,6 +6,8 @@ let audio = null;
 let known = null;
 
 function chime() {
+  // Counted on the page so a test (or a technician) can see that a call chimed.
+  document.body.dataset.chimes = String(Number(document.body.dataset.chimes || 0) + 1);
   try {
     audio = audio || new AudioContext();
     const start = audio.currentTime;

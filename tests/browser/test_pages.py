@@ -1,0 +1,88 @@
+"""The pages over plain HTTP (no browser): login gate, roles, language, headers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from service.api.app import create_app
+from service.demo import DEMO_PASSWORD, demo_config
+
+STAFF_PAGES = ("/", "/arrival", "/return", "/helpdesk", "/day", "/roll-call")
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
+    app = create_app(demo_config(tmp_path), demo=True, start_readers=False)
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+async def log_in(client: TestClient[Any, Any], username: str) -> None:
+    body = {"username": username, "password": DEMO_PASSWORD}
+    response = await client.post("/api/v1/login", json=body)
+    assert response.status == 200
+
+
+@pytest.mark.parametrize("path", STAFF_PAGES)
+async def test_staff_pages_send_a_stranger_to_login(
+    client: TestClient[Any, Any], path: str
+) -> None:
+    response = await client.get(path, allow_redirects=False)
+    assert response.status == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+async def test_queue_display_needs_no_login_and_shows_no_personal_data(
+    client: TestClient[Any, Any],
+) -> None:
+    response = await client.get("/queue-display")
+    assert response.status == 200
+    text = await response.text()
+    assert "<h1>Nomor antrian" in text
+    assert '"readers"' not in text and '"demo_badges"' not in text
+
+
+async def test_pages_carry_security_headers(client: TestClient[Any, Any]) -> None:
+    response = await client.get("/login")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+async def test_login_never_redirects_off_site(client: TestClient[Any, Any]) -> None:
+    text = await (await client.get("/login?next=//evil.example/x")).text()
+    assert 'data-next="/"' in text
+    text = await (await client.get("/login?next=/return")).text()
+    assert 'data-next="/return"' in text
+
+
+async def test_helpdesk_role_sees_its_pages_only(client: TestClient[Any, Any]) -> None:
+    await log_in(client, "helpdesk")
+    assert (await client.get("/helpdesk")).status == 200
+    assert (await client.get("/arrival")).status == 403
+    assert (await client.get("/return")).status == 403
+    board = await (await client.get("/")).text()
+    assert 'href="/helpdesk"' in board and 'href="/arrival"' not in board
+
+
+async def test_english_by_cookie_with_english_dates(client: TestClient[Any, Any]) -> None:
+    await log_in(client, "frontoffice")
+    client.session.cookie_jar.update_cookies({"lang": "en"})
+    text = await (await client.get("/")).text()
+    assert "<title>Status board — bidroom</title>" in text
+    assert 'lang="en"' in text and "People inside" in text
+    client.session.cookie_jar.update_cookies({"lang": "id"})
+    text = await (await client.get("/")).text()
+    assert "Jumlah di dalam ruangan" in text and 'lang="id"' in text
+
+
+async def test_sealed_files_need_a_login(client: TestClient[Any, Any]) -> None:
+    assert (await client.get("/day/2026-11-25/files")).status == 401
+    await log_in(client, "kepala")
+    response = await client.get("/day/2026-11-25/files")
+    assert response.status == 200 and await response.json() == []
+    assert (await client.get("/day/2026-11-25/files/nothing.pdf")).status == 404
