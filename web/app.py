@@ -171,7 +171,4 @@ def setup(app: web.Application, *, demo: bool) -> None:
     for page in PAGES:
         app.router.add_get(page.path, _page_handler(page), name=f"page_{page.name}_view")
     app.router.add_static("/static/", STATIC_DIR, name="static")
-    from web import sealed
-
-    sealed.setup_routes(app)
     _LOGGER.info("front-office pages mounted (demo=%s)", demo)

@@ -12,7 +12,6 @@ from typing import Any
 from aiohttp import web
 
 from service.api.app import CONFIG, RUNTIME
-from service.api.routing import ROUTES
 from service.auth import ROLE_LABELS, Principal, Role
 from service.domain.anomalies import ANOMALY_TEXT
 from service.domain.helpdesk import CATEGORIES
@@ -78,7 +77,9 @@ JS_STRINGS: dict[str, str] = {
     "remove": "Hapus",
     "visits_today": "Kunjungan hari ini",
     "badges_in_use": "Kartu dipakai",
-    "reports_later": "Laporan hari ini akan ditautkan di sini.",
+    "books": "Buku Kendali Akses dan Penggunaan Fasilitas",
+    "visit_report": "Laporan Kunjungan",
+    "sealed": "Arsip tersegel saat pengesahan",
     "problem": "Permasalahan",
     "resolution": "Penyelesaian",
     "open_visits": "Kunjungan belum selesai",
@@ -108,15 +109,6 @@ def role_label(role: Role, lang: str) -> str:
 
 def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
-
-
-def report_links(day: str) -> list[dict[str, str]]:
-    """GET routes tagged ``reports`` whose path takes the day, if the reports exist yet."""
-    return [
-        {"href": r.path.replace("{day}", day), "summary": r.summary}
-        for r in ROUTES
-        if r.tag == "reports" and r.method == "GET" and "{day}" in r.path
-    ]
 
 
 def _site(request: web.Request) -> dict[str, Any]:
@@ -151,7 +143,6 @@ def page_data(request: web.Request, lang: str, who: Principal | None) -> dict[st
         "steps": {k: _pick(t, lang) for k, t in STEP_NAMES.items()},
         "categories": {k: _pick(t, lang) for k, t in CATEGORIES.items()},
         "documents": {d.value: _pick(t, lang) for d, t in DOCUMENT_LABELS.items()},
-        "reports": report_links(today),
     }
     if who is not None:
         data.update(_site(request))

@@ -78,11 +78,3 @@ async def test_english_by_cookie_with_english_dates(client: TestClient[Any, Any]
     client.session.cookie_jar.update_cookies({"lang": "id"})
     text = await (await client.get("/")).text()
     assert "Jumlah di dalam ruangan" in text and 'lang="id"' in text
-
-
-async def test_sealed_files_need_a_login(client: TestClient[Any, Any]) -> None:
-    assert (await client.get("/day/2026-11-25/files")).status == 401
-    await log_in(client, "kepala")
-    response = await client.get("/day/2026-11-25/files")
-    assert response.status == 200 and await response.json() == []
-    assert (await client.get("/day/2026-11-25/files/nothing.pdf")).status == 404

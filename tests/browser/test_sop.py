@@ -214,6 +214,10 @@ async def day_close_and_sign(fo: Any, api: Api, browser: Any, site: Any, demo_lo
 
     day = await fo.new_page()
     await day.goto(site.url + "/day")
+    books = day.locator("#reports a[href*='/books?format=pdf']")
+    await expect(books).to_be_visible(timeout=WAIT)
+    pdf = await day.request.get(site.url + str(await books.get_attribute("href")))
+    assert pdf.ok and (await pdf.body()).startswith(b"%PDF")
     await day.get_by_role("button", name="Tutup hari").click()
     await expect(day.locator("#day-state")).to_contain_text("Hari sudah ditutup", timeout=WAIT)
 
@@ -232,9 +236,10 @@ async def day_close_and_sign(fo: Any, api: Api, browser: Any, site: Any, demo_lo
     await sign.get_by_role("button", name="Sahkan (Kepala LPSE)").click()
     await expect(sign.locator("#day-state")).to_contain_text("Hari sudah disahkan", timeout=WAIT)
     # Signing seals the day's books; the page links the sealed files once they exist.
-    link = sign.locator("#reports a").first
-    await expect(link).to_be_visible(timeout=30000)
-    download = await sign.request.get(site.url + str(await link.get_attribute("href")))
+    await expect(sign.locator("#reports")).to_contain_text("Laporan Kunjungan")
+    sealed = sign.locator("#reports a[href^='/api/v1/archive/']").first
+    await expect(sealed).to_be_visible(timeout=30000)
+    download = await sign.request.get(site.url + str(await sealed.get_attribute("href")))
     assert download.ok and len(await download.body()) > 0
     await head.close()
     await day.close()

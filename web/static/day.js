@@ -58,16 +58,24 @@ async function load() {
   document.getElementById("day-visits").replaceChildren(...list.visits.map((v) => h("tr", {},
     h("td", {}, v.name), h("td", {}, v.company), h("td", {}, fmtTime(v.registered_at)),
     h("td", {}, fmtTime(v.closed_at)), h("td", {}, T("state_" + v.state)))));
-  const reports = (PAGE.reports || []).map((r) => h("li", {},
-    h("a", { href: r.href.replace(PAGE.today, DAY) }, r.summary)));
-  // Files sealed at sign-off (control books, visit report), byte for byte.
-  const sealed = await api("GET", `/day/${DAY}/files`).catch(() => []);
-  for (const f of sealed) {
-    reports.push(h("li", {}, h("a", { href: f.href, download: f.name }, f.name),
-      h("span", { class: "small" }, ` ${Math.ceil(f.size / 1024)} KB · SHA-256 ${f.sha256.slice(0, 12)}…`)));
+  await loadReports();
+}
+
+// The day's reports from the reports API: books and visit report in three formats,
+// and the files sealed when the day was signed off, byte for byte.
+async function loadReports() {
+  const formats = (kind) => ["pdf", "xlsx", "csv"].map((f) => h("a", {
+    href: `/api/v1/reports/days/${DAY}/${kind}?format=${f}`, download: true, class: "fmt" }, f.toUpperCase()));
+  const rows = [];
+  if (["front_office", "head", "admin"].includes(PAGE.role)) rows.push(h("li", {}, T("books") + ": ", formats("books")));
+  if (["head", "admin"].includes(PAGE.role)) rows.push(h("li", {}, T("visit_report") + ": ", formats("visits")));
+  const sealed = rows.length ? await api("GET", `/api/v1/archive/${DAY}`).catch(() => []) : [];
+  if (sealed.length) {
+    rows.push(h("li", {}, T("sealed") + ":", h("ul", { class: "plain" }, sealed.map((f) => h("li", {},
+      h("a", { href: f.url, download: f.name }, f.name),
+      h("span", { class: "small" }, ` ${Math.ceil(f.size / 1024)} KB · SHA-256 ${f.sha256.slice(0, 12)}…`))))));
   }
-  document.getElementById("reports").replaceChildren(...(reports.length ? reports
-    : [h("li", { class: "empty" }, T("reports_later"))]));
+  document.getElementById("reports").replaceChildren(...(rows.length ? rows : [h("li", { class: "empty" }, T("none"))]));
 }
 
 async function action(button, path) {
