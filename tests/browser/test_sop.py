@@ -150,7 +150,7 @@ async def test_sop_walk(site: Any, browser: Any, demo_login: Any) -> None:
 
     # A door tap turns occupancy up on the second status page, without a reload.
     assert "Silakan masuk" in await demo_tap(board, "pintu-masuk", "K-001")
-    await expect(second.locator("#occ-inside")).to_have_text("1", timeout=WAIT)
+    await expect(second.locator("#occ-inside")).to_have_text("1", timeout=1000)
 
     # All PCs taken: the next visitor is queued; ending one usage calls the number.
     api = await Api(board, site.url).start()

@@ -183,6 +183,6 @@ function setupDemo() {
   });
 }
 
-setupHelpForm(document.querySelector(".help-form"), PAGE.facilities || []);
+setupHelpForm(document.querySelector(".help-form"), PAGE.facilities || [], "status_page");
 setupDemo();
 live("/api/v1/events", "status", render);

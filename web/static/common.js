@@ -86,8 +86,10 @@ function live(url, eventName, onData) {
     conn.className = "conn " + (up ? "up" : "down");
     document.body.classList.toggle("offline", !up);
   };
-  const open = () => {
+  const open = async () => {
     retry = null;
+    // A refused stream may mean the session ended: api() sends the clerk to the login.
+    if (PAGE.role) await api("GET", "/api/v1/me").catch(() => {});
     source = new EventSource(url);
     source.addEventListener("open", () => show(true));
     source.addEventListener(eventName, (ev) => {

@@ -67,5 +67,5 @@ async function refresh() {
   if (focused) { const el = document.getElementById(focused); if (el) el.focus(); }
 }
 
-setupHelpForm(document.querySelector(".help-form"), PAGE.facilities || []);
+setupHelpForm(document.querySelector(".help-form"), PAGE.facilities || [], "staff");
 live("/api/v1/events", "status", (s) => { lastNow = s.now; refresh().catch(() => {}); });

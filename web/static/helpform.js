@@ -1,7 +1,7 @@
 // The "raise a help request" form, on the status board and on the help-desk page.
 "use strict";
 
-function setupHelpForm(form, facilityCodes) {
+function setupHelpForm(form, facilityCodes, source) {
   const category = form.querySelector('[name="category"]');
   for (const [value, label] of Object.entries(PAGE.categories)) {
     category.append(h("option", { value }, label));
@@ -17,7 +17,7 @@ function setupHelpForm(form, facilityCodes) {
         category: category.value,
         facility: facility.value || null,
         problem: form.querySelector('[name="problem"]').value.trim(),
-        source: "status_page",
+        source,
       });
       form.querySelector('[name="problem"]').value = "";
       flash(notice, "#" + item.id + " " + T("open"), true);
