@@ -276,6 +276,25 @@ async def test_returning_visitor_is_prefilled(site: Any, browser: Any, demo_logi
     await fo.close()
 
 
+async def test_refused_call_is_explained(site: Any, browser: Any, demo_login: Any) -> None:
+    fo = await demo_login(browser, site, "frontoffice")
+    board = await fo.new_page()
+    await board.goto(site.url + "/")
+    api = await Api(board, site.url).start()
+    await api.post(
+        "/api/v1/visits/" + str((await api.visit(1))["id"]) + "/badge", {"label": "K-001"}
+    )
+    number = await fill_all_pcs(api)
+    queue = board.locator("#queue")
+    await expect(queue).to_contain_text(number, timeout=WAIT)
+    # Every PC is taken: the server refuses to call, and the board says why.
+    await queue.get_by_role("button", name="Panggil berikutnya").click()
+    await expect(board.locator("#toast")).to_have_text(
+        "Belum ada fasilitas yang kosong.", timeout=WAIT
+    )
+    await fo.close()
+
+
 async def test_board_shows_disconnect_and_reconnects(
     site: Any, browser: Any, demo_login: Any
 ) -> None:

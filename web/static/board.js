@@ -33,7 +33,7 @@ async function act(button, method, path, body) {
   try {
     await api(method, path, body);
   } catch (err) {
-    alert(err.message);
+    notify(err.message);
   } finally {
     button.disabled = false;
   }
@@ -76,7 +76,7 @@ function breachRow(b, day) {
       try {
         await api("POST", "/api/v1/breaches/justify", { day, step: b.step, subject: b.subject, text });
         input.value = "";
-      } catch (err) { alert(err.message); }
+      } catch (err) { notify(err.message); }
     } }, h("label", { for: inputId }, T("justification")), input,
     h("button", { type: "submit" }, T("justify"))));
   }

@@ -147,12 +147,25 @@ function flash(el, text, ok) {
   el.className = "notice " + (ok ? "ok" : "bad");
 }
 
+// A refused action, said where the clerk is looking (instead of a blocking dialog).
+let toastTimer = null;
+function notify(message) {
+  const toast = document.getElementById("toast");
+  if (!toast) return;
+  toast.textContent = message;
+  toast.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { toast.hidden = true; }, 8000);
+}
+
 function eventId() {
   if (crypto.randomUUID) return crypto.randomUUID();
   return Date.now().toString(16) + Math.random().toString(16).slice(2);
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  const toast = document.getElementById("toast");
+  if (toast) toast.addEventListener("click", () => { toast.hidden = true; });
   const sw = document.getElementById("lang-switch");
   if (sw) sw.addEventListener("click", () => {
     document.cookie = "lang=" + sw.dataset.lang + "; path=/; max-age=31536000; samesite=strict";

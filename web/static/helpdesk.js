@@ -45,7 +45,7 @@ function requestItem(item, now) {
     li.append(h("button", { type: "button", onclick: async (ev) => {
       ev.target.disabled = true;
       try { await api("POST", `/api/v1/help/${item.id}/claim`); await refresh(); }
-      catch (err) { alert(err.message); ev.target.disabled = false; }
+      catch (err) { notify(err.message); ev.target.disabled = false; }
     } }, T("claim")));
   } else if (item.state === "claimed") {
     li.append(h("p", { class: "small" }, T("claimed_by") + " " + item.claimed_by), resolveForm(item));
