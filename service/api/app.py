@@ -124,9 +124,9 @@ async def auth_middleware(
     """Every API route checks its role; pages check theirs in the web package."""
     if not request.path.startswith("/api/"):
         return await handler(request)
-    info = request.match_info
-    route_handler = getattr(info, "handler", None)
-    roles = routing.roles_of(route_handler)
+    resource = request.match_info.route.resource
+    canonical = resource.canonical if resource is not None else request.path
+    roles = routing.roles_of(request.method, canonical)
     if roles is None:
         return await handler(request)
     found = await _authenticate(request)

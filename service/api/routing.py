@@ -34,6 +34,7 @@ class Route:
 
 
 ROUTES: list[Route] = []
+ROLES: dict[tuple[str, str], tuple[Role, ...] | None] = {}
 
 
 def route(
@@ -51,15 +52,15 @@ def route(
         ROUTES.append(
             Route(method, path, handler, summary, tag, roles, body, params or {}, response)
         )
-        handler.__bidroom_roles__ = roles  # type: ignore[attr-defined]
+        ROLES[(method, path)] = roles
         return handler
 
     return register
 
 
-def roles_of(handler: Any) -> tuple[Role, ...] | None:
-    roles: tuple[Role, ...] | None = getattr(handler, "__bidroom_roles__", ALL_STAFF)
-    return roles
+def roles_of(method: str, path: str) -> tuple[Role, ...] | None:
+    """Who may call a route (None: no login); an unknown route needs any staff login."""
+    return ROLES.get((method, path), ALL_STAFF)
 
 
 def setup_routes(app: web.Application) -> None:

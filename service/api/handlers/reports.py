@@ -41,104 +41,77 @@ def _fmt(request: web.Request) -> str:
     return request.query.get("format", "pdf")
 
 
-def _day_range(request: web.Request) -> tuple[date, date]:
-    return render.period(day=request.match_info["day"])
-
-
-def _month_range(request: web.Request) -> tuple[date, date]:
+def _period(request: web.Request) -> tuple[date, date]:
+    """A ``{day}`` or a ``{month}`` of the path as a range of local days."""
+    if "day" in request.match_info:
+        return render.period(day=request.match_info["day"])
     return render.month_range(request.match_info["month"])
 
 
-@route(
+async def _books(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    start, end = _period(request)
+    data = await render.render_books(
+        runtime.engine,
+        runtime.config,
+        start,
+        end,
+        _fmt(request),
+        book=request.query.get("book", "all"),
+        lang=lang_of(request),
+    )
+    return _file("books", start, end, _fmt(request), data)
+
+
+async def _visits(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    start, end = _period(request)
+    data = await render.render_visit_report(
+        runtime.engine,
+        runtime.config,
+        start,
+        end,
+        _fmt(request),
+        lang=lang_of(request),
+        now=now_of(request),
+    )
+    return _file("visits", start, end, _fmt(request), data)
+
+
+BOOK_PARAMS = {"format": "pdf (default), xlsx or csv", "book": "all, access or usage"}
+REPORT_PARAMS = {"format": "pdf (default), xlsx or csv"}
+route(
     "GET",
     "/api/v1/reports/days/{day}/books",
-    summary="The two control books of a day (pdf, xlsx or csv)",
     tag="reports",
     roles=BOOK_ROLES,
-    params={"format": "pdf (default), xlsx or csv", "book": "all, access or usage"},
-)
-async def day_books(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
-    start, end = _day_range(request)
-    data = await render.render_books(
-        runtime.engine,
-        runtime.config,
-        start,
-        end,
-        _fmt(request),
-        book=request.query.get("book", "all"),
-        lang=lang_of(request),
-    )
-    return _file("books", start, end, _fmt(request), data)
-
-
-@route(
-    "GET",
-    "/api/v1/reports/days/{day}/visits",
-    summary="The visit report of a day for the Head of LPSE",
-    tag="reports",
-    roles=HEAD,
-    params={"format": "pdf (default), xlsx or csv"},
-)
-async def day_visits(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
-    start, end = _day_range(request)
-    data = await render.render_visit_report(
-        runtime.engine,
-        runtime.config,
-        start,
-        end,
-        _fmt(request),
-        lang=lang_of(request),
-        now=now_of(request),
-    )
-    return _file("visits", start, end, _fmt(request), data)
-
-
-@route(
+    summary="The two control books of a day (pdf, xlsx or csv)",
+    params=BOOK_PARAMS,
+)(_books)
+route(
     "GET",
     "/api/v1/reports/months/{month}/books",
-    summary="The control books of a month",
     tag="reports",
     roles=BOOK_ROLES,
-    params={"format": "pdf (default), xlsx or csv", "book": "all, access or usage"},
-)
-async def month_books(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
-    start, end = _month_range(request)
-    data = await render.render_books(
-        runtime.engine,
-        runtime.config,
-        start,
-        end,
-        _fmt(request),
-        book=request.query.get("book", "all"),
-        lang=lang_of(request),
-    )
-    return _file("books", start, end, _fmt(request), data)
-
-
-@route(
+    summary="The control books of a month",
+    params=BOOK_PARAMS,
+)(_books)
+route(
     "GET",
-    "/api/v1/reports/months/{month}/visits",
-    summary="The monthly visit report",
+    "/api/v1/reports/days/{day}/visits",
     tag="reports",
     roles=HEAD,
-    params={"format": "pdf (default), xlsx or csv"},
-)
-async def month_visits(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
-    start, end = _month_range(request)
-    data = await render.render_visit_report(
-        runtime.engine,
-        runtime.config,
-        start,
-        end,
-        _fmt(request),
-        lang=lang_of(request),
-        now=now_of(request),
-    )
-    return _file("visits", start, end, _fmt(request), data)
+    summary="The visit report of a day for the Head of LPSE",
+    params=REPORT_PARAMS,
+)(_visits)
+route(
+    "GET",
+    "/api/v1/reports/months/{month}/visits",
+    tag="reports",
+    roles=HEAD,
+    summary="The monthly visit report",
+    params=REPORT_PARAMS,
+)(_visits)
 
 
 @route(
