@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
@@ -14,6 +15,7 @@ from service.demo import demo_uid
 pytestmark = pytest.mark.browser
 NIK = "1571011508850001"  # Kota Jambi, born 15-08-1985
 WAIT = 5000  # ms: what a clerk would call "at once"
+WIB = ZoneInfo("Asia/Jakarta")
 
 
 class Api:
@@ -146,14 +148,24 @@ async def test_sop_walk(site: Any, browser: Any, demo_login: Any) -> None:
     await display.goto(site.url + "/queue-display")
     await expect(display.locator("#called")).to_contain_text("Belum ada nomor", timeout=WAIT)
 
-    await arrival_with_nik(fo, site, board)
+    arrival = await arrival_with_nik(fo, site, board)
+    slot = await arrival.locator("#after-slot").inner_text()
 
     # A door tap turns occupancy up on the second status page, without a reload.
     assert "Silakan masuk" in await demo_tap(board, "pintu-masuk", "K-001")
     await expect(second.locator("#occ-inside")).to_have_text("1", timeout=1000)
 
-    # All PCs taken: the next visitor is queued; ending one usage calls the number.
     api = await Api(board, site.url).start()
+    await queue_round(board, second, display, api)
+    await help_request_round(board, browser, site, demo_login)
+    await return_round(board, returns, slot)
+    await day_close_and_sign(fo, api, browser, site, demo_login)
+    await display_ctx.close()
+    await fo.close()
+
+
+async def queue_round(board: Page, second: Page, display: Page, api: Api) -> None:
+    """All PCs taken: the next visitor is queued; ending one usage calls the number."""
     number = await fill_all_pcs(api)
     await expect(second.locator("#queue")).to_contain_text(number, timeout=WAIT)
     assert "dimulai" in await demo_tap(board, "meja-pc-01", "K-001")
@@ -162,26 +174,19 @@ async def test_sop_walk(site: Any, browser: Any, demo_login: Any) -> None:
     await expect(called).to_contain_text(number, timeout=WAIT)
     await expect(called).to_contain_text("PC-01")
     await expect(second.locator('[data-facility="PC-01"]')).to_contain_text(number)
-    await expect(display.locator(f'.tv-ticket[data-number="{number}"]')).to_contain_text(
-        "PC-01", timeout=WAIT
-    )
+    ticket = display.locator(f'.tv-ticket[data-number="{number}"]')
+    await expect(ticket).to_contain_text("PC-01", timeout=WAIT)
     await expect(display.locator("body")).to_have_attribute("data-chimes", "1")
 
-    await help_request_round(board, browser, site, demo_login)
 
-    # The badge comes back at the front desk: the return page opens the visit, slot first.
-    slot = await api.page.request.get(site.url + "/api/v1/visits/1")
-    slot_code = (await slot.json())["deposit"]["slot"]
+async def return_round(board: Page, returns: Page, slot: str) -> None:
+    """The badge comes back at the front desk: the return page opens the visit, slot first."""
     assert "dikembalikan" in await demo_tap(board, "front-office", "K-001")
-    await expect(returns.locator("#cur-slot")).to_have_text(slot_code, timeout=WAIT)
+    await expect(returns.locator("#cur-slot")).to_have_text(slot, timeout=WAIT)
     await expect(returns.locator("#cur-name")).to_have_text("Budi Santoso")
     await expect(returns.locator("#cur-devices")).to_contain_text("SN-001")
     await returns.click("#do-return")
     await expect(returns.locator("#cur-notice")).to_contain_text("sudah diserahkan", timeout=WAIT)
-
-    await day_close_and_sign(fo, api, browser, site, demo_login)
-    await display_ctx.close()
-    await fo.close()
 
 
 async def help_request_round(board: Page, browser: Any, site: Any, demo_login: Any) -> None:
@@ -273,6 +278,34 @@ async def test_returning_visitor_is_prefilled(site: Any, browser: Any, demo_logi
     await expect(page.locator("#lookup-msg")).to_contain_text("Pengunjung lama", timeout=WAIT)
     await expect(page.locator("#name")).to_have_value("Sari Dewi")
     await expect(page.locator("#company")).to_have_value("CV Contoh 1")
+    await fo.close()
+
+
+async def test_back_entry_needs_and_keeps_the_arrival_time(
+    site: Any, browser: Any, demo_login: Any
+) -> None:
+    fo = await demo_login(browser, site, "frontoffice")
+    page = await fo.new_page()
+    await page.goto(site.url + "/arrival")
+    await page.select_option("#doc_type", "sim")
+    await page.fill("#doc_number", "123456789012")
+    await fill_arrival(page)
+    await page.check("#rules_ack")
+    await page.check("#privacy_ack")
+    await page.check("#back_entered")
+    await page.click("#arrival button[type=submit]")
+    # No arrival time: the server names the field, the form keeps everything typed.
+    await expect(page.locator('[data-error-for="arrived_at"]')).not_to_be_empty(timeout=WAIT)
+    await expect(page.locator("#arrived_at")).to_have_attribute("aria-invalid", "true")
+    await expect(page.locator("#company")).to_have_value("CV Maju Jaya")
+    arrived = datetime.now(WIB).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    await page.fill("#arrived_at", arrived.strftime("%Y-%m-%dT%H:%M"))
+    await page.click("#arrival button[type=submit]")
+    await expect(page.locator("#after")).to_be_visible(timeout=WAIT)
+    day = await fo.new_page()
+    await day.goto(f"{site.url}/day?day={arrived.date().isoformat()}")
+    row = day.locator("#day-visits tr", has_text="Budi Santoso")
+    await expect(row).to_contain_text(arrived.strftime("%H.%M") + " WIB", timeout=WAIT)
     await fo.close()
 
 
