@@ -122,9 +122,10 @@ async def arrival_with_nik(fo: BrowserContext, site: Any, board: Page) -> Page:
     return page
 
 
-async def fill_all_pcs(api: Api) -> str:
-    """Visitors 2..8 take PC-02..PC-08; visitor 9 gets a queue number; returns its id."""
-    for n in range(2, 9):
+async def fill_all_pcs(api: Api, *, first: bool = False) -> str:
+    """Visitors 2..8 take PC-02..PC-08 (and 1 PC-01 if ``first``); visitor 9 gets a
+    queue number, which is returned."""
+    for n in range(1 if first else 2, 9):
         visit = await api.visit(n)
         await api.post(f"/api/v1/visits/{visit['id']}/badge", {"label": f"K-{n:03d}"})
     queued = await api.visit(9)
@@ -309,15 +310,46 @@ async def test_back_entry_needs_and_keeps_the_arrival_time(
     await fo.close()
 
 
+async def test_board_fits_the_desk_monitor_and_roll_call_a_phone(
+    site: Any, browser: Any, demo_login: Any
+) -> None:
+    fo = await demo_login(browser, site, "frontoffice")
+    board = await fo.new_page()
+    await board.goto(site.url + "/")
+    api = await Api(board, site.url).start()
+    await fill_all_pcs(api, first=True)
+    for n in range(2, 9):
+        await api.post(
+            "/api/v1/taps", {"reader": "pintu-masuk", "uid": demo_uid(n), "event_id": f"fit-{n}"}
+        )
+    await expect(board.locator("#occ-inside")).to_have_text("7", timeout=WAIT)
+    # The whole board on one 1366x768 screen: no page scrolling.
+    size = await board.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+    )
+    assert size[0] <= 1366 and size[1] <= 768, size
+    phone = await browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        locale="id-ID",
+        storage_state=await fo.storage_state(),
+    )
+    page = await phone.new_page()
+    await page.goto(site.url + "/roll-call")
+    await expect(page.locator("#rc-count")).to_have_text("7", timeout=WAIT)
+    await expect(page.locator("#rc-people")).to_contain_text("Pengunjung 2")
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width
+    await phone.close()
+    await fo.close()
+
+
 async def test_refused_call_is_explained(site: Any, browser: Any, demo_login: Any) -> None:
     fo = await demo_login(browser, site, "frontoffice")
     board = await fo.new_page()
     await board.goto(site.url + "/")
     api = await Api(board, site.url).start()
-    await api.post(
-        "/api/v1/visits/" + str((await api.visit(1))["id"]) + "/badge", {"label": "K-001"}
-    )
-    number = await fill_all_pcs(api)
+    number = await fill_all_pcs(api, first=True)
     queue = board.locator("#queue")
     await expect(queue).to_contain_text(number, timeout=WAIT)
     # Every PC is taken: the server refuses to call, and the board says why.
