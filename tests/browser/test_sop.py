@@ -215,8 +215,17 @@ async def help_request_round(board: Page, browser: Any, site: Any, demo_login: A
 async def day_close_and_sign(fo: Any, api: Api, browser: Any, site: Any, demo_login: Any) -> None:
     # A form started 10 minutes before it was saved breaches step 2's 5-minute standard.
     started = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
-    late = await api.visit(20, form_started_at=started)
-    await api.post(f"/api/v1/visits/{late['id']}/badge", {"label": "K-020"})
+    for n in (20, 21):
+        late = await api.visit(n, form_started_at=started)
+        await api.post(f"/api/v1/visits/{late['id']}/badge", {"label": f"K-{n:03d}"})
+    # One is justified right on the status board.
+    board = await fo.new_page()
+    await board.goto(site.url + "/")
+    first = board.locator("#breaches li.breach").first
+    await first.get_by_label("Alasan penyimpangan").fill("Printer formulir macet")
+    await first.get_by_role("button", name="Simpan alasan").click()
+    await expect(board.locator("#breaches")).to_contain_text("Printer formulir macet", timeout=WAIT)
+    await board.close()
 
     day = await fo.new_page()
     await day.goto(site.url + "/day")
@@ -234,7 +243,7 @@ async def day_close_and_sign(fo: Any, api: Api, browser: Any, site: Any, demo_lo
     await expect(sign.locator("#day-notice")).to_contain_text("belum diberi alasan", timeout=WAIT)
 
     await day.reload()
-    breach = day.locator("#day-breaches li.breach").first
+    breach = day.locator("#day-breaches li.breach:not(.justified)").first
     await breach.get_by_label("Alasan penyimpangan").fill("Antrian panjang di front office")
     await breach.get_by_role("button", name="Simpan alasan").click()
     await expect(day.locator("#day-breaches")).to_contain_text("Antrian panjang", timeout=WAIT)
@@ -303,6 +312,10 @@ async def test_back_entry_needs_and_keeps_the_arrival_time(
     await page.fill("#arrived_at", arrived.strftime("%Y-%m-%dT%H:%M"))
     await page.click("#arrival button[type=submit]")
     await expect(page.locator("#after")).to_be_visible(timeout=WAIT)
+    # No reader at hand: the officer issues a badge by its label instead.
+    await page.fill("#badge-label", "K-005")
+    await page.get_by_role("button", name="Berikan kartu").click()
+    await expect(page.locator("#badge-result")).to_contain_text("K-005", timeout=WAIT)
     day = await fo.new_page()
     await day.goto(f"{site.url}/day?day={arrived.date().isoformat()}")
     row = day.locator("#day-visits tr", has_text="Budi Santoso")
@@ -341,6 +354,29 @@ async def test_board_fits_the_desk_monitor_and_roll_call_a_phone(
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, width
     await phone.close()
+    await fo.close()
+
+
+async def test_staff_checkout_from_the_open_visits(
+    site: Any, browser: Any, demo_login: Any
+) -> None:
+    fo = await demo_login(browser, site, "frontoffice")
+    page = await fo.new_page()
+    await page.goto(site.url + "/return")
+    api = await Api(page, site.url).start()
+    devices = [{"kind": "Laptop", "serial": "SN-9"}]
+    visit = await api.visit(3, devices=devices)
+    await api.post(f"/api/v1/visits/{visit['id']}/badge", {"label": "K-003"})
+    await page.fill("#search", "pengunjung 3")
+    await page.get_by_role("button", name=re.compile("Pengunjung 3")).click()
+    await expect(page.locator("#cur-slot")).to_have_text(visit["deposit"]["slot"], timeout=WAIT)
+    await page.get_by_label(re.compile("Laptop")).check()
+    await page.get_by_role("button", name="Kartu kembali (tutup kunjungan)").click()
+    await expect(page.locator("#cur-meta")).to_contain_text("Selesai", timeout=WAIT)
+    await page.get_by_role("button", name="Serahkan kartu identitas").click()
+    await expect(page.locator("#cur-notice")).to_contain_text("sudah diserahkan", timeout=WAIT)
+    closed = await page.request.get(f"{site.url}/api/v1/visits/{visit['id']}")
+    assert (await closed.json())["devices_checked"] is True
     await fo.close()
 
 

@@ -3,9 +3,11 @@
 
 function setupHelpForm(form, facilityCodes, source) {
   const category = form.querySelector('[name="category"]');
-  for (const [value, label] of Object.entries(PAGE.categories)) {
-    category.append(h("option", { value }, label));
-  }
+  api("GET", "/api/v1/help/categories").then((items) => {
+    for (const c of items) {
+      category.append(h("option", { value: c.value }, PAGE.lang === "en" ? c.label_en : c.label));
+    }
+  }).catch((err) => notify(err.message));
   const facility = form.querySelector('[name="facility"]');
   for (const code of facilityCodes) facility.append(h("option", { value: code }, code));
   form.addEventListener("submit", async (ev) => {
