@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from service.api.app import create_app
+from service import auth
+from service.api.app import RUNTIME, create_app
+from service.auth import Role
 from service.demo import DEMO_PASSWORD, demo_config
 
 STAFF_PAGES = ("/", "/arrival", "/return", "/helpdesk", "/day", "/roll-call")
@@ -78,3 +80,17 @@ async def test_english_by_cookie_with_english_dates(client: TestClient[Any, Any]
     client.session.cookie_jar.update_cookies({"lang": "id"})
     text = await (await client.get("/")).text()
     assert "Jumlah di dalam ruangan" in text and 'lang="id"' in text
+
+
+async def test_demo_panel_only_in_demo(tmp_path: Path) -> None:
+    app = create_app(demo_config(tmp_path), demo=False, start_readers=False)
+    async with TestClient(TestServer(app)) as plain:
+        runtime = app[RUNTIME]
+        await auth.add_staff(
+            runtime.engine, "rina", "Rina", Role.FRONT_OFFICE, "sandi-rahasia-123", runtime.clock()
+        )
+        body = {"username": "rina", "password": "sandi-rahasia-123"}
+        assert (await plain.post("/api/v1/login", json=body)).status == 200
+        text = await (await plain.get("/")).text()
+        assert 'id="occ-inside"' in text and 'id="demo-tap"' not in text
+        assert "demo_badges" not in text
