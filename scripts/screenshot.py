@@ -17,6 +17,7 @@ import asyncio
 import itertools
 import sys
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,9 @@ class Client:
 
 
 async def liven_up(client: Client) -> None:
-    """Nine visitors: eight on PCs (some inside, one done), one queued; a help request."""
+    """Nine visitors: eight on PCs (some inside, one done), one queued; a help request,
+    a desk used with no door entry (tailgating) and a slow form (a breach)."""
+    now = datetime.now(UTC)
     for n, (name, company) in enumerate(VISITORS, start=1):
         visit = await client.post(
             "/api/v1/visits",
@@ -84,6 +87,8 @@ async def liven_up(client: Client) -> None:
                 "purpose": "Unggah dokumen penawaran",
                 "rules_ack": True,
                 "privacy_ack": True,
+                # Visitor 8's form took 8 minutes: a step-2 breach awaiting its justification.
+                "form_started_at": (now - timedelta(minutes=8)).isoformat() if n == 8 else None,
             },
         )
         await client.post(f"/api/v1/visits/{visit['id']}/badge", {"label": f"K-{n:03d}"})
@@ -94,6 +99,7 @@ async def liven_up(client: Client) -> None:
         "/api/v1/help",
         {"category": "upload", "facility": "PC-03", "problem": "Unggah dokumen gagal (timeout)"},
     )
+    await client.tap("meja-pc-07", 7)  # at the desk without a door entry: tailgating
     await client.tap("pintu-keluar", 1)
     await client.tap("front-office", 1)  # badge back: the document waits to be handed back
 
