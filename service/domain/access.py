@@ -162,9 +162,7 @@ def _desk(tx: Tx, policy: Policy, reader: ReaderPolicy, visit: Visit, at: dateti
     if usage is not None:
         if usage.facility_id != facility.id:
             return _deny(Reason.WRONG_DESK, visit)
-        tx.update("usage", usage.id, ended_at=at, ended_by="tap")
-        queue.release(tx, policy, facility, at)
-        tx.update("visit", visit.id, facility_id=None)
+        queue.end_usage(tx, policy, visit, usage, at, "tap")
         return _Verdict(True, Reason.USAGE_ENDED, visit)
     if visit.facility_id is None:
         if not (
@@ -176,7 +174,7 @@ def _desk(tx: Tx, policy: Policy, reader: ReaderPolicy, visit: Visit, at: dateti
         queue.assign(tx, visit, facility, at)
     elif visit.facility_id != facility.id:
         return _deny(Reason.WRONG_DESK, visit)
-    tx.create("usage", {"visit_id": visit.id, "facility_id": facility.id, "started_at": at})
+    queue.start_usage(tx, visit, facility, at, "tap")
     return _Verdict(True, Reason.USAGE_STARTED, visit, anomaly=anomaly)
 
 

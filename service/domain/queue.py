@@ -21,7 +21,7 @@ from service.domain.lifecycle import (
     VisitState,
     advance,
 )
-from service.domain.model import Facility, RoomState, Ticket, Visit
+from service.domain.model import Facility, RoomState, Ticket, Usage, Visit
 from service.domain.policy import Policy
 from service.domain.tx import Tx
 from service.errors import Conflict, NotFound
@@ -74,6 +74,22 @@ def release(tx: Tx, policy: Policy, facility: Facility, at: datetime) -> None:
         reserved_ticket_id=None,
         available_from=at + policy.turnover_gap,
     )
+
+
+def start_usage(tx: Tx, visit: Visit, facility: Facility, at: datetime, by: str) -> Usage:
+    """Step 4 begins: a usage session of ``visit`` at its ``facility`` (the usage book)."""
+    usage: Usage = tx.create(
+        "usage",
+        {"visit_id": visit.id, "facility_id": facility.id, "started_at": at, "started_by": by},
+    )
+    return usage
+
+
+def end_usage(tx: Tx, policy: Policy, visit: Visit, usage: Usage, at: datetime, by: str) -> None:
+    """The session ends and the facility goes back to the pool (after the turnover gap)."""
+    tx.update("usage", usage.id, ended_at=at, ended_by=by)
+    release(tx, policy, tx.state.facilities[usage.facility_id], at)
+    tx.update("visit", visit.id, facility_id=None)
 
 
 def assign_or_queue(tx: Tx, policy: Policy, visit: Visit, at: datetime) -> Ticket | None:

@@ -330,3 +330,24 @@ def badge_event(
 
 def get_visit(tx: Tx, visit_id: int) -> Visit:
     return _require(visit_id, tx.state.visits)
+
+
+def staff_usage(
+    tx: Tx, policy: Policy, visit: Visit, start: bool, at: datetime, actor: str
+) -> None:
+    """Step 4 by staff action (a workstation without a desk reader, or a reader down)."""
+    usage = tx.state.open_usage(visit.id)
+    if start:
+        if visit.state is not VisitState.ADMITTED or visit.facility_id is None:
+            raise Conflict(
+                "Kunjungan belum mendapat fasilitas.", "The visit has no facility assigned."
+            )
+        if usage is not None:
+            raise Conflict("Penggunaan fasilitas sudah berjalan.", "A session is already open.")
+        queue.start_usage(tx, visit, tx.state.facilities[visit.facility_id], at, "staff")
+        tx.fact("usage.started", at, actor)
+        return
+    if usage is None:
+        raise Conflict("Tidak ada penggunaan fasilitas yang berjalan.", "No open session.")
+    queue.end_usage(tx, policy, visit, usage, at, "staff")
+    tx.fact("usage.ended", at, actor)

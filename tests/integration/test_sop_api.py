@@ -89,6 +89,13 @@ async def walk_the_sop(site: Site) -> None:
     assert b["ticket"]["state"] == "called"
     assert (await fo.tap("pintu-masuk", 2))["reason"] == "entry"
     assert (await fo.tap("meja-pc-01", 2))["reason"] == "usage_started"
+    # The front office can also end a session by hand (a desk reader that is down).
+    ended = await fo.call("POST", f"/api/v1/visits/{b['id']}/usage", {"action": "end"})
+    assert ended["usage"] is None and ended["facility"] is None
+    again = await fo.call(
+        "POST", f"/api/v1/visits/{b['id']}/usage", {"action": "start"}, expect=409
+    )
+    assert again["message"] == "Kunjungan belum mendapat fasilitas."
 
     # Steps 7-8: A leaves and returns the badge; the slot is shown; the document goes back.
     assert (await fo.tap("pintu-keluar", 1))["reason"] == "exit"

@@ -355,6 +355,32 @@ async def visit_assign(request: web.Request) -> web.Response:
 
 @route(
     "POST",
+    "/api/v1/visits/{id}/usage",
+    summary="Start or end the facility-usage session by staff action (SOP step 4)",
+    tag="visits",
+    roles=FO,
+    body={"action": "string!"},
+)
+async def visit_usage(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    body = await params.json_body(request)
+    action = params.text(body, "action")
+    if action not in ("start", "end"):
+        raise ValidationError(
+            "Tindakan harus 'start' atau 'end'.",
+            "The action must be 'start' or 'end'.",
+            field="action",
+        )
+    return await _do(
+        request,
+        lambda tx, v, now, actor: visits.staff_usage(
+            tx, runtime.policy, v, action == "start", now, actor
+        ),
+    )
+
+
+@route(
+    "POST",
     "/api/v1/visits/{id}/checkout",
     summary="The badge is back (staff action; "
     "SOP steps 7-8): closes the visit and shows the document's slot",
