@@ -2,10 +2,12 @@
 
 from service.api.handlers import (  # noqa: F401
     days,
+    identity,
     ops,
     reports,
     session,
     status,
     taps,
+    visit_actions,
     visits,
 )

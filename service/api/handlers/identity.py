@@ -1,0 +1,130 @@
+"""Identity documents: the NIK check as it is typed, returning visitors, the admin reveal."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy import select
+
+from service.api import params
+from service.api.app import RUNTIME, now_of, principal
+from service.api.handlers.visits import FO, _doc_type, _find_visitor
+from service.api.routing import route
+from service.auth import Role
+from service.domain.identity import (
+    DOCUMENT_LABELS,
+    DocumentType,
+    NikError,
+    check_document,
+    check_nik,
+    mask_number,
+)
+from service.errors import NotFound
+from service.privacy import KeyShredded, PersonalData
+from service.store.tables import VisitorKeyRow, VisitorRow, VisitRow
+
+
+@route(
+    "POST",
+    "/api/v1/nik/check",
+    summary="Check a NIK as it is typed (same rules as the form)",
+    tag="visits",
+    body={"nik": "string!"},
+)
+async def nik_check(request: web.Request) -> web.Response:
+    body = await params.json_body(request)
+    raw = str(body.get("nik", ""))
+    try:
+        info = check_nik(raw, now_of(request).date())
+    except NikError as exc:
+        return web.json_response(
+            {
+                "valid": False,
+                "fault": exc.fault.value,
+                "message": exc.message_id,
+                "message_en": exc.message_en,
+            }
+        )
+    return web.json_response(
+        {
+            "valid": True,
+            "masked": mask_number(info.number),
+            "region_code": info.region_code,
+            "birth_date": info.birth_date.isoformat(),
+        }
+    )
+
+
+@route(
+    "GET",
+    "/api/v1/visitors/lookup",
+    summary="Find a returning visitor by document number (to prefill the form)",
+    tag="visits",
+    roles=FO,
+    params={"doc_type": "ktp, sim or passport", "doc_number": "the document number"},
+)
+async def visitor_lookup(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    query = dict(request.query)
+    doc_type = _doc_type(query)
+    number = check_document(doc_type, params.text(query, "doc_number"), now_of(request).date())
+    found = await _find_visitor(runtime, runtime.personal.lookup_hash(doc_type.value, number))
+    if found is None:
+        return web.json_response({"found": False})
+    visitor, (row, wrapped) = found
+    phone = None
+    if row.phone_enc and wrapped is not None:
+        try:
+            key = runtime.personal.unwrap(visitor.id, wrapped)
+            phone = PersonalData.decrypt(key, row.phone_enc, f"visitor:{visitor.id}:phone")
+        except (KeyShredded, ValueError):
+            phone = None
+    return web.json_response(
+        {
+            "found": True,
+            "visitor_id": visitor.id,
+            "name": visitor.name,
+            "company": visitor.company,
+            "npwp": visitor.npwp,
+            "phone": phone,
+        }
+    )
+
+
+@route(
+    "GET",
+    "/api/v1/visits/{id}/document",
+    summary="Reveal the full document number (admin; the read is journaled)",
+    tag="visits",
+    roles=(Role.ADMIN,),
+)
+async def visit_reveal(request: web.Request) -> web.Response:
+    runtime, who = request.app[RUNTIME], principal(request)
+    visit_id = params.path_int(request, "id")
+    async with runtime.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(VisitorRow.id, VisitorRow.doc_enc, VisitorKeyRow.wrapped)
+                .join(VisitRow, VisitRow.visitor_id == VisitorRow.id)
+                .join(VisitorKeyRow, VisitorKeyRow.visitor_id == VisitorRow.id, isouter=True)
+                .where(VisitRow.id == visit_id)
+            )
+        ).first()
+    if row is None:
+        raise NotFound(f"Kunjungan {visit_id} tidak ditemukan.", f"Visit {visit_id} not found.")
+    now = now_of(request)
+    await runtime.execute(lambda tx: tx.fact("privacy.document_read", now, who.actor))
+    if row.doc_enc is None or row.wrapped is None:
+        return web.json_response({"visit_id": visit_id, "doc_number": None, "erased": True})
+    key = runtime.personal.unwrap(row.id, row.wrapped)
+    number = PersonalData.decrypt(key, row.doc_enc, f"visitor:{row.id}:doc_number")
+    return web.json_response({"visit_id": visit_id, "doc_number": number, "erased": False})
+
+
+@route("GET", "/api/v1/document-types", summary="Identity document types", tag="visits")
+async def document_types(request: web.Request) -> web.Response:
+    return web.json_response(
+        [
+            {"value": d.value, "label": DOCUMENT_LABELS[d][0], "label_en": DOCUMENT_LABELS[d][1]}
+            for d in DocumentType
+        ]
+    )
