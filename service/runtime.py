@@ -41,6 +41,7 @@ from service.store.engine import (
     move_aside_if_corrupt,
     sqlite_path,
 )
+from service.store.notify import listen_for_commits
 from service.store.persist import Persister
 from service.store.tables import AccessEventRow
 from service.store.writer import Writer
@@ -320,37 +321,7 @@ class Runtime:
 
     async def _listen(self) -> None:
         """PostgreSQL: another daemon's commit (NOTIFY bidroom_journal) makes us reload."""
-        import asyncpg
-
-        url = self.engine.url
-        wake = asyncio.Event()
-
-        def notified(*_args: Any) -> None:
-            wake.set()
-
-        while True:
-            try:
-                conn = await asyncpg.connect(
-                    user=url.username,
-                    password=url.password,
-                    host=url.host,
-                    port=url.port or 5432,
-                    database=url.database,
-                )
-            except (OSError, asyncpg.PostgresError) as exc:
-                _LOGGER.warning("LISTEN connection failed (%s); polling only", exc)
-                await asyncio.sleep(5)
-                continue
-            try:
-                await conn.add_listener("bidroom_journal", notified)
-                while not conn.is_closed():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wake.wait(), 5)
-                    if wake.is_set():
-                        wake.clear()
-                        await self.writer.refresh_if_stale()
-            finally:
-                await conn.close()
+        await listen_for_commits(self.engine.url, self.writer.refresh_if_stale)
 
     async def _checkpoint(self) -> None:
         path = sqlite_path(self.config.database_url)

@@ -53,8 +53,8 @@ async def _stream(request: web.Request, hub: EventHub, channel: str) -> web.Stre
                 while not client.queue.empty():
                     data = client.queue.get_nowait()
             await response.write(f"event: {channel}\ndata: {data}\n\n".encode())
-    except (ConnectionResetError, asyncio.CancelledError):
-        pass
+    except ConnectionResetError:
+        pass  # the page went away
     finally:
         hub.unsubscribe(client)
         with contextlib.suppress(ConnectionResetError, RuntimeError):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.api import params
-from service.api.app import RUNTIME, now_of
+from service.api.app import RUNTIME, lang_of, now_of
 from service.api.routing import ALL_STAFF, route
 from service.auth import Role
-from service.domain.taps import InvalidTap, Tap
+from service.domain.taps import InvalidTap, Tap, reason_text
 from service.errors import NotFound, ValidationError
 
 TAP_ROLES = (*ALL_STAFF, Role.DEVICE)
@@ -59,7 +59,7 @@ async def tap(request: web.Request) -> web.Response:
         {
             "granted": decision.granted,
             "reason": decision.reason.value,
-            "message": decision.message,
+            "message": reason_text(decision.reason, lang_of(request)),
             "feedback": {"led": fb.led.value, "beeps": fb.beeps, "open_door_s": fb.open_door_s},
             "visit_id": decision.visit_id,
             "badge": decision.badge_label,
