@@ -18,6 +18,7 @@ desk reader's answer, the status board, the visit and the access log.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import time
@@ -299,8 +300,13 @@ async def _subset(readers: Awaitable[dict[str, bool]], wanted: dict[str, bool]) 
 
 @pytest.mark.timeout(120)
 async def test_one_visit_through_the_sop_on_real_protocol_peers(
-    tmp_path: Path, pty_link: PtyLink, rs485_bus: Rs485Bus, osdp_reader: MakeReader
+    tmp_path: Path,
+    pty_link: PtyLink,
+    rs485_bus: Rs485Bus,
+    osdp_reader: MakeReader,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO)
     keys = KeyFile.open(tmp_path / "bidroom.key")  # the key file the daemon opens
     door_keys = {name: os.urandom(16) for name in ("pintu-masuk", "pintu-keluar")}
     for name, key in door_keys.items():
@@ -314,3 +320,7 @@ async def test_one_visit_through_the_sop_on_real_protocol_peers(
             room = Room(server, fo, admin, door_in, door_out, desk)
             await walk(room, tmp_path / "agent" / "outbox.sqlite3")
     assert device_threads() == [], "the daemon left a reader thread running"
+    # The journald lines name the reader and the badge by its last four hex digits only.
+    for reader in ("front-office", "pintu-masuk", "meja-pc-01", "pintu-keluar"):
+        assert f"{reader}: badge …{UID[-4:]}" in caplog.text
+    assert [r.getMessage() for r in caplog.records if UID in r.getMessage()] == []
