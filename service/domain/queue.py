@@ -24,7 +24,7 @@ from service.domain.lifecycle import (
 from service.domain.model import Facility, RoomState, Ticket, Usage, Visit
 from service.domain.policy import Policy
 from service.domain.tx import Tx
-from service.errors import Conflict, NotFound
+from service.errors import Conflict, NotFound, ValidationError
 
 
 def is_free(facility: Facility, at: datetime) -> bool:
@@ -272,3 +272,34 @@ def call_next(tx: Tx, kind: str, at: datetime, actor: str) -> Ticket:
     call(tx, waiting[0], facility, at)
     tx.fact("queue.called", at, actor)
     return waiting[0]
+
+
+def staff_skip(tx: Tx, ticket_id: int, at: datetime, actor: str) -> Ticket:
+    """*Lewati*: the front office skips a number (waiting or called)."""
+    ticket = tx.state.tickets[ticket_id]
+    skip(tx, ticket, at)
+    tx.fact("queue.skipped", at, actor)
+    return ticket
+
+
+def prioritise(tx: Tx, ticket_id: int, reason: str, at: datetime, actor: str) -> Ticket:
+    """A waiting number goes first, with the reason (e.g. the tender closes within the hour)."""
+    ticket = tx.state.tickets[ticket_id]
+    if ticket.state is not TicketState.WAITING:
+        raise ValidationError(
+            "Hanya nomor yang menunggu dapat diprioritaskan.",
+            "Only a waiting number can get priority.",
+        )
+    if not reason.strip():
+        raise ValidationError(
+            "Alasan prioritas wajib diisi.", "A reason is required.", field="reason"
+        )
+    tx.update("ticket", ticket_id, priority=True, priority_reason=reason.strip())
+    tx.fact("queue.prioritised", at, actor)
+    return ticket
+
+
+def set_out_of_service(tx: Tx, facility_id: int, out: bool, at: datetime, actor: str) -> None:
+    """Take a facility out of service (it is skipped by assignment and calls) or back."""
+    tx.update("facility", facility_id, out_of_service=out)
+    tx.fact("facility.service", at, actor)

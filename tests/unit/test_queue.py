@@ -13,7 +13,7 @@ from service.domain.lifecycle import TicketState, VisitState
 from service.domain.model import RoomState, Ticket, Visit
 from service.domain.policy import Policy
 from service.domain.tx import Tx
-from service.errors import Conflict
+from service.errors import Conflict, ValidationError
 from tests.unit.domain_builders import (
     STAFF,
     T0,
@@ -266,3 +266,29 @@ def test_numbers_are_served_priority_first_then_in_order(priorities: list[bool])
         now += minutes(10)
     assert [v.id for v in served] == [v.id for v in expected]
     assert queue.waiting_tickets(state, "pc") == []
+
+
+def test_staff_priority_needs_a_waiting_number_and_a_reason(policy: Policy) -> None:
+    state, _holder, queued = full_room(policy, 2)
+    second = ticket_of(state, queued[1])
+    with pytest.raises(ValidationError, match="reason"):
+        queue.prioritise(Tx(state), second.id, "  ", T0, STAFF)
+    assert second.priority is False
+    tx = Tx(state)
+    queue.prioritise(tx, second.id, "tender ditutup 14.00", T0, STAFF)
+    assert (second.priority, second.priority_reason) == (True, "tender ditutup 14.00")
+    assert [f.kind for f in tx.facts] == ["queue.prioritised"]
+    assert queue.waiting_tickets(state, "pc")[0] is second
+    queue.staff_skip(Tx(state), second.id, T0 + minutes(1), STAFF)
+    assert second.state is TicketState.SKIPPED
+    assert queued[1].state is VisitState.REGISTERED
+    with pytest.raises(ValidationError, match="waiting"):
+        queue.prioritise(Tx(state), second.id, "lagi", T0, STAFF)
+
+
+def test_out_of_service_by_staff_is_a_fact(policy: Policy) -> None:
+    state, _holder, _queued = full_room(policy, 0)
+    tx = Tx(state)
+    queue.set_out_of_service(tx, 1, True, T0, STAFF)
+    assert state.facilities[1].out_of_service is True
+    assert [f.kind for f in tx.facts] == ["facility.service"]

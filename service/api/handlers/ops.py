@@ -11,9 +11,8 @@ from service.api.handlers.views import help_json, iso, ticket_json
 from service.api.routing import route
 from service.auth import Role
 from service.domain import helpdesk, queue, visits
-from service.domain.lifecycle import BadgeEvent, TicketState
+from service.domain.lifecycle import BadgeEvent
 from service.domain.taps import InvalidTap, normalise_uid
-from service.domain.tx import Tx
 from service.errors import NotFound, ValidationError
 from service.status import queue_view
 from service.store.tables import AccessEventRow
@@ -65,11 +64,7 @@ async def ticket_skip(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
     ticket_id, now = _ticket(request), now_of(request)
 
-    def rule(tx: Tx) -> None:
-        queue.skip(tx, tx.state.tickets[ticket_id], now)
-        tx.fact("queue.skipped", now, who.actor)
-
-    await runtime.execute(rule)
+    await runtime.execute(lambda tx: queue.staff_skip(tx, ticket_id, now, who.actor))
     return web.json_response(ticket_json(runtime.state.tickets[ticket_id]))
 
 
@@ -87,17 +82,7 @@ async def ticket_priority(request: web.Request) -> web.Response:
     ticket_id, now = _ticket(request), now_of(request)
     reason = params.text(await params.json_body(request), "reason")
 
-    def rule(tx: Tx) -> None:
-        ticket = tx.state.tickets[ticket_id]
-        if ticket.state is not TicketState.WAITING:
-            raise ValidationError(
-                "Hanya nomor yang menunggu dapat diprioritaskan.",
-                "Only a waiting number can get priority.",
-            )
-        tx.update("ticket", ticket_id, priority=True, priority_reason=reason)
-        tx.fact("queue.prioritised", now, who.actor)
-
-    await runtime.execute(rule)
+    await runtime.execute(lambda tx: queue.prioritise(tx, ticket_id, reason, now, who.actor))
     return web.json_response(ticket_json(runtime.state.tickets[ticket_id]))
 
 
@@ -306,11 +291,7 @@ async def facility_service(request: web.Request) -> web.Response:
     flag = params.flag(await params.json_body(request), "out_of_service")
     now, fid = now_of(request), facility.id
 
-    def rule(tx: Tx) -> None:
-        tx.update("facility", fid, out_of_service=flag)
-        tx.fact("facility.service", now, who.actor)
-
-    await runtime.execute(rule)
+    await runtime.execute(lambda tx: queue.set_out_of_service(tx, fid, flag, now, who.actor))
     return web.json_response({"code": code, "out_of_service": flag})
 
 
