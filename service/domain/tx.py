@@ -76,6 +76,23 @@ class Tx:
         self.facts.append(fact)
         return fact
 
+    def record(
+        self, kind: str, at: datetime, actor: str, entity: str, rows: dict[Any, dict[str, Any]]
+    ) -> Fact:
+        """A journal-only fact about things that are not room state (no state, no table).
+
+        Used for what the chain must cover but the rules never read, such as the
+        hashes of the files sealed at sign-off.
+        """
+        if entity in ENTITIES:
+            raise ValueError(f"{entity} is room state: change it with create/update")
+        changes = tuple(
+            Change(entity, ident, dict(values), new=True) for ident, values in rows.items()
+        )
+        fact = Fact(kind, at, actor, changes)
+        self.facts.append(fact)
+        return fact
+
     def savepoint(self) -> Savepoint:
         """A point to go back to without giving up the whole unit (see :meth:`rollback_to`)."""
         return Savepoint(

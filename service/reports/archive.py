@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.domain.model import Change, Fact
+from service.domain.model import Fact
 from service.domain.tx import Tx
 from service.reports.books import Books, row_digests
 from service.reports.data import load_records
@@ -135,21 +135,14 @@ async def seal_day(runtime: Runtime, day: date, actor: str = "system") -> list[S
 
 
 def _journal_seal(tx: Tx, files: list[SealedFile], seq: int, at: datetime, actor: str) -> None:
-    """One fact whose payload carries every file's hash, so the chain covers the files.
-
-    ``sealed_file`` is not a state entity: the store journals the change and
-    writes no table row for it (the rows are written by :func:`seal_day`).
-    """
-    changes = tuple(
-        Change(
-            "sealed_file",
-            f.name,
-            {"day": f.day.isoformat(), "sha256": f.sha256, "journal_seq": seq},
-            new=True,
-        )
-        for f in files
+    """One fact whose payload carries every file's hash, so the chain covers the files."""
+    tx.record(
+        SEALED_FACT,
+        at,
+        actor,
+        "sealed_file",
+        {f.name: {"day": f.day.isoformat(), "sha256": f.sha256, "journal_seq": seq} for f in files},
     )
-    tx.facts.append(Fact(SEALED_FACT, at, actor, changes))
 
 
 def digest_faults(day: date, sealed: dict[str, dict[str, str]], books: Books) -> list[Fault]:

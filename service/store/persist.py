@@ -123,6 +123,8 @@ class Persister:
     @staticmethod
     def _coalesce(batch: Batch, fact: Fact) -> None:
         for change in fact.changes:
+            if change.entity not in ENTITY_TABLES:
+                continue  # journal-only (Tx.record): the journal row is its only record
             values = {k: _db_value(v) for k, v in change.values.items()}
             pending = batch.inserts.setdefault(change.entity, {})
             if change.new:
