@@ -3,6 +3,24 @@
 
 const KIND_LABEL = Object.fromEntries((PAGE.kinds || []).map((k) => [k.kind, k.label]));
 const CAN_QUEUE = ["front_office", "head", "admin"].includes(PAGE.role);
+Object.assign(PAGE.strings, JSON.parse(document.getElementById("board-strings").textContent));
+
+// Inline forms stay open across redraws (every SSE event redraws the whole board):
+// the waiting ticket whose priority reason is being typed, the facility whose
+// service change awaits confirmation.
+const editing = { priority: null, reasonInvalid: false, service: null };
+let lastStatus = null;
+
+function redraw(focusSelector) {
+  if (lastStatus) render(lastStatus);
+  if (focusSelector) {
+    const el = document.querySelector(focusSelector);
+    if (el) {
+      el.focus();
+      (el.closest("form, .confirm") || el).scrollIntoView({ block: "nearest" });
+    }
+  }
+}
 
 function section(id, ...children) {
   replaceKeeping(document.getElementById(id), children.flat());
@@ -25,7 +43,34 @@ function facilityTile(f) {
   return h("div", { class: "tile " + f.status, "data-facility": f.code },
     h("span", { class: "code" }, f.code),
     h("span", { class: "state" }, T(f.status)),
-    ...detail);
+    ...detail,
+    serviceAction(f));
+}
+
+// Out of service (Nonaktifkan) or back (Aktifkan), after an inline confirmation; the
+// confirmation opens on "Batal", so a second Enter or click does not confirm by accident.
+function serviceAction(f) {
+  if (!CAN_QUEUE) return null;
+  const out = f.status === "out_of_service";
+  const verb = out ? T("activate") : T("deactivate");
+  if (editing.service !== f.code) {
+    return h("button", { type: "button", class: "tile-btn", "aria-label": verb + " " + f.code,
+      onclick: () => { editing.service = f.code; redraw(`[data-facility="${f.code}"] .confirm .no`); } },
+    verb);
+  }
+  const question = T(out ? "activate_q" : "deactivate_q");
+  const [before, after] = question.split("{code}");
+  const cancel = () => { editing.service = null; redraw(`[data-facility="${f.code}"] .tile-btn`); };
+  return h("div", { class: "confirm", role: "group", "aria-label": question.replace("{code}", f.code),
+    onkeydown: (ev) => { if (ev.key === "Escape") cancel(); } },
+  h("span", {}, before, h("span", { class: "nowrap" }, f.code), after),
+  h("span", { class: "confirm-btns" },
+    h("button", { type: "button", class: "tile-btn yes", onclick: async (ev) => {
+      await act(ev.target, "POST", `/api/v1/facilities/${encodeURIComponent(f.code)}/service`,
+        { out_of_service: !out });
+      cancel();
+    } }, T("yes")),
+    h("button", { type: "button", class: "tile-btn no", onclick: cancel }, T("cancel"))));
 }
 
 async function act(button, method, path, body) {
@@ -45,10 +90,7 @@ function queueBlock(kind) {
     " ", h("span", { class: "small" }, fmtTime(t.called_at)),
     CAN_QUEUE ? h("button", { type: "button", class: "small-btn",
       onclick: (ev) => act(ev.target, "POST", `/api/v1/queue/tickets/${t.id}/skip`) }, T("skip")) : null));
-  const waiting = kind.waiting.map((t) => h("li", {},
-    h("strong", { class: "number" }, t.number), " ", t.name,
-    t.priority ? h("span", { class: "badge" }, T("priority")) : null,
-    " ", h("span", { class: "small" }, fmtTime(t.issued_at))));
+  const waiting = kind.waiting.map(waitingRow);
   if (!called.length && !waiting.length) return null;
   return h("div", { class: "queue-kind" },
     h("h3", {}, kind.label),
@@ -57,6 +99,50 @@ function queueBlock(kind) {
     waiting.length ? h("ul", { class: "plain" }, waiting) : null,
     CAN_QUEUE && waiting.length ? h("button", { type: "button",
       onclick: (ev) => act(ev.target, "POST", `/api/v1/queue/${kind.kind}/call-next`) }, T("call_next")) : null);
+}
+
+function waitingRow(t) {
+  const asking = CAN_QUEUE && editing.priority === t.id;
+  return h("li", { class: t.priority ? "waiting priority" : "waiting", "data-number": t.number },
+    h("strong", { class: "number" }, t.number), " ", t.name,
+    t.priority ? h("span", { class: "badge" }, T("priority")) : null,
+    " ", h("span", { class: "small" }, fmtTime(t.issued_at)),
+    CAN_QUEUE && !t.priority && !asking ? h("button", { type: "button", class: "small-btn",
+      onclick: () => { editing.priority = t.id; editing.reasonInvalid = false; redraw(`#prio-${t.id}`); } },
+    T("prioritise")) : null,
+    t.priority && t.priority_reason ? h("p", { class: "small reason" },
+      T("priority_reason") + ": " + t.priority_reason) : null,
+    asking ? priorityForm(t) : null);
+}
+
+// The reason goes to the server as typed: the server decides, a refusal is said in the notice.
+function priorityForm(t) {
+  const inputId = `prio-${t.id}`;
+  const input = h("input", { id: inputId, name: "reason", "data-key": inputId, autocomplete: "off",
+    maxlength: 500, "aria-invalid": editing.reasonInvalid ? "true" : null });
+  const cancel = () => { editing.priority = null; redraw(); };
+  return h("form", { class: "inline prio-form",
+    onkeydown: (ev) => { if (ev.key === "Escape") cancel(); },
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      const button = ev.target.querySelector("button[type=submit]");
+      button.disabled = true;
+      try {
+        await api("POST", `/api/v1/queue/tickets/${t.id}/priority`, { reason: input.value.trim() });
+        input.value = "";
+        editing.priority = null;
+        redraw();
+      } catch (err) {
+        notify(err.message);
+        editing.reasonInvalid = err.field === "reason";
+        redraw(`#${inputId}`);
+      } finally {
+        button.disabled = false;
+      }
+    } },
+  h("label", { for: inputId }, T("priority_reason")), input,
+  h("button", { type: "submit" }, T("save")),
+  h("button", { type: "button", onclick: cancel }, T("cancel")));
 }
 
 function breachRow(b, day) {
@@ -143,6 +229,7 @@ function renderReaders(s) {
 }
 
 function render(s) {
+  lastStatus = s;
   renderOccupancy(s);
   renderFacilities(s);
   renderLists(s);
