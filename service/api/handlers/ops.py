@@ -80,7 +80,7 @@ async def ticket_skip(request: web.Request) -> web.Response:
 async def ticket_priority(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
     ticket_id, now = _ticket(request), now_of(request)
-    reason = params.text(await params.json_body(request), "reason")
+    reason = params.text(await params.json_body(request), "reason", required=False)
 
     await runtime.execute(lambda tx: queue.prioritise(tx, ticket_id, reason, now, who.actor))
     return web.json_response(ticket_json(runtime.state.tickets[ticket_id]))
