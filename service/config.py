@@ -93,6 +93,14 @@ class StandardsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TapsConfig:
+    # A reader's own time for a tap may run ahead of the daemon's by this much at most.
+    clock_skew_s: int = 120
+    # A tap reported (by a workstation agent's outbox) longer ago than this is refused.
+    max_age_s: int = 3600
+
+
+@dataclass(frozen=True, slots=True)
 class PrivacyConfig:
     retention_days: int = 365
 
@@ -122,6 +130,7 @@ class Config:
     readers: tuple[ReaderConfig, ...] = ()
     queue: QueueConfig = field(default_factory=QueueConfig)
     standards: StandardsConfig = field(default_factory=StandardsConfig)
+    taps: TapsConfig = field(default_factory=TapsConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     printer: PrinterConfig = field(default_factory=PrinterConfig)
@@ -224,6 +233,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         "readers",
         "queue",
         "standards",
+        "taps",
         "privacy",
         "security",
         "printer",
@@ -251,6 +261,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         readers=_readers(data.get("readers")),
         queue=_section(QueueConfig, data.get("queue"), "queue"),
         standards=_section(StandardsConfig, data.get("standards"), "standards"),
+        taps=_section(TapsConfig, data.get("taps"), "taps"),
         privacy=_section(PrivacyConfig, data.get("privacy"), "privacy"),
         security=security,
         printer=_section(PrinterConfig, data.get("printer"), "printer"),

@@ -1,8 +1,9 @@
 """Personal data under UU 27/2022: encrypted at rest, found by a keyed hash.
 
-- Each visitor has a random 32-byte data key, stored only wrapped (AES-GCM) by a
-  key derived from the site's key file. Their document number and phone number,
-  and the personal fields the journal carries, are encrypted under that key.
+- Each data subject (a visitor, ``visitor:12``; or a help request raised for no
+  visit, ``help:5``) has a random 32-byte data key, stored only wrapped (AES-GCM)
+  by a key derived from the site's key file. Their document, phone and NPWP
+  numbers, and the personal fields the journal carries, are encrypted under it.
 - Returning visitors are found by ``lookup_hash`` (HMAC-SHA256 under a derived
   key) of document type and number: the table never holds the number in clear.
 - At the end of retention the wrapped key is erased ("crypto-shredding"): the
@@ -42,14 +43,20 @@ class PersonalData:
     def new_visitor_key() -> bytes:
         return AESGCM.generate_key(bit_length=256)
 
-    def wrap(self, visitor_id: int, key: bytes) -> bytes:
-        nonce = os.urandom(12)
-        return nonce + self._wrap.encrypt(nonce, key, str(visitor_id).encode())
+    @staticmethod
+    def _aad(subject: str) -> bytes:
+        # A visitor's key has been bound to the bare visitor id since the first release.
+        kind, _, ident = subject.partition(":")
+        return (ident if kind == "visitor" else subject).encode()
 
-    def unwrap(self, visitor_id: int, wrapped: bytes | None) -> bytes:
+    def wrap(self, subject: str, key: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._wrap.encrypt(nonce, key, self._aad(subject))
+
+    def unwrap(self, subject: str, wrapped: bytes | None) -> bytes:
         if wrapped is None:
-            raise KeyShredded(f"visitor {visitor_id}: key erased")
-        return self._wrap.decrypt(wrapped[:12], wrapped[12:], str(visitor_id).encode())
+            raise KeyShredded(f"{subject}: key erased")
+        return self._wrap.decrypt(wrapped[:12], wrapped[12:], self._aad(subject))
 
     @staticmethod
     def encrypt(key: bytes, plaintext: str, context: str) -> str:

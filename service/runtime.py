@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -27,10 +27,12 @@ from devices.supervisor import Supervisor
 from service import status
 from service.config import Config
 from service.domain import access, badge_token, queue
-from service.domain.model import Fact, RoomState
+from service.domain import facts as f
+from service.domain.model import Facility, RoomState
 from service.domain.policy import KindPolicy, Policy, ReaderPolicy
 from service.domain.taps import Decision, ReaderRole, Reason, Tap
 from service.domain.tx import Tx
+from service.errors import ValidationError
 from service.events import EventHub
 from service.keyfile import KeyFile
 from service.privacy import PersonalData
@@ -41,6 +43,7 @@ from service.store.engine import (
     move_aside_if_corrupt,
     sqlite_path,
 )
+from service.store.loader import load_state
 from service.store.notify import listen_for_commits
 from service.store.persist import Persister
 from service.store.tables import AccessEventRow
@@ -50,6 +53,8 @@ _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 TICK_S = 1.0
+# The note on a facility the configuration no longer lists (it comes back when listed).
+NOT_CONFIGURED = "tidak ada dalam konfigurasi / not in the configuration"
 STALE_CHECK_S = 2.0
 
 
@@ -105,10 +110,12 @@ class Runtime:
         self.token_key = self.keys.derive("badge-token")
         self.personal = PersonalData(self.keys)
         self.policy = policy_from_config(config, self.token_key)
-        self.state = RoomState()
         self.engine = make_engine(config.database_url)
         self.writer = Writer(
-            self.engine, self.state, self.policy, Persister(self.personal, self.engine), clock
+            self.engine,
+            Persister(self.personal, self.engine),
+            lambda: load_state(self.engine, self.policy, self.clock()),
+            self.policy.tz,
         )
         self.health: dict[str, ReaderHealth] = {
             r.name: ReaderHealth(r.name) for r in config.readers
@@ -116,13 +123,13 @@ class Runtime:
         self.device_events: deque[DeviceEvent] = deque(maxlen=50)
         self.hub = EventHub({"status": self.status, "queue": self.public_queue})
         self._decided: dict[str, tuple[Decision, float]] = {}
-        self._inflight: dict[str, Decision] = {}
         self._supervisors: list[Supervisor] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._start_readers = start_readers
         self._day = self.policy.day_of(clock())
+        self.writer.subscribe(self._on_taps)
         self.writer.subscribe(self._on_commit)
-        self.fact_listeners: list[Callable[[list[Fact]], None]] = []
+        self.fact_listeners: list[Callable[[list[f.Fact]], None]] = []
         self.printer: TicketPrinter | None = None
         if config.printer.url:
             self.printer = TicketPrinter.from_url(
@@ -130,6 +137,11 @@ class Runtime:
             )
         self._print_jobs: set[asyncio.Task[bool]] = set()
         self._checkpointed_at = 0
+
+    @property
+    def state(self) -> RoomState:
+        """The published state: only what is committed (read it, never keep it across awaits)."""
+        return self.writer.published
 
     # -- life cycle ---------------------------------------------------------
     async def start(self) -> None:
@@ -182,33 +194,38 @@ class Runtime:
         return decision
 
     async def submit_ex(self, tap: Tap) -> tuple[Decision, bool]:
-        """Decide a tap; ``True`` as second value when it was a replay of one decided before."""
+        """Decide a tap; ``True`` as second value when it was a replay of one decided before.
+
+        The decision is made on the daemon's clock (opening hours, anti-passback and
+        capacity never on a reader's time); the reader's own time is kept beside it
+        when it differs, within bounds (see :meth:`_check_reported`).
+        """
         known = self._decided.get(tap.event_id)
         if known is not None:
             return known[0], True
-        if tap.at < self.policy.day_bounds(self.policy.day_of(self.clock()))[0]:
+        received = self.clock()
+        if tap.at < self.policy.day_bounds(self.policy.day_of(received))[0]:
             stored = await self._stored_decision(tap.event_id)
             if stored is not None:
                 return stored, True
+        self._check_reported(tap, received)
         if tap.reader in self.health:
             self.health[tap.reader].seen()
         replayed: list[bool] = []
 
         def rule(tx: Tx) -> Decision:
-            earlier = self._inflight.get(tap.event_id)
-            if earlier is not None:
+            earlier = self._decided.get(tap.event_id)
+            pending = tx.state.taps_in_flight.get(tap.event_id)
+            if earlier is not None or pending is not None:
                 replayed.append(True)
-                return earlier
-            decision = access.decide_tap(tx, self.policy, tap)
-            self._inflight[tap.event_id] = decision
-            tx.on_rollback(lambda: self._inflight.pop(tap.event_id, None))
-            return decision
+                return (
+                    earlier[0]
+                    if earlier is not None
+                    else self._decision_from_row(pending, tx.state)
+                )
+            return access.decide_tap(tx, self.policy, tap, received)
 
-        try:
-            decision = await self.writer.execute(rule)
-        finally:
-            self._inflight.pop(tap.event_id, None)
-        self._decided[tap.event_id] = (decision, tap.at.timestamp())
+        decision = await self.writer.execute(rule)
         _LOGGER.info(
             "%s: badge …%s %s (%s)",
             tap.reader,
@@ -217,6 +234,37 @@ class Runtime:
             decision.reason.value,
         )
         return decision, bool(replayed)
+
+    def _check_reported(self, tap: Tap, received: datetime) -> None:
+        """A reader's own time: never ahead beyond the skew, never too old or before a sealed day."""
+        ahead = (tap.at - received).total_seconds()
+        if ahead > self.config.taps.clock_skew_s:
+            raise ValidationError(
+                "Waktu tap berada di masa depan; periksa jam pembaca kartu.",
+                "The tap time is in the future; check the reader's clock.",
+                field="at",
+            )
+        if -ahead > self.config.taps.max_age_s:
+            raise ValidationError(
+                "Tap ini terlalu lama tertunda untuk diputuskan sekarang.",
+                "This tap is too old to be decided now.",
+                field="at",
+            )
+        signed = self.state.signed_days()
+        if signed and self.policy.day_of(tap.at) < max(signed):
+            raise ValidationError(
+                "Waktu tap jatuh sebelum hari terakhir yang sudah disahkan.",
+                "The tap time falls before the last signed-off day.",
+                field="at",
+            )
+
+    def _on_taps(self, facts: list[f.Fact]) -> None:
+        """Committed taps: their decisions answer replays from now on."""
+        for fact in facts:
+            if isinstance(fact, f.TapDecided):
+                event = fact.event
+                decision = self._decision_from_row(event, self.state)
+                self._decided[event.event_id] = (decision, event.at.timestamp())
 
     async def _stored_decision(self, event_id: str) -> Decision | None:
         async with self.engine.connect() as conn:
@@ -229,11 +277,13 @@ class Runtime:
             return None
         return self._decision_from_row(row)
 
-    def _decision_from_row(self, row: Any) -> Decision:
+    def _decision_from_row(self, row: Any, state: RoomState | None = None) -> Decision:
+        """The decision a stored access event (a row, or an AccessEvent) was answered with."""
+        state = self.state if state is None else state
         reader = self.policy.readers.get(row.reader)
         reason = Reason(row.reason)
-        badge = self.state.badges.get(row.badge_id) if row.badge_id else None
-        deposit = self.state.deposit_of(row.visit_id) if row.visit_id else None
+        badge = state.badges.get(row.badge_id) if row.badge_id else None
+        deposit = state.deposit_of(row.visit_id) if row.visit_id else None
         role = reader.role if reader else ReaderRole.DESK
         feedback = access.feedback_for(role, row.granted and reader is not None, self.policy)
         return Decision(
@@ -267,42 +317,45 @@ class Runtime:
         record = DeviceEvent(str(event.reader), str(event.kind), at)
         self.device_events.append(record)
 
-        def journal(tx: Tx) -> None:
-            tx.fact(f"device.{record.kind}", record.at, f"reader:{record.reader}")
-
-        await self.execute(journal)
+        fact = f.DeviceEventRecorded(
+            at=self.clock(),
+            actor=f"reader:{record.reader}",
+            reader=record.reader,
+            event=record.kind,
+        )
+        await self.execute(lambda tx: tx.emit(fact))
 
     def _configure_facilities(self, tx: Tx) -> None:
+        """Facilities follow the configuration; out of service stays as staff left it."""
         now = self.clock()
-        by_code = {f.code: f for f in self.state.facilities.values()}
+        by_code = {fac.code: fac for fac in tx.state.facilities.values()}
         desk_readers = {r.facility: r.name for r in self.config.readers if r.facility}
         wanted: set[str] = set()
         for kind in self.config.facilities:
             for n in range(1, kind.count + 1):
                 code = f"{kind.prefix}-{n:02d}"
                 wanted.add(code)
-                reader = kind.desks.get(str(n)) or desk_readers.get(code)
-                label = f"{kind.label} {n}"
                 existing = by_code.get(code)
+                label = f"{kind.label} {n}"
+                reader = kind.desks.get(str(n)) or desk_readers.get(code)
                 if existing is None:
-                    tx.create(
-                        "facility",
-                        {"code": code, "kind": kind.kind, "label": label, "reader": reader},
-                    )
-                else:
-                    tx.update(
-                        "facility",
-                        existing.id,
+                    new = Facility(
+                        id=tx.next_id("facility"),
+                        code=code,
                         kind=kind.kind,
                         label=label,
                         reader=reader,
-                        out_of_service=False,
                     )
+                    tx.emit(f.FacilityConfigured(at=now, actor="system", facility=new))
+                    continue
+                if (existing.kind, existing.label, existing.reader) != (kind.kind, label, reader):
+                    changed = replace(existing, kind=kind.kind, label=label, reader=reader)
+                    tx.emit(f.FacilityConfigured(at=now, actor="system", facility=changed))
+                if existing.out_of_service and existing.service_note == NOT_CONFIGURED:
+                    queue.set_out_of_service(tx, existing.id, False, now, "system")
         for code, fac in by_code.items():
             if code not in wanted and not fac.out_of_service:
-                tx.update("facility", fac.id, out_of_service=True)
-        if tx.dirty:  # journal only when the configuration changed
-            tx.fact("facility.configured", now, "system")
+                queue.set_out_of_service(tx, fac.id, True, now, "system", NOT_CONFIGURED)
 
     # -- time -----------------------------------------------------------------
     async def _ticker(self) -> None:
@@ -344,33 +397,30 @@ class Runtime:
         if now.second % 15 == 0:
             self.hub.publish([])  # breaches and closing-time anomalies follow the clock
 
-    def _on_commit(self, facts: list[Fact]) -> None:
-        self.hub.publish([f.kind for f in facts])
+    def _on_commit(self, facts: list[f.Fact]) -> None:
+        self.hub.publish([fact.KIND for fact in facts])
         for listener in self.fact_listeners:
             listener(facts)
         if self.printer is not None:
             for fact in facts:
-                if fact.kind == "queue.ticket":
+                if isinstance(fact, f.TicketIssued):
                     self._print_ticket(fact)
 
-    def _print_ticket(self, fact: Fact) -> None:
+    def _print_ticket(self, fact: f.TicketIssued) -> None:
         """Print a new queue number; a printer that is off never delays the queue."""
         assert self.printer is not None
-        for change in fact.changes:
-            if change.entity != "ticket" or not change.new:
-                continue
-            kind = self.policy.kinds.get(change.values["kind"])
-            ticket = QueueTicketPrint(
-                number=change.values["number"],
-                kind_label=kind.label if kind else "",
-                issued_at=change.values["issued_at"],
-                site_name=self.config.site.name,
-                timezone=self.config.site.timezone,
-                lang=self.config.site.language,
-            )
-            job = asyncio.get_running_loop().create_task(self.printer.print_ticket(ticket))
-            self._print_jobs.add(job)
-            job.add_done_callback(self._print_jobs.discard)
+        kind = self.policy.kinds.get(fact.ticket.kind)
+        ticket = QueueTicketPrint(
+            number=fact.ticket.number,
+            kind_label=kind.label if kind else "",
+            issued_at=fact.ticket.issued_at,
+            site_name=self.config.site.name,
+            timezone=self.config.site.timezone,
+            lang=self.config.site.language,
+        )
+        job = asyncio.get_running_loop().create_task(self.printer.print_ticket(ticket))
+        self._print_jobs.add(job)
+        job.add_done_callback(self._print_jobs.discard)
 
     # -- views ----------------------------------------------------------------
     def readers(self) -> list[dict[str, Any]]:

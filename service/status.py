@@ -51,6 +51,13 @@ def facilities(state: RoomState, policy: Policy, now: datetime) -> list[dict[str
                 ),
                 "ticket": ticket.number if ticket else None,
                 "available_from": _iso(fac.available_from),
+                "service": {
+                    "by": fac.service_by,
+                    "at": _iso(fac.service_at),
+                    "note": fac.service_note,
+                }
+                if fac.service_at
+                else None,
             }
         )
     return out
@@ -86,6 +93,7 @@ def queue_view(state: RoomState, policy: Policy) -> dict[str, Any]:
                         "id": t.id,
                         "number": t.number,
                         "called_at": _iso(t.called_at),
+                        "hold_until": _iso(t.hold_until),
                         "facility": state.facilities[t.facility_id].code if t.facility_id else None,
                         "visit_id": t.visit_id,
                     }
@@ -174,6 +182,15 @@ def snapshot(
             for h in sorted(help_open, key=lambda h: h.opened_at)
         ],
         "readers": readers,
+        "armed": [
+            {"reader": a.id, "visit_id": a.visit_id, "at": _iso(a.at), "by": a.by}
+            for a in sorted(state.armed.values(), key=lambda a: a.id)
+        ],
+        "amendments_pending": [
+            {"id": a.id, "day": a.day.isoformat(), "at": _iso(a.at), "kind": a.kind}
+            for a in sorted(state.amendments.values(), key=lambda a: a.id)
+            if a.signed_at is None
+        ],
         "anomalies": [
             {
                 "kind": a.kind,

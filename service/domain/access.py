@@ -18,15 +18,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from service.domain import facts as f
 from service.domain import queue, visits
 from service.domain.lifecycle import BadgeState, VisitState
-from service.domain.model import Badge, RoomState, Visit
+from service.domain.model import AccessEvent, Badge, RoomState, Visit
 from service.domain.policy import Policy, ReaderPolicy
 from service.domain.taps import DENY, GRANT, Decision, Feedback, Led, ReaderRole, Reason, Tap
 from service.domain.tx import Tx
-from service.errors import BidroomError
 
 TAILGATING = "tailgating"
+# A reader's own time is kept beside the daemon's when they differ by more than this.
+REPORTED_SKEW_S = 5.0
 EXIT_WITHOUT_ENTRY = "exit_without_entry"
 
 
@@ -51,42 +53,36 @@ def feedback_for(role: ReaderRole, granted: bool, policy: Policy) -> Feedback:
     return GRANT
 
 
-def decide_tap(tx: Tx, policy: Policy, tap: Tap) -> Decision:
-    """Decide one tap, apply its consequences to ``tx`` and record it as one fact."""
+def decide_tap(tx: Tx, policy: Policy, tap: Tap, at: datetime | None = None) -> Decision:
+    """Decide one tap at ``at`` (the daemon's clock; the tap's own time when not given).
+
+    The consequences are applied to ``tx``, and the tap itself is recorded as one
+    :class:`~service.domain.facts.TapDecided` fact, granted or not.
+    """
+    now = tap.at if at is None else at
     reader = policy.readers.get(tap.reader)
     badge = tx.state.badge_by(tap.uid)
+    actor = f"reader:{tap.reader}"
     if reader is None:
         verdict = _deny(Reason.UNKNOWN_READER)
     else:
-        verdict = _verdict(tx, policy, reader, badge, tap)
-    role = reader.role.value if reader else "unknown"
+        verdict = _verdict(tx, policy, reader, badge, tap, now)
     visit = verdict.visit
-    tx.create(
-        "access_event",
-        {
-            "at": tap.at,
-            "reader": tap.reader,
-            "role": role,
-            "uid": tap.uid,
-            "badge_id": badge.id if badge else None,
-            "visit_id": visit.id if visit else None,
-            "granted": verdict.granted,
-            "reason": verdict.reason.value,
-            "event_id": tap.event_id,
-            "anomaly": verdict.anomaly,
-        },
+    event = AccessEvent(
+        id=tx.next_id("access_event"),
+        at=now,
+        reader=tap.reader,
+        role=reader.role.value if reader else "unknown",
+        uid=tap.uid,
+        badge_id=badge.id if badge else None,
+        visit_id=visit.id if visit else None,
+        granted=verdict.granted,
+        reason=verdict.reason.value,
+        event_id=tap.event_id,
+        anomaly=verdict.anomaly,
+        reported_at=tap.at if abs((tap.at - now).total_seconds()) > REPORTED_SKEW_S else None,
     )
-    if verdict.anomaly is not None and visit is not None:
-        tx.state.tap_anomalies.append(
-            {
-                "kind": verdict.anomaly,
-                "visit_id": visit.id,
-                "name": visit.name,
-                "reader": tap.reader,
-                "at": tap.at,
-            }
-        )
-    tx.fact(f"tap.{verdict.reason.value}", tap.at, f"reader:{tap.reader}")
+    tx.emit(f.TapDecided(at=now, actor=actor, event=event))
     return Decision(
         granted=verdict.granted,
         reason=verdict.reason,
@@ -99,7 +95,7 @@ def decide_tap(tx: Tx, policy: Policy, tap: Tap) -> Decision:
 
 
 def _verdict(
-    tx: Tx, policy: Policy, reader: ReaderPolicy, badge: Badge | None, tap: Tap
+    tx: Tx, policy: Policy, reader: ReaderPolicy, badge: Badge | None, tap: Tap, at: datetime
 ) -> _Verdict:
     if badge is None:
         return _deny(Reason.UNKNOWN_BADGE)
@@ -112,18 +108,19 @@ def _verdict(
     ):
         return _deny(Reason.TOKEN_INVALID)
     if reader.role is ReaderRole.FRONT_DESK:
-        return _front_desk(tx, policy, reader, badge, tap)
+        return _front_desk(tx, policy, reader, badge, at)
     if badge.state is not BadgeState.ISSUED or badge.visit_id is None:
         return _deny(Reason.BADGE_NOT_ISSUED)
     visit = tx.state.visits[badge.visit_id]
+    actor = f"reader:{reader.name}"
     if reader.role is ReaderRole.DOOR_IN:
-        return _door_in(tx, policy, visit, tap.at)
+        return _door_in(tx, policy, visit, at, actor)
     if reader.role is ReaderRole.DOOR_OUT:
-        return _door_out(tx, visit, tap.at)
-    return _desk(tx, policy, reader, visit, tap.at)
+        return _door_out(tx, visit, at, actor)
+    return _desk(tx, policy, reader, visit, at, actor)
 
 
-def _door_in(tx: Tx, policy: Policy, visit: Visit, at: datetime) -> _Verdict:
+def _door_in(tx: Tx, policy: Policy, visit: Visit, at: datetime, actor: str) -> _Verdict:
     called = queue.called_ticket_of(tx.state, visit)
     if visit.state is not VisitState.ADMITTED and called is None:
         return _deny(Reason.NOT_ADMITTED, visit)
@@ -134,27 +131,30 @@ def _door_in(tx: Tx, policy: Policy, visit: Visit, at: datetime) -> _Verdict:
     if tx.state.occupancy() >= policy.capacity:
         return _deny(Reason.ROOM_FULL, visit)
     if called is not None:
-        queue.serve(tx, called, at)
-    tx.update("visit", visit.id, inside=True, entered_at=at)
-    return _Verdict(True, Reason.ENTRY, visit)
+        queue.serve(tx, called.id, at, actor)
+    tx.emit(f.VisitEntered(at=at, actor=actor, visit_id=visit.id))
+    return _Verdict(True, Reason.ENTRY, tx.state.visits[visit.id])
 
 
-def _door_out(tx: Tx, visit: Visit, at: datetime) -> _Verdict:
-    if not visit.inside:
-        tx.update("visit", visit.id, exited_at=at)
+def _door_out(tx: Tx, visit: Visit, at: datetime, actor: str) -> _Verdict:
+    was_inside = visit.inside
+    tx.emit(f.VisitExited(at=at, actor=actor, visit_id=visit.id))
+    if not was_inside:
         return _Verdict(True, Reason.EXIT_WITHOUT_ENTRY, visit, anomaly=EXIT_WITHOUT_ENTRY)
-    tx.update("visit", visit.id, inside=False, exited_at=at)
     return _Verdict(True, Reason.EXIT, visit)
 
 
-def _desk(tx: Tx, policy: Policy, reader: ReaderPolicy, visit: Visit, at: datetime) -> _Verdict:
+def _desk(
+    tx: Tx, policy: Policy, reader: ReaderPolicy, visit: Visit, at: datetime, actor: str
+) -> _Verdict:
     facility_id = tx.state.facility_by_reader.get(reader.name)
     if facility_id is None:
         return _deny(Reason.NO_FACILITY, visit)
     facility = tx.state.facilities[facility_id]
     called = queue.called_ticket_of(tx.state, visit)
     if called is not None and called.facility_id == facility.id:
-        queue.serve(tx, called, at)
+        queue.serve(tx, called.id, at, actor)
+        visit = tx.state.visits[visit.id]
     if visit.state is not VisitState.ADMITTED:
         return _deny(Reason.NOT_ADMITTED, visit)
     anomaly = None if visit.inside else TAILGATING
@@ -162,7 +162,7 @@ def _desk(tx: Tx, policy: Policy, reader: ReaderPolicy, visit: Visit, at: dateti
     if usage is not None:
         if usage.facility_id != facility.id:
             return _deny(Reason.WRONG_DESK, visit)
-        queue.end_usage(tx, policy, visit, usage, at, "tap")
+        queue.end_usage(tx, policy, visit.id, usage, at, "tap", actor)
         return _Verdict(True, Reason.USAGE_ENDED, visit)
     if visit.facility_id is None:
         if not (
@@ -171,31 +171,30 @@ def _desk(tx: Tx, policy: Policy, reader: ReaderPolicy, visit: Visit, at: dateti
             and not queue.waiting_tickets(tx.state, facility.kind)
         ):
             return _deny(Reason.WRONG_DESK, visit)
-        queue.assign(tx, visit, facility, at)
+        queue.assign(tx, visit.id, facility, at, actor)
     elif visit.facility_id != facility.id:
         return _deny(Reason.WRONG_DESK, visit)
-    queue.start_usage(tx, visit, facility, at, "tap")
+    queue.start_usage(tx, visit, tx.state.facilities[facility.id], at, "tap", actor)
     return _Verdict(True, Reason.USAGE_STARTED, visit, anomaly=anomaly)
 
 
-def _front_desk(tx: Tx, policy: Policy, reader: ReaderPolicy, badge: Badge, tap: Tap) -> _Verdict:
+def _front_desk(
+    tx: Tx, policy: Policy, reader: ReaderPolicy, badge: Badge, at: datetime
+) -> _Verdict:
+    actor = f"reader:{reader.name}"
     if badge.state is BadgeState.ISSUED and badge.visit_id is not None:
         visit = tx.state.visits[badge.visit_id]
-        deposit = visits.return_badge(tx, policy, visit, tap.at, f"reader:{reader.name}")
+        deposit = visits.return_badge(tx, policy, visit, at, actor)
         return _Verdict(True, Reason.BADGE_RETURNED, visit, slot=deposit.slot if deposit else None)
-    armed = tx.state.armed_issue.get(reader.name)
-    if armed is None or armed not in tx.state.visits:
+    armed = tx.state.armed.get(reader.name)
+    if armed is None or armed.visit_id not in tx.state.visits:
         return _deny(Reason.NO_VISIT_SERVED)
-    visit = tx.state.visits[armed]
+    visit = tx.state.visits[armed.visit_id]
     if visit.badge_id is not None:
         return _deny(Reason.VISIT_HAS_BADGE, visit)
-    point = tx.savepoint()
-    try:
-        visits.issue_badge(tx, policy, visit, badge, tap.at, f"reader:{reader.name}")
-    except BidroomError:
-        tx.rollback_to(point)  # no half-issued badge: the refusal is the only record
-        return _deny(Reason.VISIT_NOT_READY, visit)
-    del tx.state.armed_issue[reader.name]
+    if visits.issue_problem(tx.state, policy, visit, badge) is not None:
+        return _deny(Reason.VISIT_NOT_READY, visit)  # the refusal is the only record
+    visits.issue_badge(tx, policy, visit, badge, at, actor)
     return _Verdict(True, Reason.BADGE_ISSUED, visit)
 
 

@@ -29,13 +29,18 @@ class Anomaly:
     detail: str = ""
 
 
+def _name(state: RoomState, visit_id: int) -> str:
+    visit = state.visits.get(visit_id)
+    return visit.name if visit is not None else "?"
+
+
 def current(state: RoomState, policy: Policy, now: datetime) -> list[Anomaly]:
     """Tap anomalies of today plus what the clock says near and after closing."""
     today = policy.day_of(now)
     found = [
-        Anomaly(a["kind"], a["visit_id"], a["name"], a["at"], a.get("reader", ""))
-        for a in state.tap_anomalies
-        if policy.day_of(a["at"]) == today
+        Anomaly(a.kind, a.visit_id, _name(state, a.visit_id), a.at, a.reader)
+        for a in sorted(state.anomalies.values(), key=lambda a: a.id)
+        if policy.day_of(a.at) == today
     ]
     closing = policy.closing_at(today)
     near = now >= closing - NEAR_CLOSING

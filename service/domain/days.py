@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
+from service.domain import facts as f
 from service.domain import standards
 from service.domain.lifecycle import DAY_TABLE, DayEvent, DayState, VisitState, advance
-from service.domain.model import Day, RoomState
+from service.domain.model import Amendment, Justification, RoomState
 from service.domain.policy import Policy
 from service.domain.tx import Tx
 from service.errors import Conflict, ValidationError
@@ -51,44 +52,26 @@ def open_items(state: RoomState, day: date, tz: tzinfo = WIB) -> OpenItems:
     )
 
 
-def _day(tx: Tx, day: date) -> Day:
+def _state(tx: Tx, day: date) -> DayState:
     record = tx.state.days.get(day)
-    if record is None:
-        record = tx.create("day", {}, key=day)
-    return record
+    return record.state if record is not None else DayState.OPEN
 
 
 def close_day(
     tx: Tx, day: date, at: datetime, actor: str, note: str | None = None, tz: tzinfo = WIB
 ) -> OpenItems:
-    record = _day(tx, day)
-    tx.update(
-        "day",
-        day,
-        closed_at=at,
-        closed_by=actor,
-        note=note,
-        state=advance(DAY_TABLE, "hari", record.state, DayEvent.CLOSE),
-    )
-    tx.fact("day.closed", at, actor)
+    advance(DAY_TABLE, "hari", _state(tx, day), DayEvent.CLOSE)
+    tx.emit(f.DayClosed(at=at, actor=actor, day=day, note=(note or "").strip() or None))
     return open_items(tx.state, day, tz)
 
 
-def reopen_day(tx: Tx, day: date, at: datetime, actor: str) -> None:
-    record = _day(tx, day)
-    tx.update(
-        "day",
-        day,
-        closed_at=None,
-        closed_by=None,
-        state=advance(DAY_TABLE, "hari", record.state, DayEvent.REOPEN),
-    )
-    tx.fact("day.reopened", at, actor)
+def reopen_day(tx: Tx, day: date, at: datetime, actor: str, reason: str | None = None) -> None:
+    advance(DAY_TABLE, "hari", _state(tx, day), DayEvent.REOPEN)
+    tx.emit(f.DayReopened(at=at, actor=actor, day=day, reason=(reason or "").strip() or None))
 
 
 def sign_day(tx: Tx, policy: Policy, day: date, at: datetime, actor: str) -> None:
-    record = _day(tx, day)
-    if record.state is not DayState.CLOSED:
+    if _state(tx, day) is not DayState.CLOSED:
         raise Conflict("Hari harus ditutup sebelum disahkan.", "Close the day before signing it.")
     # Step 9 ends with this signature, so measure the breaches as if signed now.
     unjustified = [
@@ -101,14 +84,28 @@ def sign_day(tx: Tx, policy: Policy, day: date, at: datetime, actor: str) -> Non
             f"{len(unjustified)} penyimpangan standar waktu belum diberi alasan.",
             f"{len(unjustified)} service-standard breach(es) have no justification yet.",
         )
-    tx.update(
-        "day",
-        day,
-        signed_at=at,
-        signed_by=actor,
-        state=advance(DAY_TABLE, "hari", record.state, DayEvent.SIGN),
+    advance(DAY_TABLE, "hari", DayState.CLOSED, DayEvent.SIGN)
+    tx.emit(f.DaySigned(at=at, actor=actor, day=day))
+
+
+def pending_amendments(state: RoomState, day: date) -> list[Amendment]:
+    """What happened after ``day`` was signed and waits for the Head's signature."""
+    return sorted(
+        (a for a in state.amendments.values() if a.day == day and a.signed_at is None),
+        key=lambda a: a.id,
     )
-    tx.fact("day.signed", at, actor)
+
+
+def sign_amendments(tx: Tx, day: date, at: datetime, actor: str) -> list[Amendment]:
+    """The Head of LPSE signs every pending amendment of a signed day."""
+    pending = pending_amendments(tx.state, day)
+    if not pending:
+        raise Conflict(
+            "Tidak ada amandemen yang menunggu pengesahan.", "No amendment is waiting to be signed."
+        )
+    ids = tuple(a.id for a in pending)
+    tx.emit(f.AmendmentsSigned(at=at, actor=actor, day=day, amendment_ids=ids))
+    return [tx.state.amendments[i] for i in ids]
 
 
 def justify(
@@ -132,18 +129,13 @@ def justify(
         ),
         None,
     )
-    if existing is not None:
-        tx.update("justification", existing.id, text=text.strip(), by=actor, at=at)
-    else:
-        tx.create(
-            "justification",
-            {
-                "day": day,
-                "step": step,
-                "subject": subject,
-                "text": text.strip(),
-                "by": actor,
-                "at": at,
-            },
-        )
-    tx.fact("breach.justified", at, actor)
+    note = Justification(
+        id=existing.id if existing is not None else tx.next_id("justification"),
+        day=day,
+        step=step,
+        subject=subject,
+        text=text.strip(),
+        by=actor,
+        at=at,
+    )
+    tx.emit(f.BreachJustified(at=at, actor=actor, justification=note))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from service.domain import facts as f
 from service.domain.lifecycle import HELP_TABLE, HelpEvent, advance
 from service.domain.model import HelpRequest
 from service.domain.tx import Tx
@@ -30,6 +31,11 @@ def _get(tx: Tx, request_id: int) -> HelpRequest:
     return request
 
 
+def _visitor_of(tx: Tx, request: HelpRequest) -> int | None:
+    visit = tx.state.visits.get(request.visit_id) if request.visit_id is not None else None
+    return visit.visitor_id if visit is not None else None
+
+
 def open_request(
     tx: Tx,
     visit_id: int | None,
@@ -50,35 +56,29 @@ def open_request(
         )
     if visit_id is not None and visit_id not in tx.state.visits:
         raise NotFound(f"Kunjungan {visit_id} tidak ditemukan.", f"Visit {visit_id} not found.")
+    if facility_id is not None and facility_id not in tx.state.facilities:
+        raise NotFound(f"Fasilitas {facility_id} tidak ada.", f"No facility {facility_id}.")
     if facility_id is None and visit_id is not None:
         facility_id = tx.state.visits[visit_id].facility_id
-    request: HelpRequest = tx.create(
-        "help",
-        {
-            "visit_id": visit_id,
-            "facility_id": facility_id,
-            "source": source,
-            "category": category,
-            "problem": problem.strip(),
-            "opened_at": at,
-            "opened_by": actor,
-        },
+    request = HelpRequest(
+        id=tx.next_id("help"),
+        visit_id=visit_id,
+        facility_id=facility_id,
+        source=source,
+        category=category,
+        problem=problem.strip(),
+        opened_at=at,
+        opened_by=actor,
     )
-    tx.fact("help.opened", at, actor)
+    tx.emit(f.HelpOpened(at=at, actor=actor, request=request, visitor_id=_visitor_of(tx, request)))
     return request
 
 
 def claim(tx: Tx, request_id: int, at: datetime, actor: str) -> HelpRequest:
     request = _get(tx, request_id)
-    tx.update(
-        "help",
-        request.id,
-        claimed_at=at,
-        claimed_by=actor,
-        state=advance(HELP_TABLE, "permintaan bantuan", request.state, HelpEvent.CLAIM),
-    )
-    tx.fact("help.claimed", at, actor)
-    return request
+    advance(HELP_TABLE, "permintaan bantuan", request.state, HelpEvent.CLAIM)
+    tx.emit(f.HelpClaimed(at=at, actor=actor, request_id=request.id))
+    return tx.state.help_requests[request.id]
 
 
 def resolve(
@@ -89,30 +89,22 @@ def resolve(
             "Penyelesaian wajib diisi.", "The resolution is required.", field="resolution"
         )
     request = _get(tx, request_id)
-    new_state = advance(HELP_TABLE, "permintaan bantuan", request.state, HelpEvent.RESOLVE)
-    tx.update(
-        "help",
-        request.id,
-        state=new_state,
-        resolved_at=at,
-        resolved_by=actor,
-        resolution=resolution.strip(),
-        problem=(problem or request.problem).strip(),
-        claimed_at=request.claimed_at or at,
-        claimed_by=request.claimed_by or actor,
+    advance(HELP_TABLE, "permintaan bantuan", request.state, HelpEvent.RESOLVE)
+    tx.emit(
+        f.HelpResolved(
+            at=at,
+            actor=actor,
+            request_id=request.id,
+            visitor_id=_visitor_of(tx, request),
+            problem=(problem or request.problem).strip(),
+            resolution=resolution.strip(),
+        )
     )
-    tx.fact("help.resolved", at, actor)
-    return request
+    return tx.state.help_requests[request.id]
 
 
 def cancel(tx: Tx, request_id: int, at: datetime, actor: str) -> HelpRequest:
     request = _get(tx, request_id)
-    tx.update(
-        "help",
-        request.id,
-        resolved_at=at,
-        resolved_by=actor,
-        state=advance(HELP_TABLE, "permintaan bantuan", request.state, HelpEvent.CANCEL),
-    )
-    tx.fact("help.cancelled", at, actor)
-    return request
+    advance(HELP_TABLE, "permintaan bantuan", request.state, HelpEvent.CANCEL)
+    tx.emit(f.HelpCancelled(at=at, actor=actor, request_id=request.id))
+    return tx.state.help_requests[request.id]

@@ -149,14 +149,29 @@ def check_document(doc_type: DocumentType, raw: str, today: date) -> str:
     return number
 
 
-def check_npwp(raw: str) -> str:
-    """An NPWP (tax number, 15 or 16 digits) in its compact form."""
+def check_npwp(raw: str, today: date) -> str:
+    """An NPWP in its compact form: the 15-digit legacy number, or 16 digits.
+
+    Since 2024 an individual's NPWP *is* their NIK (16 digits): such a number must
+    be a valid NIK (region, birth date) and is personal data exactly like one. A
+    16-digit NPWP of an organisation is the legacy number with a leading ``0``.
+    """
+    digits = re.sub(r"[\s.\-]", "", raw or "")
+    if len(digits) == 16 and digits.isdigit() and not digits.startswith("0"):
+        try:
+            return check_nik(digits, today).number
+        except NikError as exc:
+            raise ValidationError(
+                f"NPWP 16 digit adalah NIK: {exc.message_id}",
+                f"A 16-digit NPWP is a NIK: {exc.message_en}",
+                field="npwp",
+            ) from exc
     try:
-        return str(stdnum_npwp.validate(raw))
+        return str(stdnum_npwp.validate(digits))
     except stdnum_errors.ValidationError as exc:
         raise ValidationError(
-            "NPWP tidak valid (15 atau 16 digit dengan digit pemeriksa yang benar).",
-            "Invalid NPWP (15 or 16 digits with a correct check digit).",
+            "NPWP tidak valid (15 digit, atau 16 digit: NIK atau 0 diikuti 15 digit).",
+            "Invalid NPWP (15 digits, or 16: a NIK or 0 followed by 15 digits).",
             field="npwp",
         ) from exc
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from service.domain import facts as f
 from service.domain.lifecycle import (
     TICKET_TABLE,
     VISIT_TABLE,
@@ -37,8 +38,8 @@ def is_free(facility: Facility, at: datetime) -> bool:
 
 
 def free_facility(state: RoomState, kind: str, at: datetime) -> Facility | None:
-    candidates = [f for f in state.facilities.values() if f.kind == kind and is_free(f, at)]
-    return min(candidates, key=lambda f: f.code) if candidates else None
+    candidates = [x for x in state.facilities.values() if x.kind == kind and is_free(x, at)]
+    return min(candidates, key=lambda x: x.code) if candidates else None
 
 
 def waiting_tickets(state: RoomState, kind: str) -> list[Ticket]:
@@ -53,55 +54,63 @@ def _next_seq(state: RoomState, kind: str, day: date) -> int:
     return max(seqs, default=0) + 1
 
 
-def assign(tx: Tx, visit: Visit, facility: Facility, at: datetime) -> None:
-    """Give ``facility`` to ``visit`` (admitting it if it was waiting)."""
+def assign(tx: Tx, visit_id: int, facility: Facility, at: datetime, actor: str) -> None:
+    """Give ``facility`` to the visit (admitting it if it was waiting)."""
+    visit = tx.state.visits[visit_id]
     if visit.state is not VisitState.ADMITTED:
-        tx.update(
-            "visit",
-            visit.id,
-            state=advance(VISIT_TABLE, "kunjungan", visit.state, VisitEvent.ADMIT),
+        advance(VISIT_TABLE, "kunjungan", visit.state, VisitEvent.ADMIT)
+        tx.emit(f.VisitAdmitted(at=at, actor=actor, visit_id=visit_id))
+    tx.emit(f.FacilityAssigned(at=at, actor=actor, visit_id=visit_id, facility_id=facility.id))
+
+
+def leave(tx: Tx, policy: Policy, visit_id: int, at: datetime, actor: str) -> None:
+    """The visit gives its facility back: it rests for the turnover gap, then serves the queue."""
+    visit = tx.state.visits[visit_id]
+    if visit.facility_id is None:
+        return
+    tx.emit(
+        f.VisitLeftFacility(
+            at=at,
+            actor=actor,
+            visit_id=visit_id,
+            facility_id=visit.facility_id,
+            available_from=at + policy.turnover_gap,
         )
-    tx.update("visit", visit.id, facility_id=facility.id, assigned_at=visit.assigned_at or at)
-    tx.update("facility", facility.id, visit_id=visit.id, reserved_ticket_id=None)
-
-
-def release(tx: Tx, policy: Policy, facility: Facility, at: datetime) -> None:
-    """The facility's user is done: it rests for the turnover gap, then serves the queue."""
-    tx.update(
-        "facility",
-        facility.id,
-        visit_id=None,
-        reserved_ticket_id=None,
-        available_from=at + policy.turnover_gap,
     )
 
 
-def start_usage(tx: Tx, visit: Visit, facility: Facility, at: datetime, by: str) -> Usage:
+def start_usage(
+    tx: Tx, visit: Visit, facility: Facility, at: datetime, by: str, actor: str
+) -> Usage:
     """Step 4 begins: a usage session of ``visit`` at its ``facility`` (the usage book)."""
-    usage: Usage = tx.create(
-        "usage",
-        {"visit_id": visit.id, "facility_id": facility.id, "started_at": at, "started_by": by},
+    usage = Usage(
+        id=tx.next_id("usage"),
+        visit_id=visit.id,
+        facility_id=facility.id,
+        started_at=at,
+        started_by=by,
     )
+    tx.emit(f.UsageStarted(at=at, actor=actor, usage=usage))
     return usage
 
 
-def end_usage(tx: Tx, policy: Policy, visit: Visit, usage: Usage, at: datetime, by: str) -> None:
+def end_usage(
+    tx: Tx, policy: Policy, visit_id: int, usage: Usage, at: datetime, by: str, actor: str
+) -> None:
     """The session ends and the facility goes back to the pool (after the turnover gap)."""
-    tx.update("usage", usage.id, ended_at=at, ended_by=by)
-    release(tx, policy, tx.state.facilities[usage.facility_id], at)
-    tx.update("visit", visit.id, facility_id=None)
+    tx.emit(f.UsageEnded(at=at, actor=actor, usage_id=usage.id, by=by))
+    leave(tx, policy, visit_id, at, actor)
 
 
-def assign_or_queue(tx: Tx, policy: Policy, visit: Visit, at: datetime) -> Ticket | None:
+def assign_or_queue(
+    tx: Tx, policy: Policy, visit_id: int, at: datetime, actor: str
+) -> Ticket | None:
     """Step 3: a free facility of the wanted kind, or a queue ticket. Returns the ticket."""
     state = tx.state
+    visit = state.visits[visit_id]
     if visit.wanted_kind is None:
-        tx.update(
-            "visit",
-            visit.id,
-            state=advance(VISIT_TABLE, "kunjungan", visit.state, VisitEvent.ADMIT),
-            assigned_at=at,
-        )
+        advance(VISIT_TABLE, "kunjungan", visit.state, VisitEvent.ADMIT)
+        tx.emit(f.VisitAdmitted(at=at, actor=actor, visit_id=visit_id))
         return None
     kind = policy.kinds.get(visit.wanted_kind)
     if kind is None:
@@ -112,92 +121,67 @@ def assign_or_queue(tx: Tx, policy: Policy, visit: Visit, at: datetime) -> Ticke
         )
     facility = free_facility(state, kind.kind, at)
     if facility is not None and not waiting_tickets(state, kind.kind):
-        assign(tx, visit, facility, at)
+        assign(tx, visit_id, facility, at, actor)
         return None
+    advance(VISIT_TABLE, "kunjungan", visit.state, VisitEvent.QUEUE)
     day = policy.day_of(at)
     seq = _next_seq(state, kind.kind, day)
-    ticket: Ticket = tx.create(
-        "ticket",
-        {
-            "day": day,
-            "kind": kind.kind,
-            "seq": seq,
-            "number": f"{kind.prefix}-{seq:03d}",
-            "visit_id": visit.id,
-            "issued_at": at,
-        },
+    ticket = Ticket(
+        id=tx.next_id("ticket"),
+        day=day,
+        kind=kind.kind,
+        seq=seq,
+        number=f"{kind.prefix}-{seq:03d}",
+        visit_id=visit_id,
+        issued_at=at,
     )
-    tx.update(
-        "visit",
-        visit.id,
-        ticket_id=ticket.id,
-        assigned_at=visit.assigned_at or at,
-        state=advance(VISIT_TABLE, "kunjungan", visit.state, VisitEvent.QUEUE),
-    )
+    tx.emit(f.TicketIssued(at=at, actor=actor, ticket=ticket))
     return ticket
 
 
-def call(tx: Tx, ticket: Ticket, facility: Facility, at: datetime) -> None:
-    tx.update(
-        "ticket",
-        ticket.id,
-        facility_id=facility.id,
-        called_at=at,
-        state=advance(TICKET_TABLE, "tiket", ticket.state, TicketEvent.CALL),
+def call(
+    tx: Tx, policy: Policy, ticket: Ticket, facility: Facility, at: datetime, actor: str
+) -> None:
+    advance(TICKET_TABLE, "tiket", ticket.state, TicketEvent.CALL)
+    tx.emit(
+        f.TicketCalled(
+            at=at,
+            actor=actor,
+            ticket_id=ticket.id,
+            facility_id=facility.id,
+            hold_until=at + policy.hold,
+        )
     )
-    tx.update("facility", facility.id, reserved_ticket_id=ticket.id)
 
 
-def serve(tx: Tx, ticket: Ticket, at: datetime) -> None:
+def serve(tx: Tx, ticket_id: int, at: datetime, actor: str) -> None:
     """The called visitor showed up (door or desk tap, or staff): the facility is theirs."""
-    visit = tx.state.visits[ticket.visit_id]
-    facility = tx.state.facilities[ticket.facility_id] if ticket.facility_id else None
-    tx.update(
-        "ticket",
-        ticket.id,
-        served_at=at,
-        state=advance(TICKET_TABLE, "tiket", ticket.state, TicketEvent.SERVE),
-    )
-    if facility is not None:
-        assign(tx, visit, facility, at)
-
-
-def skip(tx: Tx, ticket: Ticket, at: datetime) -> None:
-    """A no-show (or a staff skip): the visit goes back to the front desk."""
-    tx.update(
-        "ticket",
-        ticket.id,
-        closed_at=at,
-        state=advance(TICKET_TABLE, "tiket", ticket.state, TicketEvent.SKIP),
-    )
+    ticket = tx.state.tickets[ticket_id]
+    advance(TICKET_TABLE, "tiket", ticket.state, TicketEvent.SERVE)
+    tx.emit(f.TicketServed(at=at, actor=actor, ticket_id=ticket_id))
     if ticket.facility_id is not None:
-        facility = tx.state.facilities[ticket.facility_id]
-        if facility.reserved_ticket_id == ticket.id:
-            tx.update("facility", facility.id, reserved_ticket_id=None)
+        assign(tx, ticket.visit_id, tx.state.facilities[ticket.facility_id], at, actor)
+
+
+def skip(tx: Tx, ticket_id: int, at: datetime, actor: str, *, no_show: bool = False) -> None:
+    """A no-show (or a staff skip): the visit goes back to the front desk."""
+    ticket = tx.state.tickets[ticket_id]
+    advance(TICKET_TABLE, "tiket", ticket.state, TicketEvent.SKIP)
+    tx.emit(f.TicketSkipped(at=at, actor=actor, ticket_id=ticket_id, no_show=no_show))
     visit = tx.state.visits[ticket.visit_id]
     if visit.state is VisitState.QUEUED:
-        tx.update(
-            "visit",
-            visit.id,
-            state=advance(VISIT_TABLE, "kunjungan", visit.state, VisitEvent.UNQUEUE),
-        )
+        advance(VISIT_TABLE, "kunjungan", visit.state, VisitEvent.UNQUEUE)
+        tx.emit(f.VisitUnqueued(at=at, actor=actor, visit_id=visit.id))
 
 
-def cancel_ticket_of(tx: Tx, visit: Visit, at: datetime) -> None:
+def cancel_ticket_of(tx: Tx, visit_id: int, at: datetime, actor: str) -> None:
+    visit = tx.state.visits[visit_id]
     if visit.ticket_id is None:
         return
     ticket = tx.state.tickets[visit.ticket_id]
     if ticket.state in (TicketState.WAITING, TicketState.CALLED):
-        tx.update(
-            "ticket",
-            ticket.id,
-            closed_at=at,
-            state=advance(TICKET_TABLE, "tiket", ticket.state, TicketEvent.CANCEL),
-        )
-        if ticket.facility_id is not None:
-            facility = tx.state.facilities[ticket.facility_id]
-            if facility.reserved_ticket_id == ticket.id:
-                tx.update("facility", facility.id, reserved_ticket_id=None)
+        advance(TICKET_TABLE, "tiket", ticket.state, TicketEvent.CANCEL)
+        tx.emit(f.TicketCancelled(at=at, actor=actor, ticket_id=ticket.id))
 
 
 def called_ticket_of(state: RoomState, visit: Visit) -> Ticket | None:
@@ -221,8 +205,8 @@ def due(state: RoomState, policy: Policy, now: datetime) -> list[DueAction]:
     for ticket in state.tickets.values():
         if (
             ticket.state is TicketState.CALLED
-            and ticket.called_at is not None
-            and ticket.called_at + policy.hold <= now
+            and ticket.hold_until is not None
+            and ticket.hold_until <= now
         ):
             actions.append(DueAction("skip", ticket.id))
             if ticket.facility_id is not None:
@@ -233,15 +217,15 @@ def due(state: RoomState, policy: Policy, now: datetime) -> list[DueAction]:
             continue
         free = sorted(
             (
-                f
-                for f in state.facilities.values()
-                if f.kind == kind
+                fac
+                for fac in state.facilities.values()
+                if fac.kind == kind
                 and (
-                    is_free(f, now)
-                    or (f.id in freed and f.visit_id is None and not f.out_of_service)
+                    is_free(fac, now)
+                    or (fac.id in freed and fac.visit_id is None and not fac.out_of_service)
                 )
             ),
-            key=lambda f: f.code,
+            key=lambda fac: fac.code,
         )
         for ticket, facility in zip(waiting, free, strict=False):
             actions.append(DueAction("call", ticket.id, facility.id))
@@ -253,15 +237,20 @@ def run_due(tx: Tx, policy: Policy, now: datetime) -> list[DueAction]:
     for action in actions:
         ticket = tx.state.tickets[action.ticket_id]
         if action.action == "skip":
-            skip(tx, ticket, now)
-            tx.fact("queue.no_show", now, "system")
+            skip(tx, ticket.id, now, "system", no_show=True)
         elif action.facility_id is not None:
-            call(tx, ticket, tx.state.facilities[action.facility_id], now)
-            tx.fact("queue.called", now, "system")
+            call(tx, policy, ticket, tx.state.facilities[action.facility_id], now, "system")
     return actions
 
 
-def call_next(tx: Tx, kind: str, at: datetime, actor: str) -> Ticket:
+def _ticket(tx: Tx, ticket_id: int) -> Ticket:
+    ticket = tx.state.tickets.get(ticket_id)
+    if ticket is None:
+        raise NotFound(f"Nomor antrian {ticket_id} tidak ada.", f"No queue number {ticket_id}.")
+    return ticket
+
+
+def call_next(tx: Tx, policy: Policy, kind: str, at: datetime, actor: str) -> Ticket:
     """Staff press *panggil berikutnya*: the next ticket of a kind gets a free facility."""
     waiting = waiting_tickets(tx.state, kind)
     if not waiting:
@@ -269,22 +258,19 @@ def call_next(tx: Tx, kind: str, at: datetime, actor: str) -> Ticket:
     facility = free_facility(tx.state, kind, at)
     if facility is None:
         raise Conflict("Belum ada fasilitas yang kosong.", "No facility of this kind is free.")
-    call(tx, waiting[0], facility, at)
-    tx.fact("queue.called", at, actor)
-    return waiting[0]
+    call(tx, policy, waiting[0], facility, at, actor)
+    return tx.state.tickets[waiting[0].id]
 
 
 def staff_skip(tx: Tx, ticket_id: int, at: datetime, actor: str) -> Ticket:
     """*Lewati*: the front office skips a number (waiting or called)."""
-    ticket = tx.state.tickets[ticket_id]
-    skip(tx, ticket, at)
-    tx.fact("queue.skipped", at, actor)
-    return ticket
+    skip(tx, _ticket(tx, ticket_id).id, at, actor)
+    return tx.state.tickets[ticket_id]
 
 
 def prioritise(tx: Tx, ticket_id: int, reason: str, at: datetime, actor: str) -> Ticket:
     """A waiting number goes first, with the reason (e.g. the tender closes within the hour)."""
-    ticket = tx.state.tickets[ticket_id]
+    ticket = _ticket(tx, ticket_id)
     if ticket.state is not TicketState.WAITING:
         raise ValidationError(
             "Hanya nomor yang menunggu dapat diprioritaskan.",
@@ -294,12 +280,25 @@ def prioritise(tx: Tx, ticket_id: int, reason: str, at: datetime, actor: str) ->
         raise ValidationError(
             "Alasan prioritas wajib diisi.", "A reason is required.", field="reason"
         )
-    tx.update("ticket", ticket_id, priority=True, priority_reason=reason.strip())
-    tx.fact("queue.prioritised", at, actor)
-    return ticket
+    tx.emit(f.TicketPrioritised(at=at, actor=actor, ticket_id=ticket_id, reason=reason.strip()))
+    return tx.state.tickets[ticket_id]
 
 
-def set_out_of_service(tx: Tx, facility_id: int, out: bool, at: datetime, actor: str) -> None:
+def set_out_of_service(
+    tx: Tx, facility_id: int, out: bool, at: datetime, actor: str, note: str | None = None
+) -> None:
     """Take a facility out of service (it is skipped by assignment and calls) or back."""
-    tx.update("facility", facility_id, out_of_service=out)
-    tx.fact("facility.service", at, actor)
+    facility = tx.state.facilities.get(facility_id)
+    if facility is None:
+        raise NotFound(f"Fasilitas {facility_id} tidak ada.", f"No facility {facility_id}.")
+    if facility.out_of_service == out:
+        return
+    tx.emit(
+        f.FacilityServiceChanged(
+            at=at,
+            actor=actor,
+            facility_id=facility_id,
+            out_of_service=out,
+            note=(note or "").strip() or None,
+        )
+    )

@@ -1,151 +1,87 @@
-"""A unit of change over the in-memory state, with an undo log.
+"""One unit of change: the facts a rule emits, applied to the writer's working state.
 
-Rules change the state only through a :class:`Tx`: every create and update is
-applied at once (so the next rule in the same command sees it) and recorded, and
-:meth:`Tx.fact` groups the changes made since the last fact under one name for
-the journal. If a rule raises half-way, or the database refuses the commit,
-:meth:`Tx.rollback` puts every field back as it was.
+A rule calls :meth:`Tx.emit` for each thing that happens; the fact is applied at
+once (so the rule's next step sees it) and kept, with the rows it wrote, for the
+store. A rule that raises leaves its facts behind: the writer then rebuilds its
+working state from the published one, so nothing of a refused rule survives.
+
+Signed days never change in place. :meth:`Tx.emit` notices every row a fact
+writes that belongs to a day already signed, and :meth:`Tx.finish` records them
+as an :class:`~service.domain.model.Amendment` dated when it happened, which the
+store keeps beside the signed rows and the Head of LPSE signs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, tzinfo
+from typing import TypeVar
+from zoneinfo import ZoneInfo
 
-from service.domain.model import APPEND_ONLY, ENTITIES, FIELDS, Change, Fact, RoomState
+from service.domain import facts as f
+from service.domain.apply import Write, apply
+from service.domain.model import DAY_BOUND, Amendment, RoomState
+
+F = TypeVar("F", bound=f.Fact)
+WIB = ZoneInfo("Asia/Jakarta")
+# Facts that may touch a signed day's rows in place: erasure (UU 27/2022 demands it,
+# and the seal leaves personal fields out), and the signing and its amendments.
+_NOT_AMENDMENTS = (f.PersonalDataErased, f.DaySigned, f.AmendmentRecorded, f.AmendmentsSigned)
 
 
 class Tx:
-    def __init__(self, state: RoomState) -> None:
+    def __init__(self, state: RoomState, tz: tzinfo = WIB) -> None:
         self.state = state
-        self.facts: list[Fact] = []
-        self._pending: list[Change] = []
-        self._undo: list[tuple[str, Any, dict[str, Any] | None]] = []
-        self._next_ids = dict(state.next_ids)
-        self._armed = dict(state.armed_issue)
-        self._anomalies = len(state.tap_anomalies)
-        self._on_rollback: list[Callable[[], object]] = []
+        self.tz = tz
+        self.facts: list[f.Fact] = []
+        self.writes: list[Write] = []
+        # Signed day -> the rows of it this unit wrote, and the facts that did.
+        self._amended: dict[date, tuple[list[str], list[f.Fact]]] = {}
+        # Rows that belong to a signed day: the store keeps them beside its sealed rows.
+        self.diverted: set[tuple[str, object]] = set()
 
-    def on_rollback(self, undo: Callable[[], object]) -> None:
-        """Register something outside the state to undo if this unit is rolled back."""
-        self._on_rollback.append(undo)
-
-    @property
-    def dirty(self) -> bool:
-        """Changes made since the last :meth:`fact`."""
-        return bool(self._pending)
-
-    def create(self, entity: str, values: dict[str, Any], key: Any = None) -> Any:
-        """Create an entity; its id is allocated here unless ``key`` is given."""
-        ident = self.state.allocate(entity) if key is None else key
-        obj = ENTITIES[entity](id=ident, **values)
-        full = {name: getattr(obj, name) for name in FIELDS[entity] if name != "id"}
-        self._pending.append(Change(entity, ident, full, new=True))
-        if entity in APPEND_ONLY:
-            return obj
-        self.state.add(entity, obj)
-        self._undo.append((entity, ident, None))
-        return obj
-
-    def update(self, entity: str, ident: Any, **values: Any) -> None:
-        obj = self.state.tables[entity][ident]
-        old = {name: getattr(obj, name) for name in values}
-        changed = {k: v for k, v in values.items() if old[k] != v}
-        if not changed:
-            return
-        self.state.unindex(entity, obj)
-        for name, value in changed.items():
-            setattr(obj, name, value)
-        self.state.reindex(entity, obj)
-        self._undo.append((entity, ident, {k: old[k] for k in changed}))
-        self._pending.append(Change(entity, ident, changed))
-
-    def fact(
-        self,
-        kind: str,
-        at: datetime,
-        actor: str,
-        *,
-        personal: dict[str, str] | None = None,
-        visitor_id: int | None = None,
-    ) -> Fact:
-        fact = Fact(kind, at, actor, tuple(self._pending), personal or {}, visitor_id)
-        self._pending = []
+    def emit(self, fact: F) -> F:
+        """Apply ``fact`` to the state and keep it (and the rows it wrote) for the store."""
+        signed = self.state.signed_days() if not isinstance(fact, _NOT_AMENDMENTS) else ()
+        writes = apply(self.state, fact)
         self.facts.append(fact)
+        if not isinstance(fact, f.PersonalDataErased):  # the store erases those rows by SQL
+            self.writes.extend(writes)
+        if signed:
+            self._note_amendments(fact, writes, signed)
         return fact
 
-    def record(
-        self, kind: str, at: datetime, actor: str, entity: str, rows: dict[Any, dict[str, Any]]
-    ) -> Fact:
-        """A journal-only fact about things that are not room state (no state, no table).
+    def next_id(self, entity: str) -> int:
+        """The id a new entity of this kind will get (it is taken when its fact is applied)."""
+        return self.state.next_id(entity)
 
-        Used for what the chain must cover but the rules never read, such as the
-        hashes of the files sealed at sign-off.
-        """
-        if entity in ENTITIES:
-            raise ValueError(f"{entity} is room state: change it with create/update")
-        changes = tuple(
-            Change(entity, ident, dict(values), new=True) for ident, values in rows.items()
-        )
-        fact = Fact(kind, at, actor, changes)
-        self.facts.append(fact)
-        return fact
+    def finish(self) -> None:
+        """Record what this unit did to signed days as amendments (one per day)."""
+        amended, self._amended = self._amended, {}
+        for day, (rows, done) in sorted(amended.items()):
+            last = done[-1]
+            kinds = ",".join(dict.fromkeys(fact.KIND for fact in done))
+            amendment = Amendment(
+                id=self.next_id("amendment"),
+                day=day,
+                at=last.at,
+                kind=kinds[:200],
+                actor=last.actor,
+                rows=tuple(dict.fromkeys(rows)),
+            )
+            self.emit(f.AmendmentRecorded(at=last.at, actor=last.actor, amendment=amendment))
 
-    def savepoint(self) -> Savepoint:
-        """A point to go back to without giving up the whole unit (see :meth:`rollback_to`)."""
-        return Savepoint(
-            len(self._undo),
-            tuple(self._pending),
-            len(self.facts),
-            len(self._on_rollback),
-            dict(self.state.next_ids),
-            dict(self.state.armed_issue),
-            len(self.state.tap_anomalies),
-        )
-
-    def rollback_to(self, point: Savepoint) -> None:
-        """Undo everything done since ``point``; what came before it stays."""
-        for undo in reversed(self._on_rollback[point.callbacks :]):
-            undo()
-        del self._on_rollback[point.callbacks :]
-        self._undo_entries(self._undo[point.undo :])
-        del self._undo[point.undo :]
-        self._pending = list(point.pending)
-        del self.facts[point.facts :]
-        self._restore(point.next_ids, point.armed, point.anomalies)
-
-    def rollback(self) -> None:
-        """Undo the whole unit."""
-        self.rollback_to(Savepoint(0, (), 0, 0, self._next_ids, self._armed, self._anomalies))
-
-    def _undo_entries(self, entries: list[tuple[str, Any, dict[str, Any] | None]]) -> None:
-        for entity, ident, old in reversed(entries):
-            table = self.state.tables[entity]
-            obj = table[ident]
-            self.state.unindex(entity, obj)
-            if old is None:
-                del table[ident]
+    def _note_amendments(self, fact: f.Fact, writes: list[Write], signed: frozenset[date]) -> None:
+        for entity, key, obj in writes:
+            if entity not in DAY_BOUND or obj is None:
                 continue
-            for name, value in old.items():
-                setattr(obj, name, value)
-            self.state.reindex(entity, obj)
-
-    def _restore(self, next_ids: dict[str, int], armed: dict[str, int], anomalies: int) -> None:
-        self.state.next_ids.clear()
-        self.state.next_ids.update(next_ids)
-        self.state.armed_issue.clear()
-        self.state.armed_issue.update(armed)
-        del self.state.tap_anomalies[anomalies:]
-
-
-@dataclass(frozen=True, slots=True)
-class Savepoint:
-    undo: int
-    pending: tuple[Change, ...]
-    facts: int
-    callbacks: int
-    next_ids: dict[str, int]
-    armed: dict[str, int]
-    anomalies: int
+            own = self.state.day_of(entity, obj, self.tz)
+            if own in signed:
+                self.diverted.add((entity, key))
+            days = {own} if own is not None else set()
+            if isinstance(fact, f.TapDecided) and fact.event.reported_at is not None:
+                days.add(fact.event.reported_at.astimezone(self.tz).date())
+            for day in days & signed:
+                rows, done = self._amended.setdefault(day, ([], []))
+                rows.append(f"{entity}:{key}")
+                if not done or done[-1] is not fact:
+                    done.append(fact)

@@ -8,9 +8,10 @@ and the document goes back from its slot to the person who deposited it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
+from service.domain import facts as f
 from service.domain import queue
 from service.domain.identity import DocumentType
 from service.domain.lifecycle import (
@@ -18,14 +19,15 @@ from service.domain.lifecycle import (
     VISIT_TABLE,
     BadgeEvent,
     BadgeState,
+    IllegalTransition,
     VisitEvent,
     VisitState,
     advance,
 )
-from service.domain.model import Badge, Deposit, Ticket, Visit, Visitor
+from service.domain.model import Badge, Deposit, DeviceItem, RoomState, Ticket, Visit, Visitor
 from service.domain.policy import Policy
 from service.domain.tx import Tx
-from service.errors import Conflict, NotFound, ValidationError
+from service.errors import BidroomError, Conflict, NotFound, ValidationError
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +38,7 @@ class Arrival:
     company: str
     doc_type: DocumentType
     doc_masked: str
-    phone: str | None = None
-    doc_number: str | None = None
-    npwp: str | None = None
+    npwp_masked: str | None = None
     purpose: str = ""
     tender_code: str = ""
     devices: tuple[tuple[str, str], ...] = ()
@@ -49,7 +49,8 @@ class Arrival:
     # A returning visitor, as stored (found by the keyed hash of the document number).
     known_visitor: Visitor | None = None
     form_started_at: datetime | None = None
-    personal: dict[str, str] = field(default_factory=dict)
+    # The numbers themselves (document, phone, NPWP): sealed by the store, never kept.
+    identity: f.Identity | None = None
 
 
 def _require(visit_id: int, visits: dict[int, Visit]) -> Visit:
@@ -76,52 +77,44 @@ def register(tx: Tx, policy: Policy, form: Arrival, at: datetime, actor: str) ->
             field="wanted_kind",
         )
     slot = free_slot(tx, policy)
-    visitor_values = {
-        "name": form.name.strip(),
-        "company": form.company.strip(),
-        "doc_type": form.doc_type.value,
-        "doc_masked": form.doc_masked,
-        "npwp": form.npwp,
-    }
     known = form.known_visitor
-    if known is None:
-        visitor = tx.create("visitor", {**visitor_values, "created_at": at})
-    else:
-        if known.id not in tx.state.visitors:
-            tx.state.add("visitor", known)  # a cache of the stored row, not a change
-        visitor = tx.state.visitors[known.id]
-        tx.update("visitor", visitor.id, **visitor_values)
-    visit: Visit = tx.create(
-        "visit",
-        {
-            "day": policy.day_of(at),
-            "visitor_id": visitor.id,
-            "name": visitor.name,
-            "company": visitor.company,
-            "purpose": form.purpose,
-            "tender_code": form.tender_code,
-            "devices": [{"kind": k, "serial": s} for k, s in form.devices],
-            "wanted_kind": form.wanted_kind,
-            "form_started_at": form.form_started_at or at,
-            "registered_at": at,
-            "back_entered": form.back_entered,
-            "officer": actor,
-            "rules_ack": form.rules_ack,
-            "privacy_ack": form.privacy_ack,
-        },
+    visitor = Visitor(
+        id=known.id if known is not None else tx.next_id("visitor"),
+        name=form.name.strip(),
+        company=form.company.strip(),
+        doc_type=form.doc_type.value,
+        doc_masked=form.doc_masked,
+        npwp_masked=form.npwp_masked,
+        created_at=known.created_at if known is not None else at,
     )
-    tx.create(
-        "deposit",
-        {
-            "visit_id": visit.id,
-            "doc_type": form.doc_type.value,
-            "doc_masked": form.doc_masked,
-            "slot": slot,
-            "taken_at": at,
-            "taken_by": actor,
-        },
+    tx.emit(f.VisitorRecorded(at=at, actor=actor, visitor=visitor, identity=form.identity))
+    visit = Visit(
+        id=tx.next_id("visit"),
+        day=policy.day_of(at),
+        visitor_id=visitor.id,
+        name=visitor.name,
+        company=visitor.company,
+        purpose=form.purpose,
+        tender_code=form.tender_code,
+        devices=tuple(DeviceItem(kind=k, serial=s) for k, s in form.devices),
+        wanted_kind=form.wanted_kind,
+        form_started_at=form.form_started_at or at,
+        registered_at=at,
+        back_entered=form.back_entered,
+        officer=actor,
+        rules_ack=form.rules_ack,
+        privacy_ack=form.privacy_ack,
     )
-    tx.fact("visit.registered", at, actor, personal=form.personal, visitor_id=visitor.id)
+    deposit = Deposit(
+        id=tx.next_id("deposit"),
+        visit_id=visit.id,
+        doc_type=form.doc_type.value,
+        doc_masked=form.doc_masked,
+        slot=slot,
+        taken_at=at,
+        taken_by=actor,
+    )
+    tx.emit(f.VisitRegistered(at=at, actor=actor, visit=visit, deposit=deposit))
     return visit
 
 
@@ -133,29 +126,47 @@ def free_slot(tx: Tx, policy: Policy) -> str:
     raise Conflict("Semua laci titipan identitas terisi.", "Every deposit slot is taken.")
 
 
+def issue_problem(
+    state: RoomState, policy: Policy, visit: Visit, badge: Badge
+) -> BidroomError | None:
+    """Why ``badge`` cannot be issued to ``visit`` now (None: it can)."""
+    if visit.state is VisitState.CLOSED:
+        return Conflict("Kunjungan sudah ditutup.", "The visit is closed.")
+    if visit.badge_id is not None:
+        return Conflict("Kunjungan sudah memiliki kartu.", "The visit already has a badge.")
+    if state.deposit_of(visit.id) is None:
+        return Conflict("Titipan identitas belum dicatat.", "No identity document deposited.")
+    try:
+        advance(BADGE_TABLE, "kartu", badge.state, BadgeEvent.ISSUE)
+    except IllegalTransition as refused:
+        return refused
+    if (
+        visit.state is VisitState.REGISTERED
+        and visit.wanted_kind is not None
+        and visit.wanted_kind not in policy.kinds
+    ):
+        return NotFound(
+            f"Jenis fasilitas tidak dikenal: {visit.wanted_kind}",
+            f"Unknown facility kind: {visit.wanted_kind}",
+            field="wanted_kind",
+        )
+    return None
+
+
 def issue_badge(
     tx: Tx, policy: Policy, visit: Visit, badge: Badge, at: datetime, actor: str
 ) -> Ticket | None:
     """Bind a free badge to the visit, then step 3: facility or queue number."""
-    if visit.state is VisitState.CLOSED:
-        raise Conflict("Kunjungan sudah ditutup.", "The visit is closed.")
-    if visit.badge_id is not None:
-        raise Conflict("Kunjungan sudah memiliki kartu.", "The visit already has a badge.")
-    if tx.state.deposit_of(visit.id) is None:
-        raise Conflict("Titipan identitas belum dicatat.", "No identity document deposited.")
-    tx.update(
-        "badge",
-        badge.id,
-        visit_id=visit.id,
-        state=advance(BADGE_TABLE, "kartu", badge.state, BadgeEvent.ISSUE),
-    )
-    tx.update("visit", visit.id, badge_id=badge.id, badge_issued_at=at)
-    tx.fact("badge.issued", at, actor)
-    ticket = None
-    if visit.state is VisitState.REGISTERED:
-        ticket = queue.assign_or_queue(tx, policy, visit, at)
-        tx.fact("queue.ticket" if ticket else "facility.assigned", at, actor)
-    return ticket
+    problem = issue_problem(tx.state, policy, visit, badge)
+    if problem is not None:
+        raise problem
+    tx.emit(f.BadgeIssued(at=at, actor=actor, badge_id=badge.id, visit_id=visit.id))
+    for reader, armed in list(tx.state.armed.items()):
+        if armed.visit_id == visit.id:
+            tx.emit(f.BadgeIssueDisarmed(at=at, actor=actor, reader=reader))
+    if tx.state.visits[visit.id].state is VisitState.REGISTERED:
+        return queue.assign_or_queue(tx, policy, visit.id, at, actor)
+    return None
 
 
 def assign_facility(
@@ -171,62 +182,55 @@ def assign_facility(
     if visit.state is VisitState.CLOSED:
         raise Conflict("Kunjungan sudah ditutup.", "The visit is closed.")
     if code is not None:
-        facility = next((f for f in tx.state.facilities.values() if f.code == code), None)
+        facility = tx.state.facility_by_code(code)
         if facility is None:
             raise NotFound(f"Fasilitas {code} tidak ada.", f"No facility {code}.")
         if not queue.is_free(facility, at) and facility.visit_id != visit.id:
             raise Conflict(f"Fasilitas {code} sedang dipakai.", f"Facility {code} is in use.")
-        _leave_facility(tx, policy, visit, at)
-        queue.cancel_ticket_of(tx, visit, at)
-        if visit.state is VisitState.QUEUED:
-            tx.update(
-                "visit",
-                visit.id,
-                state=advance(VISIT_TABLE, "kunjungan", visit.state, VisitEvent.UNQUEUE),
-            )
-        queue.assign(tx, visit, facility, at)
-        tx.fact("facility.assigned", at, actor)
+        if facility.visit_id == visit.id:
+            return None  # already theirs
+        _leave_facility(tx, policy, visit.id, at, actor)
+        queue.cancel_ticket_of(tx, visit.id, at, actor)
+        if tx.state.visits[visit.id].state is VisitState.QUEUED:
+            advance(VISIT_TABLE, "kunjungan", VisitState.QUEUED, VisitEvent.UNQUEUE)
+            tx.emit(f.VisitUnqueued(at=at, actor=actor, visit_id=visit.id))
+        queue.assign(tx, visit.id, tx.state.facilities[facility.id], at, actor)
         return None
     if visit.state is not VisitState.REGISTERED:
         raise Conflict(
             "Kunjungan sudah mendapat fasilitas atau nomor antrian.",
             "The visit already has a facility or a queue number.",
         )
-    tx.update("visit", visit.id, wanted_kind=kind)
-    ticket = queue.assign_or_queue(tx, policy, visit, at)
-    tx.fact("queue.ticket" if ticket else "facility.assigned", at, actor)
-    return ticket
+    if kind is not None and kind not in policy.kinds:
+        raise ValidationError(
+            f"Jenis fasilitas tidak dikenal: {kind}", f"Unknown facility kind: {kind}", field="kind"
+        )
+    if kind != visit.wanted_kind:
+        tx.emit(f.WantedKindChanged(at=at, actor=actor, visit_id=visit.id, kind=kind))
+    return queue.assign_or_queue(tx, policy, visit.id, at, actor)
 
 
-def _leave_facility(tx: Tx, policy: Policy, visit: Visit, at: datetime) -> None:
-    usage = tx.state.open_usage(visit.id)
+def _leave_facility(tx: Tx, policy: Policy, visit_id: int, at: datetime, actor: str) -> None:
+    usage = tx.state.open_usage(visit_id)
     if usage is not None:
-        tx.update("usage", usage.id, ended_at=at, ended_by="return")
-    if visit.facility_id is not None:
-        facility = tx.state.facilities[visit.facility_id]
-        if facility.visit_id == visit.id:
-            queue.release(tx, policy, facility, at)
-        tx.update("visit", visit.id, facility_id=None)
+        tx.emit(f.UsageEnded(at=at, actor=actor, usage_id=usage.id, by="return"))
+    queue.leave(tx, policy, visit_id, at, actor)
 
 
-def _wind_up(tx: Tx, policy: Policy, visit: Visit, at: datetime) -> None:
+def _wind_up(tx: Tx, policy: Policy, visit_id: int, at: datetime, actor: str) -> None:
     """What every way of ending a visit does: sessions, facility, ticket, badge, presence."""
-    _leave_facility(tx, policy, visit, at)
-    queue.cancel_ticket_of(tx, visit, at)
+    _leave_facility(tx, policy, visit_id, at, actor)
+    queue.cancel_ticket_of(tx, visit_id, at, actor)
+    visit = tx.state.visits[visit_id]
     if visit.inside:
-        tx.update("visit", visit.id, inside=False, exited_at=at)
+        tx.emit(f.VisitExited(at=at, actor=actor, visit_id=visit_id))
     if visit.badge_id is not None:
         badge = tx.state.badges[visit.badge_id]
-        if badge.state is BadgeState.ISSUED:
-            tx.update(
-                "badge",
-                badge.id,
-                visit_id=None,
-                state=advance(BADGE_TABLE, "kartu", badge.state, BadgeEvent.RETURN),
-            )
-    for reader, armed in list(tx.state.armed_issue.items()):
-        if armed == visit.id:
-            del tx.state.armed_issue[reader]
+        if badge.state is BadgeState.ISSUED and badge.visit_id == visit_id:
+            tx.emit(f.BadgeReturned(at=at, actor=actor, badge_id=badge.id))
+    for reader, armed in list(tx.state.armed.items()):
+        if armed.visit_id == visit_id:
+            tx.emit(f.BadgeIssueDisarmed(at=at, actor=actor, reader=reader))
 
 
 def return_badge(
@@ -238,17 +242,9 @@ def return_badge(
     devices_checked: bool | None = None,
 ) -> Deposit | None:
     """Steps 7-8: the badge is back; the visit closes and its document's slot is shown."""
-    new_state = advance(VISIT_TABLE, "kunjungan", visit.state, VisitEvent.RETURN)
-    _wind_up(tx, policy, visit, at)
-    tx.update(
-        "visit",
-        visit.id,
-        state=new_state,
-        returned_at=at,
-        closed_at=at,
-        devices_checked=devices_checked,
-    )
-    tx.fact("badge.returned", at, actor)
+    advance(VISIT_TABLE, "kunjungan", visit.state, VisitEvent.RETURN)
+    _wind_up(tx, policy, visit.id, at, actor)
+    tx.emit(f.VisitReturned(at=at, actor=actor, visit_id=visit.id, devices_checked=devices_checked))
     return tx.state.deposit_of(visit.id)
 
 
@@ -260,12 +256,9 @@ def force_close(
         raise ValidationError(
             "Alasan penutupan wajib diisi.", "A reason is required.", field="reason"
         )
-    new_state = advance(VISIT_TABLE, "kunjungan", visit.state, VisitEvent.FORCE_CLOSE)
-    _wind_up(tx, policy, visit, at)
-    tx.update(
-        "visit", visit.id, state=new_state, closed_at=at, forced=True, close_reason=reason.strip()
-    )
-    tx.fact("visit.force_closed", at, actor)
+    advance(VISIT_TABLE, "kunjungan", visit.state, VisitEvent.FORCE_CLOSE)
+    _wind_up(tx, policy, visit.id, at, actor)
+    tx.emit(f.VisitForceClosed(at=at, actor=actor, visit_id=visit.id, reason=reason.strip()))
     return tx.state.deposit_of(visit.id)
 
 
@@ -281,24 +274,25 @@ def return_document(tx: Tx, visit: Visit, to: str, at: datetime, actor: str) -> 
         )
     if deposit.returned_at is not None:
         raise Conflict("Kartu identitas sudah dikembalikan.", "The document was already returned.")
-    tx.update(
-        "deposit",
-        deposit.id,
-        returned_at=at,
-        returned_to=to.strip() or visit.name,
-        returned_by=actor,
+    tx.emit(
+        f.DocumentReturned(
+            at=at,
+            actor=actor,
+            deposit_id=deposit.id,
+            visitor_id=visit.visitor_id,
+            to=to.strip() or visit.name,
+        )
     )
-    tx.fact("document.returned", at, actor, visitor_id=visit.visitor_id)
-    return deposit
+    return tx.state.deposits[deposit.id]
 
 
-def arm_issue(tx: Tx, reader: str, visit: Visit) -> None:
+def arm_issue(tx: Tx, reader: str, visit: Visit, at: datetime, actor: str) -> None:
     """The front desk's next tap of a free badge binds it to this visit."""
     if visit.state is VisitState.CLOSED or visit.badge_id is not None:
         raise Conflict(
             "Kunjungan ini tidak menunggu kartu.", "This visit is not waiting for a badge."
         )
-    tx.state.armed_issue[reader] = visit.id
+    tx.emit(f.BadgeIssueArmed(at=at, actor=actor, reader=reader, visit_id=visit.id))
 
 
 def enroll_badge(tx: Tx, uid: str, label: str, at: datetime, actor: str) -> Badge:
@@ -306,8 +300,8 @@ def enroll_badge(tx: Tx, uid: str, label: str, at: datetime, actor: str) -> Badg
         raise Conflict("Kartu dengan UID ini sudah terdaftar.", "A badge with this UID exists.")
     if any(b.label == label for b in tx.state.badges.values()):
         raise Conflict(f"Label {label} sudah dipakai.", f"Label {label} is taken.")
-    badge: Badge = tx.create("badge", {"uid": uid, "label": label, "enrolled_at": at})
-    tx.fact("badge.enrolled", at, actor)
+    badge = Badge(id=tx.next_id("badge"), uid=uid, label=label, enrolled_at=at)
+    tx.emit(f.BadgeEnrolled(at=at, actor=actor, badge=badge))
     return badge
 
 
@@ -323,9 +317,12 @@ def badge_event(
     """Report lost, found or retire a badge. A lost badge leaves its visit badge-less."""
     new_state = advance(BADGE_TABLE, "kartu", badge.state, event)
     if badge.visit_id is not None and event is BadgeEvent.REPORT_LOST:
-        tx.update("visit", badge.visit_id, badge_id=None)
-    tx.update("badge", badge.id, state=new_state, visit_id=None, note=note)
-    tx.fact(f"badge.{event.value}", at, actor)
+        tx.emit(f.VisitBadgeLost(at=at, actor=actor, visit_id=badge.visit_id))
+    tx.emit(
+        f.BadgeStateChanged(
+            at=at, actor=actor, badge_id=badge.id, event=event, state=new_state, note=note
+        )
+    )
 
 
 def get_visit(tx: Tx, visit_id: int) -> Visit:
@@ -344,10 +341,9 @@ def staff_usage(
             )
         if usage is not None:
             raise Conflict("Penggunaan fasilitas sudah berjalan.", "A session is already open.")
-        queue.start_usage(tx, visit, tx.state.facilities[visit.facility_id], at, "staff")
-        tx.fact("usage.started", at, actor)
+        facility = tx.state.facilities[visit.facility_id]
+        queue.start_usage(tx, visit, facility, at, "staff", actor)
         return
     if usage is None:
         raise Conflict("Tidak ada penggunaan fasilitas yang berjalan.", "No open session.")
-    queue.end_usage(tx, policy, visit, usage, at, "staff")
-    tx.fact("usage.ended", at, actor)
+    queue.end_usage(tx, policy, visit.id, usage, at, "staff", actor)

@@ -20,27 +20,51 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.domain.model import Fact
-from service.domain.tx import Tx
+from service.domain import facts as f
+from service.domain.model import FIELDS, personal_fields, row_day
 from service.reports.books import Books, row_digests
-from service.reports.data import load_records
+from service.reports.data import Records, load_records
 from service.reports.layout import Layout
 from service.reports.render import books_file, build_all, layout_for, report_file
+from service.store.journal import canonical
 from service.store.loader import journal_head
 from service.store.tables import SealedFileRow, table_of
+
+# Entities whose rows a seal covers, and the day each row belongs to.
+DAY_RECORDS = (
+    "visit",
+    "deposit",
+    "usage",
+    "ticket",
+    "help",
+    "justification",
+    "access_event",
+    "day",
+)
+
+
+def day_of_record(records: Records, entity: str, row: dict[str, Any], tz: tzinfo) -> date | None:
+    """The day a record (a table row as a dict) belongs to: the same rule as the state's."""
+
+    def visit_day(visit_id: int) -> date | None:
+        visit = records["visit"].get(visit_id)
+        return visit["day"] if visit is not None else None
+
+    return row_day(entity, row.get, visit_day, tz)
+
 
 if TYPE_CHECKING:
     from service.runtime import Runtime
 
 _LOGGER = logging.getLogger(__name__)
 _SEALED = table_of(SealedFileRow)
-SEALED_FACT = "archive.sealed"
+SEALED_FACT = f.DaySealed.KIND
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +104,34 @@ def seal_files(books: Books, report_pdf: bytes, layout: Layout, day: date) -> di
     }
 
 
+def record_digest(entity: str, row: dict[str, Any]) -> str:
+    """A row's digest without its personal fields (so it survives crypto-shredding)."""
+    from service.domain.model import ENTITIES
+
+    secret = personal_fields(ENTITIES[entity])
+    data = {k: row.get(k) for k in FIELDS[entity] if k not in secret}
+    return sha256(canonical(data).encode())
+
+
+def record_digests(records: Records, day: date, tz: tzinfo) -> dict[str, str]:
+    """Every record of the day (``visit:12`` -> digest): what the seal covers."""
+    return {
+        f"{entity}:{ident}": record_digest(entity, row)
+        for entity, rows in records.tables.items()
+        if entity in DAY_RECORDS
+        for ident, row in rows.items()
+        if day_of_record(records, entity, row, tz) == day
+    }
+
+
 def manifest(
-    day: date, site: str, head: tuple[int, str], files: dict[str, bytes], books: Books
+    day: date,
+    site: str,
+    head: tuple[int, str],
+    files: dict[str, bytes],
+    books: Books,
+    records: dict[str, str],
+    amendments: list[int],
 ) -> bytes:
     body = {
         "day": day.isoformat(),
@@ -90,6 +140,8 @@ def manifest(
         "journal_hash": head[1],
         "files": {name: sha256(data) for name, data in sorted(files.items())},
         "rows": row_digests(books),
+        "records": records,
+        "amendments_signed": amendments,
     }
     return json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False).encode()
 
@@ -111,9 +163,27 @@ async def seal_day(runtime: Runtime, day: date, actor: str = "system") -> list[S
     layout = layout_for(config, day, day, created=signed or now, journal=(head.seq, head.hash))
     books, report = build_all(records, config, day, day, signed or now)
     files = seal_files(books, report_file(report, layout, "pdf"), layout, day)
-    files[manifest_name(day)] = manifest(day, config.site.name, (head.seq, head.hash), files, books)
+    signed_amendments = sorted(
+        a.id for a in runtime.state.amendments.values() if a.day == day and a.signed_at
+    )
+    files[manifest_name(day)] = manifest(
+        day,
+        config.site.name,
+        (head.seq, head.hash),
+        files,
+        books,
+        record_digests(records, day, layout.tz),
+        signed_amendments,
+    )
     sealed = [SealedFile(day, n, sha256(data), len(data)) for n, data in files.items()]
-    await runtime.execute(lambda tx: _journal_seal(tx, sealed, head.seq, now, actor))
+    fact = f.DaySealed(
+        at=now,
+        actor=actor,
+        day=day,
+        journal_seq=head.seq,
+        files=tuple(f.SealedFile(name=s.name, sha256=s.sha256) for s in sealed),
+    )
+    await runtime.execute(lambda tx: tx.emit(fact))
     async with engine.begin() as conn:
         await conn.execute(
             insert(_SEALED),
@@ -132,17 +202,6 @@ async def seal_day(runtime: Runtime, day: date, actor: str = "system") -> list[S
         )
     _LOGGER.info("sealed %s: %d files at journal seq %d", day, len(sealed), head.seq)
     return sealed
-
-
-def _journal_seal(tx: Tx, files: list[SealedFile], seq: int, at: datetime, actor: str) -> None:
-    """One fact whose payload carries every file's hash, so the chain covers the files."""
-    tx.record(
-        SEALED_FACT,
-        at,
-        actor,
-        "sealed_file",
-        {f.name: {"day": f.day.isoformat(), "sha256": f.sha256, "journal_seq": seq} for f in files},
-    )
 
 
 def digest_faults(day: date, sealed: dict[str, dict[str, str]], books: Books) -> list[Fault]:
@@ -201,13 +260,13 @@ async def sealed_rows(engine: AsyncEngine, day: date | None) -> dict[date, list[
     return out
 
 
-def journaled_hashes(seals: list[tuple[int, dict[str, Any]]], day: date) -> dict[str, str]:
+def journaled_hashes(seals: list[tuple[int, f.DaySealed]], day: date) -> dict[str, str]:
     """Names -> SHA-256 of the newest journaled seal of ``day``."""
-    mine = [(seq, v) for seq, v in seals if v.get("day") == day.isoformat()]
+    mine = [fact for _, fact in seals if fact.day == day]
     if not mine:
         return {}
-    top = max(int(v["journal_seq"]) for _, v in mine)
-    return {str(v["name"]): str(v["sha256"]) for _, v in mine if int(v["journal_seq"]) == top}
+    newest = max(mine, key=lambda fact: fact.journal_seq)
+    return {file.name: file.sha256 for file in newest.files}
 
 
 async def list_sealed(engine: AsyncEngine, day: date) -> list[SealedFile]:
@@ -223,7 +282,7 @@ async def read_sealed(engine: AsyncEngine, day: date, name: str) -> bytes | None
 
 
 class SealOnSignOff:
-    """A runtime fact listener: seals each day once its ``day.signed`` fact is committed.
+    """A runtime fact listener: seals a day once it is signed, and again when amendments are.
 
     ``runtime.fact_listeners.append(seal_listener)`` after start, ``await
     seal_listener.stop()`` before ``runtime.stop()``. Every sealing task is kept
@@ -235,15 +294,12 @@ class SealOnSignOff:
         self.runtime = runtime
         self._tasks: set[asyncio.Task[list[SealedFile]]] = set()
 
-    def __call__(self, facts: list[Fact]) -> None:
+    def __call__(self, facts: list[f.Fact]) -> None:
         for fact in facts:
-            if fact.kind != "day.signed":
-                continue
-            for change in fact.changes:
-                if change.entity == "day" and isinstance(change.id, date):
-                    task = asyncio.create_task(seal_day(self.runtime, change.id), name="seal")
-                    self._tasks.add(task)
-                    task.add_done_callback(self._done)
+            if isinstance(fact, f.DaySigned | f.AmendmentsSigned):
+                task = asyncio.create_task(seal_day(self.runtime, fact.day), name="seal")
+                self._tasks.add(task)
+                task.add_done_callback(self._done)
 
     def _done(self, task: asyncio.Task[list[SealedFile]]) -> None:
         self._tasks.discard(task)

@@ -11,7 +11,7 @@ fields, which the seal keeps so a book can be checked after crypto-shredding.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -58,9 +58,24 @@ class UsageRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AmendmentLine:
+    """Something that happened after its day was signed (the day's rows stay as signed)."""
+
+    no: int
+    day: date
+    at: datetime
+    what: str  # the kinds of change, as facts name them: "visit.returned", ...
+    records: str  # the rows it concerns: "visit:12, deposit:12"
+    actor: str
+    signed_at: datetime | None
+    signed_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Books:
     access: list[AccessRow]
     usage: list[UsageRow]
+    amendments: list[AmendmentLine] = field(default_factory=list)
 
 
 def _door_times(events: list[Row]) -> tuple[datetime | None, datetime | None]:
@@ -178,8 +193,32 @@ def usage_book(records: Records, start: date, end: date) -> list[UsageRow]:
     return rows
 
 
+def amendment_lines(records: Records, start: date, end: date) -> list[AmendmentLine]:
+    rows = sorted(
+        (a for a in records["amendment"].values() if start <= a["day"] <= end),
+        key=lambda a: a["id"],
+    )
+    return [
+        AmendmentLine(
+            no=n,
+            day=a["day"],
+            at=a["at"],
+            what=", ".join(word(f"fact.{k}") for k in a["kind"].split(",")),
+            records=", ".join(a["rows"]),
+            actor=a["actor"],
+            signed_at=a["signed_at"],
+            signed_by=a["signed_by"],
+        )
+        for n, a in enumerate(rows, 1)
+    ]
+
+
 def build_books(records: Records, start: date, end: date) -> Books:
-    return Books(access_book(records, start, end), usage_book(records, start, end))
+    return Books(
+        access_book(records, start, end),
+        usage_book(records, start, end),
+        amendment_lines(records, start, end),
+    )
 
 
 def _digest(row: AccessRow | UsageRow) -> str:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.domain.model import RoomState, personal_fields
 from service.errors import NotFound
 from service.reports.archive import (
     Fault,
@@ -30,11 +31,12 @@ from service.reports.archive import (
     sha256,
 )
 from service.reports.books import build_books
-from service.reports.data import Records, day_range, typed
-from service.reports.replay import Opener, Replay, read_journal, replay
-from service.store.journal import PERSONAL_FIELDS, JournalEntry, verify_rows
+from service.reports.data import day_range
+from service.reports.replay import SEALED, Opener, Replay, read_journal, replay
+from service.store.journal import JournalEntry, verify_rows
+from service.store.loader import entity_from_values
+from service.store.persist import row_values
 
-CONTEXT_ENTITIES = ("badge", "facility", "visitor")
 README = """Arsip hari {day} - {site}
 ==========================================
 
@@ -45,8 +47,9 @@ Isi / contents
   (seq {seq}, {head}) dan digest setiap baris buku tanpa data pribadi.
 - journal.jsonl: potongan jurnal berantai hash, seq {first} s.d. {last}.
   Baris n: hash = sha256(prev_hash|seq|at|kind|actor|payload).
-- context.json: kartu, fasilitas dan pengunjung yang sudah ada sebelum potongan
-  (tanpa data pribadi), untuk menurunkan ulang buku dari potongan jurnal.
+- context.json: catatan yang sudah ada sebelum potongan (kartu, fasilitas,
+  pengunjung, kunjungan yang masih berjalan, ...; tanpa data pribadi), untuk
+  menurunkan ulang buku dari potongan jurnal.
 - SHA256SUMS: hash semua berkas (`sha256sum -c SHA256SUMS`).
 
 Verifikasi / verification (offline, tanpa basis data):
@@ -70,13 +73,16 @@ def _entry_json(e: JournalEntry) -> str:
     return json.dumps(body, sort_keys=True, ensure_ascii=False)
 
 
-def _context(records: Records) -> dict[str, list[dict[str, Any]]]:
+def _context(state: RoomState) -> dict[str, list[dict[str, Any]]]:
+    """Every record in the state before the slice, personal fields left out."""
     out: dict[str, list[dict[str, Any]]] = {}
-    for entity in CONTEXT_ENTITIES:
-        hidden = PERSONAL_FIELDS.get(entity, frozenset()) | {"npwp"}
+    for entity, rows in sorted(state.tables.items()):
+        if entity == "anomaly":
+            continue
+        secret = personal_fields(type(next(iter(rows.values())))) if rows else frozenset()
         out[entity] = [
-            {k: (None if k in hidden else _plain(v)) for k, v in row.items()}
-            for row in records[entity].values()
+            {k: (None if k in secret else _plain(v)) for k, v in row_values(entity, obj).items()}
+            for obj in rows.values()
         ]
     return out
 
@@ -93,9 +99,9 @@ async def export_day(
     start = day_range(tz, day, day)[0]
     first = next((e.seq for e in entries if e.at >= start), rows[0].journal_seq)
     replayed = replay((e for e in entries if e.seq < first), Opener(None, {}))
-    context = _context(replayed.records)
+    context = _context(replayed.state)
     replay((e for e in entries if e.seq >= first), Opener(None, {}), replayed)
-    seal_seq = max((s for s, v in replayed.seals if v["day"] == day.isoformat()), default=0)
+    seal_seq = max((s for s, v in replayed.seals if v.day == day), default=0)
     seal_seq = max(seal_seq, rows[0].journal_seq)
     files = {r.name: bytes(r.content) for r in rows}
     files["journal.jsonl"] = "".join(
@@ -159,15 +165,24 @@ def _sum_faults(folder: Path) -> list[Fault]:
 def _base(folder: Path) -> Replay:
     base = Replay()
     context = json.loads((folder / "context.json").read_text(encoding="utf-8"))
-    for entity in CONTEXT_ENTITIES:
-        for row in context.get(entity, []):
-            typed_row = {k: typed(entity, k, v) for k, v in row.items()}
-            base.records[entity][typed_row["id"]] = typed_row
+    for entity, rows in context.items():
+        for row in rows:
+            values = {
+                k: (SEALED if v is None and k in _secret(entity) else v) for k, v in row.items()
+            }
+            base.state.put(entity, entity_from_values(entity, values))
     return base
 
 
-def verify_bundle(folder: Path) -> list[Fault]:
+def _secret(entity: str) -> frozenset[str]:
+    from service.domain.model import ENTITIES
+
+    return personal_fields(ENTITIES[entity])
+
+
+def verify_bundle(folder: Path, tz: ZoneInfo | None = None) -> list[Fault]:
     """Check an exported bundle offline; every fault names its place."""
+    tz = tz or ZoneInfo("Asia/Jakarta")
     faults = _sum_faults(folder)
     manifests = sorted(folder.glob("*-manifest.json"))
     if not manifests:
@@ -186,13 +201,19 @@ def verify_bundle(folder: Path) -> list[Fault]:
     if head is None or head.hash != body["journal_hash"]:
         faults.append(Fault(f"journal seq {body['journal_seq']}", "sealed head missing or changed"))
     replayed = _base(folder)
+    checked = False
     for entry in entries:
-        if entry.seq <= body["journal_seq"]:
+        try:
             replayed.apply(entry, Opener(None, {}))
-    faults += digest_faults(day, body.get("rows", {}), build_books(replayed.records, day, day))
-    for entry in entries:
-        if entry.seq > body["journal_seq"]:
-            replayed.apply(entry, Opener(None, {}))
+        except KeyError:
+            faults.append(Fault(f"journal seq {entry.seq}", "names a record the bundle lacks"))
+            break
+        if entry.kind == "day.signed" and replayed.signed_at_seq.get(day) == entry.seq:
+            books = build_books(replayed.day_records(day, tz), day, day)
+            faults += digest_faults(day, body.get("rows", {}), books)
+            checked = True
+    if not checked:
+        faults.append(Fault(f"journal of {day.isoformat()}", "the signature is not in the slice"))
     journaled = journaled_hashes(replayed.seals, day)
     for name in [*body["files"], manifests[0].name]:
         path = folder / name

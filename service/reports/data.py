@@ -124,6 +124,7 @@ async def load_records(engine: AsyncEngine, tz: ZoneInfo, start: date, end: date
         await _fill(conn, records, "facility")
         await _fill(conn, records, "day", t["day"].c.id.between(start, end))
         await _fill(conn, records, "justification", t["justification"].c.day.between(start, end))
+        await _fill(conn, records, "amendment", t["amendment"].c.day.between(start, end))
     return records
 
 

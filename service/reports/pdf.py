@@ -210,11 +210,30 @@ def _usage_page(pdf: ReportPDF, books: Books) -> None:
     signature(pdf)
 
 
+AMENDMENT_WIDTHS = (8, 18, 26, 70, 80, 35, 40)
+
+
+def _amendments_page(pdf: ReportPDF, books: Books) -> None:
+    """After the signed access book: what happened later, each line with its signature."""
+    layout, w = pdf.layout, pdf.layout.w
+    pdf.title_text = w("amendments")
+    pdf.add_page()
+    rows = [
+        [str(r.no), short_date(r.day), clock_time(r.at, layout.tz, layout.lang), r.what, r.records,
+         r.actor, f"{r.signed_by or '-'} {clock_time(r.signed_at, layout.tz, layout.lang) if r.signed_at else ''}"]
+        for r in books.amendments
+    ]  # fmt: skip
+    keys = ("no", "date", "amend_at", "amend_what", "amend_records", "amend_by", "amend_signed")
+    table(pdf, [w(k) for k in keys], AMENDMENT_WIDTHS, rows, wrap_last=True)
+
+
 def books_pdf(books: Books, layout: Layout, book: str = "all") -> bytes:
     """Landscape A4: the access book, then the facility-usage book, each signed."""
     pdf = ReportPDF(layout, layout.w("access_book"), orientation="L")
     if book in ("all", "access"):
         _access_page(pdf, books)
+        if books.amendments:
+            _amendments_page(pdf, books)
     if book in ("all", "usage"):
         _usage_page(pdf, books)
     return bytes(pdf.output())

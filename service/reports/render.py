@@ -125,11 +125,7 @@ def layout_for(
 def books_file(books: Books, layout: Layout, fmt: str, book: str = "all") -> bytes:
     if fmt == "pdf":
         return books_pdf(books, layout, book)
-    sheets = book_sheets(books, layout)
-    if book == "access":
-        sheets = sheets[:1]
-    elif book == "usage":
-        sheets = sheets[1:]
+    sheets = book_sheets(books, layout, book)
     if fmt == "xlsx":
         return workbook(sheets, layout)
     return csv_bytes(sheets[0]) if len(sheets) == 1 else csv_sections(sheets)

@@ -1,141 +1,128 @@
-"""The journal replayed into :class:`~service.reports.data.Records`.
+"""The journal replayed: every fact applied again, by the same ``apply``, to an empty state.
 
-Every journal payload lists its changes with full values for new rows, so
-applying them in order rebuilds every entity. Personal fields are ciphertext
-under the visitor's key: they are opened with :class:`PersonalData` while the key
-exists, shown as ``(dihapus)`` once it was shredded, and as ``None`` when no keys
-are given (an auditor's offline check). A ``privacy.erased`` fact erases a
-visitor's personal fields from then on, exactly as the retention job erases them
-from the tables.
+Each journal row is one typed fact (:mod:`service.domain.facts`). Decoding opens
+its personal values with :class:`Opener`: plaintext while the subject's key
+exists, ``(dihapus)`` once it was shredded, and a placeholder when no key file is
+at hand (an auditor's offline check, which then compares no personal field).
+Applying the facts in order rebuilds every entity exactly as the tables should
+hold it (including retention's erasures, which are facts too), and the access
+log from the taps.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, tzinfo
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.domain import facts as f
+from service.domain.apply import apply
+from service.domain.model import ERASED, AccessEvent, RoomState
 from service.errors import ConfigError
 from service.privacy import KeyShredded, PersonalData
-from service.reports.data import Records, typed
-from service.reports.wording import ERASED
-from service.store.journal import PERSONAL_FIELDS, JournalEntry
-from service.store.tables import JournalRow, VisitorKeyRow, table_of
+from service.reports.data import Records
+from service.store.journal import JournalEntry, decode_fact
+from service.store.persist import row_values
+from service.store.tables import DataKeyRow, JournalRow, table_of
 
-ERASED_FACT = "privacy.erased"
-# Free-text fields erased with the personal ones at the end of retention.
-ERASED_TEXT: dict[str, tuple[str, ...]] = {
-    "visitor": ("name",),
-    "visit": ("name",),
-    "deposit": ("returned_to",),
-    "help": ("problem", "resolution"),
-}
-ERASED_NULL: dict[str, tuple[str, ...]] = {"visitor": ("npwp",)}
+ERASED_FACT = f.PersonalDataErased.KIND
+SEALED = "(tersegel)"  # a personal value read without the key file
 _JOURNAL = table_of(JournalRow)
-_KEYS = table_of(VisitorKeyRow)
+_KEYS = table_of(DataKeyRow)
 
 
 class Opener:
-    """Opens personal fields in journal payloads (or cannot, and says so)."""
+    """Opens personal values in journal payloads (or cannot, and says so)."""
 
-    def __init__(self, personal: PersonalData | None, wrapped: dict[int, bytes | None]) -> None:
+    def __init__(self, personal: PersonalData | None, wrapped: dict[str, bytes | None]) -> None:
         self._personal = personal
         self._wrapped = wrapped
-        self._keys: dict[int, bytes | None] = {}
+        self._keys: dict[str, bytes | None] = {}
 
-    def key(self, vid: int) -> bytes | None:
-        if vid not in self._keys:
-            wrapped = self._wrapped.get(vid)
+    @property
+    def keyed(self) -> bool:
+        return self._personal is not None
+
+    def key(self, subject: str) -> bytes | None:
+        if subject not in self._keys:
+            wrapped = self._wrapped.get(subject)
             try:
-                self._keys[vid] = (
-                    None if self._personal is None else self._personal.unwrap(vid, wrapped)
+                self._keys[subject] = (
+                    None if self._personal is None else self._personal.unwrap(subject, wrapped)
                 )
             except KeyShredded:
-                self._keys[vid] = None
+                self._keys[subject] = None
             except InvalidTag as exc:
                 raise ConfigError(
-                    "the key file does not belong to this database (visitor keys do not open)"
+                    "the key file does not belong to this database (data keys do not open)"
                 ) from exc
-        return self._keys[vid]
+        return self._keys[subject]
 
-    def open(self, vid: int | None, name: str, token: str) -> str | None:
+    def open(self, subject: str | None, path: str, token: str) -> str:
         if self._personal is None:
-            return None
-        key = None if vid is None else self.key(vid)
-        if key is None or vid is None:
+            return SEALED
+        key = None if subject is None else self.key(subject)
+        if key is None:
             return ERASED
         try:
-            return PersonalData.decrypt(key, token, f"visitor:{vid}:{name}")
+            return PersonalData.decrypt(key, token, f"{subject}:{path}")
         except ValueError:
             return "(tidak terbaca)"
 
 
 @dataclass(slots=True)
 class Replay:
-    """Records rebuilt from the journal, with the seq that last touched each row."""
+    """The state rebuilt from the journal, the access log, and what touched each row."""
 
-    records: Records = field(default_factory=Records)
+    state: RoomState = field(default_factory=RoomState)
+    events: dict[int, AccessEvent] = field(default_factory=dict)
     last_seq: dict[tuple[str, Any], int] = field(default_factory=dict)
-    seals: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    seals: list[tuple[int, f.DaySealed]] = field(default_factory=list)
+    signed_at_seq: dict[date, int] = field(default_factory=dict)
     head_seq: int = 0
 
     def apply(self, entry: JournalEntry, opener: Opener) -> None:
-        body = json.loads(entry.payload)
-        vid = body.get("visitor_id")
-        for change in body.get("changes", ()):
-            self._change(entry.seq, change, vid, opener)
-        if entry.kind == ERASED_FACT and vid is not None:
-            self.erase(int(vid), entry.seq)
+        fact = decode_fact(entry.kind, entry.payload, opener.open)
+        for entity, key, obj in apply(self.state, fact):
+            if entity == "access_event":
+                self.events[key] = obj
+            self.last_seq[(entity, key)] = entry.seq
+        if isinstance(fact, f.DaySealed):
+            self.seals.append((entry.seq, fact))
+        elif isinstance(fact, f.DaySigned):
+            self.signed_at_seq[fact.day] = entry.seq
+        self.state.taps_in_flight.clear()
         self.head_seq = entry.seq
 
-    def _change(self, seq: int, change: dict[str, Any], vid: Any, opener: Opener) -> None:
-        entity = change["entity"]
-        if entity == "sealed_file":
-            self.seals.append((seq, {**change["values"], "name": change["id"]}))
-            return
-        if entity not in self.records.tables:
-            return
-        ident = typed(entity, "id", change["id"])
-        secret = PERSONAL_FIELDS.get(entity, frozenset())
-        values = {}
-        for name, raw in change["values"].items():
-            value = raw
-            if name in secret and isinstance(raw, str):
-                value = opener.open(vid, f"{entity}.{name}", raw)
-            values[name] = typed(entity, name, value)
-        table = self.records.tables[entity]
-        if change.get("new") or ident not in table:
-            table[ident] = {"id": ident, **values}
-        else:
-            table[ident].update(values)
-        self.last_seq[(entity, ident)] = seq
+    def records(self, keep: Any = None) -> Records:
+        """The replayed rows as :class:`Records` (``keep(entity, obj)`` filters them)."""
+        out = Records()
+        for entity, rows in self.state.tables.items():
+            if entity not in out.tables:
+                continue
+            target = out.tables[entity]
+            for ident, obj in rows.items():
+                if keep is None or keep(entity, obj):
+                    target[ident] = row_values(entity, obj)
+        for ident, event in self.events.items():
+            if keep is None or keep("access_event", event):
+                out.tables["access_event"][ident] = row_values("access_event", event)
+        return out
 
-    def erase(self, vid: int, seq: int) -> None:
-        """What the retention job does to one visitor's rows, done to the records."""
-        tables = self.records.tables
-        visit_ids = {v["id"] for v in tables["visit"].values() if v["visitor_id"] == vid}
-        owners = {
-            "visitor": {vid},
-            "visit": visit_ids,
-            "deposit": {d["id"] for d in tables["deposit"].values() if d["visit_id"] in visit_ids},
-            "help": {h["id"] for h in tables["help"].values() if h["visit_id"] in visit_ids},
-        }
-        for entity, ids in owners.items():
-            for ident in ids:
-                row = tables[entity].get(ident)
-                if row is None:
-                    continue
-                for name in ERASED_TEXT.get(entity, ()):
-                    if row.get(name) is not None:
-                        row[name] = ERASED
-                for name in ERASED_NULL.get(entity, ()):
-                    row[name] = None
-                self.last_seq[(entity, ident)] = seq
+    def day_records(self, day: date, tz: tzinfo) -> Records:
+        """The rows that belong to ``day`` (and the badges and facilities they name)."""
+
+        def keep(entity: str, obj: Any) -> bool:
+            if entity in ("badge", "facility", "visitor"):
+                return True
+            return self.state.day_of(entity, obj, tz) == day
+
+        return self.records(keep)
 
 
 def replay(entries: Iterable[JournalEntry], opener: Opener, base: Replay | None = None) -> Replay:
@@ -159,5 +146,5 @@ async def read_journal(
 
 
 async def opener_for(conn: AsyncConnection, personal: PersonalData | None) -> Opener:
-    rows = (await conn.execute(select(_KEYS.c.visitor_id, _KEYS.c.wrapped))).all()
-    return Opener(personal, {int(r[0]): r[1] for r in rows})
+    rows = (await conn.execute(select(_KEYS.c.subject, _KEYS.c.wrapped))).all()
+    return Opener(personal, {str(r[0]): r[1] for r in rows})

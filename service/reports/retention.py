@@ -1,21 +1,18 @@
 """Personal data under UU 27/2022: erasure after retention, and a data subject's copy.
 
-Erasure keeps one writer and one chain. For each visitor whose visits are all
-closed and older than ``retention_days``:
+Erasure keeps one writer and one chain. For each data subject past retention (a
+visitor whose visits are all closed and older than ``retention_days``; a help
+request raised for no visit and older than that), the single writer commits one
+``privacy.erased`` fact (:class:`~service.domain.facts.PersonalDataErased`, which
+carries the subject's id and no personal data), and in the same transaction the
+store erases every personal field the model declares (names and free text
+become ``(dihapus)``; the sealed document, phone and NPWP numbers and the lookup
+hashes become NULL; ``erased_at`` is set), in the tables and in later versions of
+signed days' rows, and shreds the subject's key, so the ciphertext left in the
+hash-chained journal can never be read again while every hash still verifies.
 
-1. the single writer journals a ``privacy.erased`` fact carrying only the
-   visitor's id (no personal data) - the chain records the erasure;
-2. once that is committed, one SQL transaction erases the same fields in the
-   tables (names and free text become ``(dihapus)``; NIK ciphertext, phone,
-   NPWP and the lookup hash become NULL; ``erased_at`` is set) and shreds the
-   visitor's key (``visitor_keys.wrapped = NULL``), so the ciphertext left in the
-   journal can never be read again while every hash still verifies;
-3. the writer reloads its state (and forgets cached keys).
-
-Replaying the journal applies ``privacy.erased`` the same way
-(:mod:`service.reports.replay`), so ``archive verify`` stays clean. If the
-process stops between 1 and 2, the next run journals the erasure again and
-finishes it (erasing twice is harmless).
+Replaying the journal applies ``privacy.erased`` with the same ``apply``, so
+``archive verify`` stays clean.
 """
 
 from __future__ import annotations
@@ -27,28 +24,27 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.domain import facts as f
+from service.domain.model import ERASED
 from service.domain.tx import Tx
-from service.reports.replay import ERASED_FACT
-from service.reports.wording import ERASED
-from service.store.tables import ENTITY_TABLES, VisitorKeyRow, table_of
+from service.store.tables import ENTITY_TABLES
 
 if TYPE_CHECKING:
     from service.runtime import Runtime
 
 _LOGGER = logging.getLogger(__name__)
-_KEYS = table_of(VisitorKeyRow)
 _VISITORS = ENTITY_TABLES["visitor"]
 _VISITS = ENTITY_TABLES["visit"]
 _DEPOSITS = ENTITY_TABLES["deposit"]
 _HELP = ENTITY_TABLES["help"]
 CHUNK = 200
 ERASED_FIELDS = (
-    "visitors.name", "visitors.npwp", "visitors.doc_enc (NIK)", "visitors.phone_enc",
-    "visitors.doc_hash", "visits.name", "deposits.returned_to", "help_requests.problem",
-    "help_requests.resolution", "visitor_keys.wrapped (crypto-shredding)",
+    "visitors.name", "visitors.doc_enc (NIK)", "visitors.phone_enc", "visitors.npwp_enc",
+    "visitors.doc_hash", "visitors.npwp_hash", "visits.name", "deposits.returned_to",
+    "help_requests.problem", "help_requests.resolution", "data_keys.wrapped (crypto-shredding)",
 )  # fmt: skip
 
 
@@ -58,13 +54,15 @@ class PurgeReport:
     visitor_ids: tuple[int, ...]
     visits: int
     dry_run: bool
+    help_ids: tuple[int, ...] = ()
     fields: tuple[str, ...] = ERASED_FIELDS
 
     def describe(self) -> str:
         verb = "would erase" if self.dry_run else "erased"
         return (
             f"{verb} personal data of {len(self.visitor_ids)} visitor(s), "
-            f"{self.visits} visit(s) before {self.cutoff.isoformat()}"
+            f"{self.visits} visit(s) and {len(self.help_ids)} help request(s) "
+            f"before {self.cutoff.isoformat()}"
         )
 
 
@@ -89,27 +87,20 @@ async def due_visitors(conn: AsyncConnection, cutoff: date) -> tuple[list[int], 
     return ids, visits
 
 
-async def _erase_tables(conn: AsyncConnection, ids: list[int], now: datetime) -> None:
-    visit_ids = select(_VISITS.c.id).where(_VISITS.c.visitor_id.in_(ids))
-    await conn.execute(
-        update(_VISITORS)
-        .where(_VISITORS.c.id.in_(ids))
-        .values(name=ERASED, npwp=None, doc_enc=None, phone_enc=None, doc_hash=None, erased_at=now)
+async def due_help(conn: AsyncConnection, before: datetime) -> list[int]:
+    """Help requests raised for no visit, closed, and opened before ``before``."""
+    h = _HELP.c
+    stmt = (
+        select(h.id)
+        .where(
+            h.visit_id.is_(None),
+            h.opened_at < before,
+            h.state.in_(("resolved", "cancelled")),
+            h.problem != ERASED,
+        )
+        .order_by(h.id)
     )
-    await conn.execute(update(_VISITS).where(_VISITS.c.visitor_id.in_(ids)).values(name=ERASED))
-    await conn.execute(
-        update(_DEPOSITS)
-        .where(_DEPOSITS.c.visit_id.in_(visit_ids), _DEPOSITS.c.returned_to.is_not(None))
-        .values(returned_to=ERASED)
-    )
-    help_rows = _HELP.c.visit_id.in_(visit_ids)
-    await conn.execute(update(_HELP).where(help_rows).values(problem=ERASED))
-    await conn.execute(
-        update(_HELP).where(help_rows, _HELP.c.resolution.is_not(None)).values(resolution=ERASED)
-    )
-    await conn.execute(
-        update(_KEYS).where(_KEYS.c.visitor_id.in_(ids)).values(wrapped=None, shredded_at=now)
-    )
+    return [int(r[0]) for r in (await conn.execute(stmt)).all()]
 
 
 async def purge(
@@ -125,21 +116,19 @@ async def purge(
     cutoff = runtime.policy.day_of(now) - timedelta(days=days)
     async with runtime.engine.connect() as conn:
         ids, visits = await due_visitors(conn, cutoff)
-    report = PurgeReport(cutoff, tuple(ids), visits, dry_run)
-    if dry_run or not ids:
+        helps = await due_help(conn, runtime.policy.day_bounds(cutoff)[0])
+    report = PurgeReport(cutoff, tuple(ids), visits, dry_run, help_ids=tuple(helps))
+    if dry_run or not (ids or helps):
         return report
-    for start in range(0, len(ids), CHUNK):
-        part = ids[start : start + CHUNK]
+    subjects = [f"visitor:{vid}" for vid in ids] + [f"help:{hid}" for hid in helps]
+    for start in range(0, len(subjects), CHUNK):
+        part = subjects[start : start + CHUNK]
 
-        def journal(tx: Tx, part: list[int] = part) -> None:
-            for vid in part:
-                tx.fact(ERASED_FACT, now, actor, visitor_id=vid)
+        def erase(tx: Tx, part: list[str] = part) -> None:
+            for subject in part:
+                tx.emit(f.PersonalDataErased(at=now, actor=actor, data_subject=subject))
 
-        await runtime.execute(journal)
-        async with runtime.engine.begin() as conn:
-            await _erase_tables(conn, part, now)
-    runtime.writer.request_reload()
-    await runtime.execute(lambda tx: None)  # the reload happens before this batch
+        await runtime.execute(erase)
     _LOGGER.info("retention: %s", report.describe())
     return report
 

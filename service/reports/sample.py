@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from service.config import Config, parse_config
 from service.domain import days, helpdesk, queue, visits
+from service.domain.facts import Identity
 from service.domain.identity import DocumentType, mask_number
 from service.domain.taps import Tap
 from service.domain.tx import Tx
@@ -113,17 +114,20 @@ class Walker:
             rules_ack=True,
             privacy_ack=True,
             form_started_at=started,
-            personal={
-                "doc_number": person.nik,
-                "phone": "+6281234567890",
-                "doc_hash": rt.personal.lookup_hash("ktp", person.nik),
-            },
+            identity=Identity(
+                doc_number=person.nik,
+                phone="+6281234567890",
+                doc_hash=rt.personal.lookup_hash("ktp", person.nik),
+            ),
         )
         visit = await rt.execute(lambda tx: visits.register(tx, rt.policy, form, now, "fo-rina"))
         return int(visit.id)
 
     async def issue(self, visit_id: int, uid: str) -> Any:
-        await self.rt.execute(lambda tx: visits.arm_issue(tx, "fo", tx.state.visits[visit_id]))
+        now = self.clock.now
+        await self.rt.execute(
+            lambda tx: visits.arm_issue(tx, "fo", tx.state.visits[visit_id], now, "fo-rina")
+        )
         return await self.tap("fo", uid)
 
     async def return_document(self, visit_id: int) -> None:

@@ -1,7 +1,7 @@
 """``bidroom privacy export --nik N``: everything held about one data subject.
 
-Reading a full NIK is itself journaled (``privacy.nik_read``, with the visitor
-id and the reading admin, never the number) before anything is decrypted.
+Reading a full NIK is itself journaled (``privacy.read``, with the visitor id and
+the reading admin, never the number) before anything is decrypted.
 """
 
 from __future__ import annotations
@@ -13,16 +13,17 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.domain import facts as f
 from service.domain.tx import Tx
 from service.privacy import KeyShredded, PersonalData
-from service.store.tables import ENTITY_TABLES, VisitorKeyRow, table_of
+from service.store.tables import ENTITY_TABLES, STORE_ONLY, DataKeyRow, table_of
 
 if TYPE_CHECKING:
     from service.runtime import Runtime
 
 _LOGGER = logging.getLogger(__name__)
-_KEYS = table_of(VisitorKeyRow)
-NIK_READ = "privacy.nik_read"
+_KEYS = table_of(DataKeyRow)
+NIK_READ = f.PersonalDataRead.KIND
 
 
 def _plain(mapping: Any, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
@@ -39,26 +40,28 @@ async def _rows(conn: AsyncConnection, entity: str, column: str, ids: list[int])
     return [_plain(r._mapping) for r in (await conn.execute(stmt)).all()]
 
 
-def _open(key: bytes | None, vid: int, name: str, token: str | None) -> str | None:
+def _open(key: bytes | None, subject: str, name: str, token: str | None) -> str | None:
     if token is None:
         return None
     if key is None:
         return "(dihapus)"
-    return PersonalData.decrypt(key, token, f"visitor:{vid}:{name}")
+    return PersonalData.decrypt(key, token, f"{subject}:{name}")
 
 
 async def _visitor(conn: AsyncConnection, personal: PersonalData, row: Any) -> dict[str, Any]:
     vid = int(row.id)
+    subject = f"visitor:{vid}"
     wrapped = (
-        await conn.execute(select(_KEYS.c.wrapped).where(_KEYS.c.visitor_id == vid))
+        await conn.execute(select(_KEYS.c.wrapped).where(_KEYS.c.subject == subject))
     ).scalar_one_or_none()
     try:
-        key: bytes | None = personal.unwrap(vid, wrapped)
+        key: bytes | None = personal.unwrap(subject, wrapped)
     except KeyShredded:
         key = None
-    out = _plain(row._mapping, frozenset({"doc_enc", "phone_enc", "doc_hash"}))
-    out["doc_number"] = _open(key, vid, "doc_number", row.doc_enc)
-    out["phone"] = _open(key, vid, "phone", row.phone_enc)
+    out = _plain(row._mapping, STORE_ONLY["visitor"])
+    out["doc_number"] = _open(key, subject, "doc_number", row.doc_enc)
+    out["phone"] = _open(key, subject, "phone", row.phone_enc)
+    out["npwp"] = _open(key, subject, "npwp", row.npwp_enc)
     visits = await _rows(conn, "visit", "visitor_id", [vid])
     ids = [v["id"] for v in visits]
     out["visits"] = visits
@@ -84,7 +87,7 @@ async def export_subject(
 
     def journal(tx: Tx) -> None:
         for vid in targets:
-            tx.fact(NIK_READ, now, actor, visitor_id=vid)
+            tx.emit(f.PersonalDataRead(at=now, actor=actor, visitor_id=vid, what="subject_export"))
 
     await runtime.execute(journal)
     async with runtime.engine.connect() as conn:

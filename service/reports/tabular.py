@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from service.reports.books import AccessRow, Books, UsageRow
+from service.reports.books import AccessRow, AmendmentLine, Books, UsageRow
 from service.reports.layout import Layout
 from service.reports.visit_report import VisitReport
 
@@ -55,12 +55,53 @@ def usage_cells(rows: list[UsageRow], layout: Layout) -> list[list[Cell]]:
     ]
 
 
-def book_sheets(books: Books, layout: Layout) -> list[Sheet]:
-    w = layout.w
+AMENDMENT_KEYS = (
+    "no",
+    "date",
+    "amend_at",
+    "amend_what",
+    "amend_records",
+    "amend_by",
+    "amend_signed",
+)
+
+
+def amendment_cells(rows: list[AmendmentLine], layout: Layout) -> list[list[Cell]]:
+    t = _local(layout)
     return [
-        ("Buku Kendali Akses", [w(k) for k in ACCESS_KEYS], access_cells(books.access, layout)),
-        ("Buku Kendali Fasilitas", [w(k) for k in USAGE_KEYS], usage_cells(books.usage, layout)),
+        [
+            r.no,
+            r.day,
+            t(r.at),
+            r.what,
+            r.records,
+            r.actor,
+            f"{r.signed_by or ''} {_at(t(r.signed_at))}".strip(),
+        ]
+        for r in rows
     ]
+
+
+def _at(value: datetime | None) -> str:
+    return value.strftime("%d-%m-%Y %H.%M") if value else ""
+
+
+def book_sheets(books: Books, layout: Layout, book: str = "all") -> list[Sheet]:
+    """The sheets of ``book`` ("access", "usage" or "all"); amendments go with the access book."""
+    w = layout.w
+    sheets: list[Sheet] = []
+    if book in ("all", "access"):
+        sheets.append(
+            ("Buku Kendali Akses", [w(k) for k in ACCESS_KEYS], access_cells(books.access, layout))
+        )
+    if book in ("all", "usage"):
+        sheets.append(
+            ("Buku Kendali Fasilitas", [w(k) for k in USAGE_KEYS], usage_cells(books.usage, layout))
+        )
+    if books.amendments and book in ("all", "access"):
+        header = [w(k) for k in AMENDMENT_KEYS]
+        sheets.append(("Amandemen", header, amendment_cells(books.amendments, layout)))
+    return sheets
 
 
 def _summary(report: VisitReport, layout: Layout) -> list[list[Cell]]:

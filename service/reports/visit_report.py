@@ -14,11 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from service.domain import standards
 from service.domain.helpdesk import CATEGORIES
-from service.domain.model import ENTITIES, RoomState
+from service.domain.model import RoomState
 from service.domain.policy import Policy
 from service.reports.data import Records, Row, day_range
 from service.reports.wording import word
-from service.store.loader import ENUMS
+from service.store.loader import entity_from_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +86,8 @@ def room_state(records: Records) -> RoomState:
     """The records as the rules' state (for :mod:`service.domain.standards`)."""
     state = RoomState()
     for entity in ("visit", "deposit", "day", "justification"):
-        cls = ENTITIES[entity]
         for row in records[entity].values():
-            data = dict(row)
-            if entity in ENUMS:
-                name, enum_type = ENUMS[entity]
-                data[name] = enum_type(data[name])
-            state.add(entity, cls(**data))
+            state.put(entity, entity_from_values(entity, row))
     return state
 
 

@@ -24,7 +24,6 @@ MONTHS = {
 }  # fmt: skip
 ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA"}
 ZONE_NAMES["Asia/Jayapura"] = "WIT"
-ERASED = "(dihapus)"
 
 WORDS: dict[str, tuple[str, str]] = {
     "access_book": ("BUKU KENDALI AKSES RUANG BIDDING ROOM", "BIDDING ROOM ACCESS CONTROL BOOK"),
@@ -43,6 +42,30 @@ WORDS: dict[str, tuple[str, str]] = {
     "returned": ("Kembali", "Returned"),
     "officer": ("Petugas FO", "FO officer"),
     "remarks": ("Keterangan", "Remarks"),
+    "amendments": (
+        "AMANDEMEN: YANG TERJADI SETELAH HARI DISAHKAN",
+        "AMENDMENTS: WHAT HAPPENED AFTER THE DAY WAS SIGNED",
+    ),
+    "amend_at": ("Waktu kejadian", "When"),
+    "amend_what": ("Perubahan", "Change"),
+    "amend_records": ("Catatan", "Records"),
+    "amend_by": ("Oleh", "By"),
+    "amend_signed": ("Disahkan", "Signed"),
+    "fact.visit.returned": (
+        "kartu dikembalikan, kunjungan ditutup",
+        "badge returned, visit closed",
+    ),
+    "fact.visit.force_closed": ("kunjungan ditutup paksa", "visit force-closed"),
+    "fact.document.returned": ("identitas dikembalikan", "document returned"),
+    "fact.visit.registered": ("formulir susulan", "back-entered form"),
+    "fact.tap.decided": ("tap terlambat / sesudah pengesahan", "late tap / after sign-off"),
+    "fact.door.exited": ("keluar ruangan", "left the room"),
+    "fact.door.entered": ("masuk ruangan", "entered the room"),
+    "fact.usage.ended": ("penggunaan fasilitas selesai", "facility use ended"),
+    "fact.facility.left": ("fasilitas dilepas", "facility released"),
+    "fact.help.resolved": ("permintaan bantuan diselesaikan", "help request resolved"),
+    "fact.help.cancelled": ("permintaan bantuan dibatalkan", "help request cancelled"),
+    "fact.queue.cancelled": ("nomor antrian dibatalkan", "queue number cancelled"),
     "facility": ("Fasilitas", "Facility"),
     "start": ("Mulai", "Start"),
     "end": ("Selesai", "End"),

@@ -1,5 +1,9 @@
 """The journal: every fact, append-only and hash-chained.
 
+One row per fact (:mod:`service.domain.facts`): ``kind`` is the fact's kind and
+``payload`` its fields as canonical JSON, with every personal value (as the model
+declares them) encrypted under the data subject's key.
+
 Row ``n`` stores ``hash = sha256(prev_hash | seq | at | kind | actor | payload)``
 with ``prev_hash`` the hash of row ``n-1`` (64 zeros for the first row). Editing,
 deleting or reordering any row breaks the chain at that row, which
@@ -13,13 +17,17 @@ import enum
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, is_dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
-from service.domain.model import Fact
+import msgspec
+
+from service.domain.facts import FACT_TYPES, Fact
+from service.domain.model import personal_fields
 
 GENESIS = "0" * 64
+FORMAT = 2  # journal payload format: {"v", "subject", "fact"}
 
 
 def _plain(value: Any) -> Any:
@@ -40,38 +48,82 @@ def canonical(data: Any) -> str:
     return json.dumps(_plain(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-# Entity fields that are personal data: in the journal only as ciphertext.
-PERSONAL_FIELDS: dict[str, frozenset[str]] = {
-    "visitor": frozenset({"name"}),
-    "visit": frozenset({"name"}),
-    "deposit": frozenset({"returned_to"}),
-}
+_NESTED: dict[type[Any], dict[str, type[Any]]] = {}
 
 
-def payload_of(
-    fact: Fact, personal: dict[str, str], seal: Callable[[str, str], str] | None = None
-) -> str:
-    """The journal payload: every change, personal data encrypted by ``seal(field, value)``.
+def _nested(cls: type[Any]) -> dict[str, type[Any]]:
+    """Fields of a dataclass that hold dataclasses (directly, optionally, or in a tuple)."""
+    found = _NESTED.get(cls)
+    if found is None:
+        found = {}
+        for name, hint in get_type_hints(cls).items():
+            for arg in (hint, *get_args(hint)):
+                if is_dataclass(arg) and isinstance(arg, type):
+                    found[name] = arg
+                    break
+        _NESTED[cls] = found
+    return found
 
-    A fact that touches personal fields carries its ``visitor_id``; without a
-    ``seal`` for it such a fact cannot be journaled (it would leak in clear).
+
+def _walk(
+    cls: type[Any], data: dict[str, Any], change: Callable[[str, str], str], path: str
+) -> None:
+    """Apply ``change(path, value)`` to every personal string in ``data`` (in place)."""
+    secret = personal_fields(cls)
+    nested = _nested(cls)
+    for name, value in data.items():
+        if name in secret and isinstance(value, str):
+            data[name] = change(f"{path}{name}", value)
+        elif name in nested and isinstance(value, dict):
+            _walk(nested[name], value, change, f"{path}{name}.")
+        elif name in nested and isinstance(value, list | tuple):
+            for item in value:
+                if isinstance(item, dict):
+                    _walk(nested[name], item, change, f"{path}{name}.")
+
+
+Sealer = Callable[[str, str], str]
+
+
+class PersonalValueUnsealed(ValueError):
+    """A fact carries personal data but names no data subject to seal it for."""
+
+
+def encode_fact(fact: Fact, seal: Sealer | None) -> str:
+    """The journal payload of a fact: its fields, personal values sealed by ``seal``.
+
+    ``seal(path, value)`` encrypts under the fact's subject's key; a personal value
+    without a subject (or without ``seal``) is refused, never written in clear.
     """
-    changes = []
-    for c in fact.changes:
-        values = dict(c.values)
-        for name in PERSONAL_FIELDS.get(c.entity, frozenset()) & values.keys():
-            if values[name] is None:
-                continue
-            if seal is None:
-                raise ValueError(f"{fact.kind}: personal field {c.entity}.{name} without a key")
-            values[name] = seal(f"{c.entity}.{name}", str(values[name]))
-        changes.append({"entity": c.entity, "id": c.id, "new": c.new, "values": values})
-    body: dict[str, Any] = {"changes": changes}
-    if personal:
-        body["personal"] = personal
-    if fact.visitor_id is not None:
-        body["visitor_id"] = fact.visitor_id
-    return canonical(body)
+    data = msgspec.to_builtins(fact)
+    problems: list[str] = []
+
+    def sealed(path: str, value: str) -> str:
+        if seal is None:
+            problems.append(path)
+            return value
+        return seal(path, value)
+
+    _walk(type(fact), data, sealed, "")
+    if problems:
+        raise PersonalValueUnsealed(f"{fact.KIND}: personal field(s) {problems} without a key")
+    body = {"v": FORMAT, "subject": fact.subject, "fact": data}
+    return msgspec.json.encode(body, order="sorted").decode()
+
+
+def decode_fact(kind: str, payload: str, open_: Callable[[str | None, str, str], str]) -> Fact:
+    """A journal row back into its fact; ``open_(subject, path, token)`` opens sealed values."""
+    body = msgspec.json.decode(payload)
+    cls = FACT_TYPES[kind]
+    data = body["fact"]
+    subject = body.get("subject")
+    _walk(cls, data, lambda path, token: open_(subject, path, token), "")
+    return msgspec.convert(data, cls)
+
+
+def subject_of(payload: str) -> str | None:
+    value = msgspec.json.decode(payload).get("subject")
+    return str(value) if value is not None else None
 
 
 def chain_hash(prev_hash: str, seq: int, at: datetime, kind: str, actor: str, payload: str) -> str:

@@ -1,46 +1,64 @@
-"""Turning facts into rows: coalesced changes, journal rows, encrypted personal data.
+"""From a rule's facts to rows: journal rows, entity rows, sealed personal values.
 
-:meth:`Persister.prepare` builds the whole batch in memory (reading a visitor's
-key when it is not cached yet); :func:`statements` lists what to execute, so the
-same batch is written by the async engine (PostgreSQL) or, for SQLite, by one
-synchronous connection in the writer's own thread — one thread hop per batch
-instead of one per statement.
+:meth:`Persister.prepare` turns one job's :class:`~service.domain.tx.Tx` into a
+:class:`Part` (payloads encrypted, rows listed) without numbering anything, so a
+job that cannot be prepared fails alone. :func:`build_batch` numbers and chains
+the parts of a batch; :func:`statements` lists what to execute, the same for the
+async engine (PostgreSQL) and for SQLite's synchronous writer connection. The
+journal rows come first: another writer that took the same sequence number makes
+the very first statement fail (see :func:`is_journal_conflict`).
 """
 
 from __future__ import annotations
 
 import enum
-import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, is_dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Executable, bindparam, insert, select, text, update
+from sqlalchemy import Executable, Table, bindparam, delete, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from service.domain.model import Fact
-from service.privacy import PersonalData
-from service.store.journal import chain_hash, payload_of
+from service.domain import facts as f
+from service.domain.model import ERASED, FIELDS, RoomState, personal_fields
+from service.domain.tx import Tx
+from service.privacy import KeyShredded, PersonalData
+from service.store.journal import GENESIS, chain_hash, encode_fact
 from service.store.tables import (
     ENTITY_TABLES,
     INSERT_ORDER,
+    STORE_ONLY,
+    AmendedRowRow,
+    DataKeyRow,
     JournalRow,
-    VisitorKeyRow,
-    VisitorRow,
     table_of,
 )
 
-_LOGGER = logging.getLogger(__name__)
 _JOURNAL = table_of(JournalRow)
-_VISITORS = table_of(VisitorRow)
-_KEYS = table_of(VisitorKeyRow)
+_KEYS = table_of(DataKeyRow)
+_AMENDED = table_of(AmendedRowRow)
 Statement = tuple[Executable, Any]
 
 
-def _db_value(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
+def db_value(value: Any) -> Any:
+    """A field's value as its column takes it (enums by value, tuples as JSON lists)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return [db_value(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return {name: db_value(getattr(value, name)) for name in value.__dataclass_fields__}
+    if isinstance(value, datetime | int | str | bool | float) or value is None:
+        return value
+    return value
+
+
+def row_values(entity: str, obj: Any) -> dict[str, Any]:
+    return {name: db_value(getattr(obj, name)) for name in FIELDS[entity]}
 
 
 @dataclass(slots=True)
@@ -48,28 +66,41 @@ class Head:
     """The journal's last row, as the writer believes it."""
 
     seq: int = 0
-    hash: str = "0" * 64
+    hash: str = GENESIS
+
+
+@dataclass(slots=True)
+class Part:
+    """One job's share of a batch: prepared, not yet numbered."""
+
+    journal: list[tuple[f.Fact, str]] = field(default_factory=list)
+    rows: dict[tuple[str, Any], Any] = field(default_factory=dict)  # last version (None: delete)
+    amended: list[dict[str, Any]] = field(default_factory=list)
+    secrets: list[dict[str, Any]] = field(default_factory=list)
+    new_keys: list[dict[str, Any]] = field(default_factory=list)
+    erasures: list[Statement] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class Batch:
-    inserts: dict[str, dict[Any, dict[str, Any]]] = field(default_factory=dict)
-    updates: dict[str, dict[Any, dict[str, Any]]] = field(default_factory=dict)
     journal: list[dict[str, Any]] = field(default_factory=list)
-    visitor_updates: list[dict[str, Any]] = field(default_factory=list)
+    rows: dict[tuple[str, Any], Any] = field(default_factory=dict)
+    amended: list[dict[str, Any]] = field(default_factory=list)
+    secrets: list[dict[str, Any]] = field(default_factory=list)
     new_keys: list[dict[str, Any]] = field(default_factory=list)
+    erasures: list[Statement] = field(default_factory=list)
     head: Head = field(default_factory=Head)
     postgres: bool = False
 
 
 class Persister:
-    """Prepares batches of facts; keeps the visitors' data keys cached."""
+    """Prepares parts; keeps the data subjects' keys cached."""
 
     def __init__(self, personal: PersonalData, engine: AsyncEngine) -> None:
         self.personal = personal
         self._engine = engine
-        self._keys: dict[int, bytes] = {}
-        self._new: set[int] = set()
+        self._keys: dict[str, bytes] = {}
+        self._new: set[str] = set()
 
     def forget_keys(self) -> None:
         self._keys.clear()
@@ -80,36 +111,197 @@ class Persister:
 
     def rolled_back(self) -> None:
         """Keys created for a batch that did not commit were never stored: forget them."""
-        for vid in self._new:
-            self._keys.pop(vid, None)
+        for subject in self._new:
+            self._keys.pop(subject, None)
         self._new.clear()
 
-    async def prepare(self, facts: Sequence[Fact], head: Head) -> Batch:
-        batch = Batch(postgres=self._engine.dialect.name == "postgresql")
-        now = datetime.now(UTC)
-        seq, prev = head.seq, head.hash
-        for fact in facts:
-            self._coalesce(batch, fact)
-            seal = None
-            personal: dict[str, str] = {}
-            if fact.visitor_id is not None:
-                vid = fact.visitor_id
-                key = await self._visitor_key(batch, vid, fact.at)
-                personal = self._encrypt_personal(batch, fact, key)
+    async def prepare(self, tx: Tx, state: RoomState) -> Part:
+        part = Part()
+        for fact in tx.facts:
+            key = None
+            if fact.subject is not None and not isinstance(fact, f.PersonalDataErased):
+                key = await self._key(part, fact.subject, fact.at)
+            part.journal.append((fact, encode_fact(fact, self._sealer(fact.subject, key))))
+            if isinstance(fact, f.VisitorRecorded) and fact.identity is not None:
+                assert key is not None
+                part.secrets.append(self._secrets(fact, key))
+            elif isinstance(fact, f.PersonalDataErased):
+                part.erasures += await self._erasure(fact)
+        refs = _amendment_refs(tx.facts)
+        for entity, ident, obj in tx.writes:
+            if (entity, ident) not in tx.diverted:
+                part.rows[(entity, ident)] = obj
+                continue
+            part.amended.append(
+                {
+                    "amendment_id": refs[f"{entity}:{ident}"],
+                    "entity": entity,
+                    "row_id": str(ident),
+                    "visitor_id": _visitor_of(state, entity, obj),
+                    "row": _json_row(entity, obj),
+                }
+            )
+        return part
 
-                def seal(name: str, value: str, key: bytes = key, vid: int = vid) -> str:
-                    return PersonalData.encrypt(key, value, f"visitor:{vid}:{name}")
+    @staticmethod
+    def _sealer(subject: str | None, key: bytes | None) -> Any:
+        if subject is None or key is None:
+            return None
 
+        def seal(path: str, value: str) -> str:
+            return PersonalData.encrypt(key, value, f"{subject}:{path}")
+
+        return seal
+
+    def _secrets(self, fact: f.VisitorRecorded, key: bytes) -> dict[str, Any]:
+        ident = fact.identity
+        assert ident is not None
+        subject = fact.subject
+
+        def seal(name: str, value: str | None) -> str | None:
+            return None if value is None else PersonalData.encrypt(key, value, f"{subject}:{name}")
+
+        return {
+            "_id": fact.visitor.id,
+            "doc_hash": ident.doc_hash,
+            "doc_enc": seal("doc_number", ident.doc_number),
+            "phone_enc": seal("phone", ident.phone),
+            "npwp_enc": seal("npwp", ident.npwp),
+            "npwp_hash": ident.npwp_hash,
+        }
+
+    async def _key(self, part: Part, subject: str, at: datetime) -> bytes:
+        if subject in self._keys:
+            return self._keys[subject]
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(select(_KEYS.c.wrapped).where(_KEYS.c.subject == subject))
+            ).first()
+        if row is None:
+            key = PersonalData.new_visitor_key()
+            part.new_keys.append(
+                {
+                    "subject": subject,
+                    "wrapped": self.personal.wrap(subject, key),
+                    "created_at": at,
+                    "shredded_at": None,
+                }
+            )
+            self._new.add(subject)
+        else:
+            if row[0] is None:
+                raise KeyShredded(f"{subject}: personal data already erased")
+            key = self.personal.unwrap(subject, row[0])
+        self._keys[subject] = key
+        return key
+
+    async def _erasure(self, fact: f.PersonalDataErased) -> list[Statement]:
+        """The SQL that erases a subject everywhere: tables, later row versions, its key."""
+        self._keys.pop(fact.data_subject, None)
+        out = list(erase_statements(fact.data_subject, fact.at))
+        kind, _, raw = fact.data_subject.partition(":")
+        if kind != "visitor":
+            return out
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(_AMENDED.c.id, _AMENDED.c.entity, _AMENDED.c.row).where(
+                        _AMENDED.c.visitor_id == int(raw)
+                    )
+                )
+            ).all()
+        for ident, entity, row in rows:
+            values = dict(row)
+            for name in personal_fields(_entity_class(entity)):
+                if values.get(name) is not None:
+                    values[name] = ERASED
+            stmt = update(_AMENDED).where(_AMENDED.c.id == ident).values(row=values)
+            out.append((stmt, {}))
+        return out
+
+
+def _entity_class(entity: str) -> type[Any]:
+    from service.domain.model import ENTITIES
+
+    return ENTITIES[entity]
+
+
+def erase_statements(subject: str, at: datetime) -> list[Statement]:
+    """UPDATEs that erase every personal column the model declares, for one subject."""
+    kind, _, raw = subject.partition(":")
+    ident = int(raw)
+    help_table = ENTITY_TABLES["help"]
+    out: list[Statement] = []
+    if kind == "help":
+        out += _erase(help_table, "help", help_table.c.id == ident)
+    else:
+        visitors, visits = ENTITY_TABLES["visitor"], ENTITY_TABLES["visit"]
+        sealed = dict.fromkeys(STORE_ONLY["visitor"])
+        out += _erase(visitors, "visitor", visitors.c.id == ident, erased_at=at, **sealed)
+        out += _erase(visits, "visit", visits.c.visitor_id == ident)
+        of_visits = select(visits.c.id).where(visits.c.visitor_id == ident)
+        deposits = ENTITY_TABLES["deposit"]
+        out += _erase(deposits, "deposit", deposits.c.visit_id.in_(of_visits))
+        out += _erase(help_table, "help", help_table.c.visit_id.in_(of_visits))
+    shred = update(_KEYS).where(_KEYS.c.subject == subject).values(wrapped=None, shredded_at=at)
+    out.append((shred, {}))
+    return out
+
+
+def _erase(table: Table, entity: str, where: Any, **extra: Any) -> list[Statement]:
+    out: list[Statement] = []
+    for name in sorted(personal_fields(_entity_class(entity))):
+        column = table.c[name]
+        out.append((update(table).where(where, column.is_not(None)).values({name: ERASED}), {}))
+    if extra:
+        out.append((update(table).where(where).values(extra), {}))
+    return out
+
+
+def _amendment_refs(facts: Sequence[f.Fact]) -> dict[str, int]:
+    refs: dict[str, int] = {}
+    for fact in facts:
+        if isinstance(fact, f.AmendmentRecorded):
+            for ref in fact.amendment.rows:
+                refs.setdefault(ref, fact.amendment.id)
+    return refs
+
+
+def _visitor_of(state: RoomState, entity: str, obj: Any) -> int | None:
+    if entity == "visit":
+        return int(obj.visitor_id)
+    visit_id = getattr(obj, "visit_id", None)
+    visit = state.visits.get(visit_id) if visit_id is not None else None
+    return visit.visitor_id if visit is not None else None
+
+
+def _json_row(entity: str, obj: Any) -> dict[str, Any]:
+    values = row_values(entity, obj)
+    return {k: v.isoformat() if isinstance(v, datetime) else _plain(v) for k, v in values.items()}
+
+
+def _plain(value: Any) -> Any:
+    from datetime import date
+
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def build_batch(parts: Sequence[Part], head: Head, postgres: bool) -> Batch:
+    """Number and chain the parts' journal rows; merge their rows (the last version wins)."""
+    batch = Batch(postgres=postgres)
+    now = datetime.now(UTC)
+    seq, prev = head.seq, head.hash
+    for part in parts:
+        for fact, payload in part.journal:
             seq += 1
             at = fact.at.astimezone(UTC)
-            payload = payload_of(fact, personal, seal)
-            digest = chain_hash(prev, seq, at, fact.kind, fact.actor, payload)
+            digest = chain_hash(prev, seq, at, fact.KIND, fact.actor, payload)
             batch.journal.append(
                 {
                     "seq": seq,
                     "at": at,
                     "recorded_at": now,
-                    "kind": fact.kind,
+                    "kind": fact.KIND,
                     "actor": fact.actor,
                     "payload": payload,
                     "prev_hash": prev,
@@ -117,102 +309,60 @@ class Persister:
                 }
             )
             prev = digest
-        batch.head = Head(seq, prev)
-        return batch
+        batch.rows.update(part.rows)
+        batch.amended += part.amended
+        batch.secrets += part.secrets
+        batch.new_keys += part.new_keys
+        batch.erasures += part.erasures
+    batch.head = Head(seq, prev)
+    return batch
 
-    @staticmethod
-    def _coalesce(batch: Batch, fact: Fact) -> None:
-        for change in fact.changes:
-            if change.entity not in ENTITY_TABLES:
-                continue  # journal-only (Tx.record): the journal row is its only record
-            values = {k: _db_value(v) for k, v in change.values.items()}
-            pending = batch.inserts.setdefault(change.entity, {})
-            if change.new:
-                pending[change.id] = {"id": change.id, **values}
-            elif change.id in pending:
-                pending[change.id].update(values)
-            else:
-                batch.updates.setdefault(change.entity, {}).setdefault(change.id, {}).update(values)
 
-    @staticmethod
-    def _encrypt_personal(batch: Batch, fact: Fact, key: bytes) -> dict[str, str]:
-        if not fact.personal:
-            return {}
-        vid = fact.visitor_id
-        enc = {
-            k: PersonalData.encrypt(key, v, f"visitor:{vid}:{k}")
-            for k, v in sorted(fact.personal.items())
-            if k != "doc_hash"
-        }
-        batch.visitor_updates.append(
-            {
-                "_id": vid,
-                "doc_enc": enc.get("doc_number"),
-                "phone_enc": enc.get("phone"),
-                "doc_hash": fact.personal.get("doc_hash"),
-            }
-        )
-        return enc
-
-    async def _visitor_key(self, batch: Batch, vid: int, at: datetime) -> bytes:
-        if vid in self._keys:
-            return self._keys[vid]
-        async with self._engine.connect() as conn:
-            wrapped = (
-                await conn.execute(select(_KEYS.c.wrapped).where(_KEYS.c.visitor_id == vid))
-            ).scalar_one_or_none()
-        if wrapped is None:
-            key = PersonalData.new_visitor_key()
-            batch.new_keys.append(
-                {
-                    "visitor_id": vid,
-                    "wrapped": self.personal.wrap(vid, key),
-                    "created_at": at,
-                    "shredded_at": None,
-                }
-            )
-            self._new.add(vid)
-        else:
-            key = self.personal.unwrap(vid, wrapped)
-        self._keys[vid] = key
-        return key
+def _upsert(table: Table, columns: tuple[str, ...], postgres: bool) -> Executable:
+    stmt = (postgresql.insert if postgres else sqlite.insert)(table)
+    keys = [c.name for c in table.primary_key]
+    return stmt.on_conflict_do_update(
+        index_elements=keys, set_={c: stmt.excluded[c] for c in columns if c not in keys}
+    )
 
 
 def statements(batch: Batch) -> list[Statement]:
-    """Every statement of a batch, in an order that respects the foreign keys."""
+    """Every statement of a batch: the journal first, then rows in foreign-key order."""
     out: list[Statement] = []
+    if batch.journal:
+        out.append((insert(_JOURNAL), batch.journal))
+    by_entity: dict[str, list[tuple[Any, Any]]] = {}
+    for (entity, ident), obj in batch.rows.items():
+        by_entity.setdefault(entity, []).append((ident, obj))
     for entity in INSERT_ORDER:
-        rows = list(batch.inserts.get(entity, {}).values())
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for row in rows:
-            groups.setdefault(tuple(sorted(row)), []).append(row)
-        out.extend((insert(ENTITY_TABLES[entity]), params) for params in groups.values())
-    for entity, by_id in batch.updates.items():
         table = ENTITY_TABLES[entity]
-        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for ident, values in by_id.items():
-            updates.setdefault(tuple(sorted(values)), []).append({"_id": ident, **values})
-        for keys, params in updates.items():
+        rows = [row_values(entity, obj) for _, obj in by_entity.get(entity, ()) if obj is not None]
+        if rows:
+            columns = FIELDS[entity]
             stmt = (
-                update(table)
-                .where(table.c.id == bindparam("_id"))
-                .values({k: bindparam(k) for k in keys})
+                insert(table)
+                if entity == "access_event"
+                else _upsert(table, columns, batch.postgres)
             )
-            out.append((stmt, params))
+            out.append((stmt, rows))
+        gone = [ident for ident, obj in by_entity.get(entity, ()) if obj is None]
+        if gone:
+            key = next(iter(table.primary_key))
+            out.append((delete(table).where(key.in_(gone)), {}))
+    if batch.amended:
+        out.append((insert(_AMENDED), batch.amended))
     if batch.new_keys:
         out.append((insert(_KEYS), batch.new_keys))
-    if batch.visitor_updates:
+    if batch.secrets:
+        visitors = ENTITY_TABLES["visitor"]
+        names = sorted(STORE_ONLY["visitor"])
         stmt = (
-            update(_VISITORS)
-            .where(_VISITORS.c.id == bindparam("_id"))
-            .values(
-                doc_enc=bindparam("doc_enc"),
-                phone_enc=bindparam("phone_enc"),
-                doc_hash=bindparam("doc_hash"),
-            )
+            update(visitors)
+            .where(visitors.c.id == bindparam("_id"))
+            .values({n: bindparam(n) for n in names})
         )
-        out.append((stmt, batch.visitor_updates))
-    out.append((insert(_JOURNAL), batch.journal))
+        out.append((stmt, batch.secrets))
+    out += batch.erasures
     if batch.postgres:
         out.append(
             (text("SELECT pg_notify('bidroom_journal', :seq)"), {"seq": str(batch.head.seq)})
@@ -228,3 +378,13 @@ async def write_async(conn: AsyncConnection, batch: Batch) -> None:
 def write_sync(conn: Connection, batch: Batch) -> None:
     for stmt, params in statements(batch):
         conn.execute(stmt, params)
+
+
+def is_journal_conflict(exc: IntegrityError) -> bool:
+    """Did another writer take our journal sequence number (rather than a rule's data clash)?"""
+    orig = exc.orig
+    cause = getattr(orig, "__cause__", None)
+    constraint = getattr(cause, "constraint_name", None) or getattr(orig, "constraint_name", None)
+    if constraint is not None:
+        return str(constraint) == "pk_journal"
+    return "journal.seq" in str(orig)

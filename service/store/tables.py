@@ -1,7 +1,9 @@
-"""The tables. Each mutable table mirrors an entity of :mod:`service.domain.model`
-column for column, so the store persists a :class:`~service.domain.model.Change`
-generically; the rest (staff, sessions, tokens, visitor keys, journal, sealed
-files) belong to the store alone.
+"""The tables, declared once. Each entity table mirrors an entity of
+:mod:`service.domain.model` column for column (plus the sealed columns listed in
+:data:`STORE_ONLY`), so the store writes the rows ``apply`` returns generically;
+the rest (staff, sessions, tokens, data keys, journal, sealed files, amended rows)
+belong to the store alone. ``tests/integration/test_schema.py`` checks the model,
+these tables and the Alembic migrations against each other.
 
 Times are stored in UTC (:class:`UTCDateTime`) and shown in the site's zone.
 """
@@ -79,20 +81,25 @@ class VisitorRow(Base):
     company: Mapped[str] = mapped_column(String(200))
     doc_type: Mapped[str] = mapped_column(String(20))
     doc_masked: Mapped[str] = mapped_column(String(40))
-    npwp: Mapped[str | None] = mapped_column(String(20))
+    npwp_masked: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime]
-    # Personal data: ciphertext under the visitor's own key, and a keyed lookup hash.
+    erased_at: Mapped[datetime | None]
+    # Personal numbers: ciphertext under the visitor's own key, and keyed lookup hashes.
     doc_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     doc_enc: Mapped[str | None] = mapped_column(Text)
     phone_enc: Mapped[str | None] = mapped_column(Text)
-    erased_at: Mapped[datetime | None]
+    npwp_enc: Mapped[str | None] = mapped_column(Text)
+    npwp_hash: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
-class VisitorKeyRow(Base):
-    """Per-visitor data key, wrapped by the site key; erasing it shreds the journal's copy."""
+class DataKeyRow(Base):
+    """A data subject's key (``visitor:12``, ``help:5``), wrapped by the site key.
 
-    __tablename__ = "visitor_keys"
-    visitor_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    Erasing it at the end of retention shreds every copy sealed under it.
+    """
+
+    __tablename__ = "data_keys"
+    subject: Mapped[str] = mapped_column(String(40), primary_key=True)
     wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
     shredded_at: Mapped[datetime | None]
@@ -167,6 +174,9 @@ class FacilityRow(Base):
     reserved_ticket_id: Mapped[int | None]
     available_from: Mapped[datetime | None]
     out_of_service: Mapped[bool] = mapped_column(Boolean)
+    service_by: Mapped[str | None] = mapped_column(String(100))
+    service_at: Mapped[datetime | None]
+    service_note: Mapped[str | None] = mapped_column(Text)
 
 
 class UsageRow(Base):
@@ -193,6 +203,7 @@ class TicketRow(Base):
     priority_reason: Mapped[str | None] = mapped_column(Text)
     issued_at: Mapped[datetime]
     called_at: Mapped[datetime | None]
+    hold_until: Mapped[datetime | None]
     served_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     facility_id: Mapped[int | None]
@@ -251,6 +262,43 @@ class AccessEventRow(Base):
     reason: Mapped[str] = mapped_column(String(40))
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
     anomaly: Mapped[str | None] = mapped_column(String(40))
+    reported_at: Mapped[datetime | None]
+
+
+class ArmedIssueRow(Base):
+    """The front desk's pending badge issue, per front-desk reader."""
+
+    __tablename__ = "armed_issues"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    visit_id: Mapped[int]
+    at: Mapped[datetime]
+    by: Mapped[str] = mapped_column(String(100))
+
+
+class AmendmentRow(Base):
+    """What happened after a day was signed, dated when it happened; the Head signs it."""
+
+    __tablename__ = "amendments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(100))
+    rows: Mapped[list[Any]]
+    signed_at: Mapped[datetime | None]
+    signed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class AmendedRowRow(Base):
+    """A later version of a signed day's row, kept beside the row (which never changes)."""
+
+    __tablename__ = "amended_rows"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    amendment_id: Mapped[int] = mapped_column(ForeignKey("amendments.id"), index=True)
+    entity: Mapped[str] = mapped_column(String(40))
+    row_id: Mapped[str] = mapped_column(String(40))
+    visitor_id: Mapped[int | None] = mapped_column(index=True)
+    row: Mapped[dict[str, Any]]
 
 
 class JournalRow(Base):
@@ -335,6 +383,12 @@ ENTITY_TABLES: dict[str, Table] = {
     "day": table_of(DayRow),
     "justification": table_of(JustificationRow),
     "access_event": table_of(AccessEventRow),
+    "armed": table_of(ArmedIssueRow),
+    "amendment": table_of(AmendmentRow),
+}
+# Columns of entity tables that are not entity fields: sealed personal numbers.
+STORE_ONLY: dict[str, frozenset[str]] = {
+    "visitor": frozenset({"doc_hash", "doc_enc", "phone_enc", "npwp_enc", "npwp_hash"}),
 }
 # Insert order that respects the foreign keys.
 INSERT_ORDER = (
@@ -349,4 +403,6 @@ INSERT_ORDER = (
     "day",
     "justification",
     "access_event",
+    "armed",
+    "amendment",
 )

@@ -1,13 +1,30 @@
-"""The single writer: every change of state, one at a time, committed in groups.
+"""The single writer: every change, one rule at a time, committed in groups.
 
-Callers hand the writer a rule (``fn(tx) -> result``). The writer runs rules one
-after another on the in-memory state, gathers the facts of every rule waiting
-in its queue, and commits them in ONE transaction (group commit); only then are
-the callers answered. A rule that raises is rolled back alone. A commit that
-fails rolls every rule of the batch back: on a unique-key conflict (another
-process wrote first) the state is reloaded and the batch run again; when the
-database is unreachable the callers get :class:`~service.errors.Unavailable`
-and nothing is half-written.
+Two states:
+
+- the **working** state, which only the writer touches: rules run on it and
+  their facts are applied to it at once;
+- the **published** state, which everyone else reads (pages, SSE, the API, the
+  roll call, the readers' decisions' answers). It changes only after a commit,
+  by applying the committed facts, inside one step of the event loop, so nobody
+  ever sees a half-applied or uncommitted change. A reload builds a new state
+  from the database and swaps both in one step.
+
+Callers hand the writer a rule (``fn(tx) -> result``). The writer runs the rules
+waiting in its queue one after another, prepares each one's rows on its own (a
+rule that raises, or whose rows cannot be prepared, fails alone, and the working
+state is rebuilt from the published one plus the rules accepted so far), then
+commits the batch in ONE transaction (group commit) and only then answers.
+
+A failed commit leaves the published state as it was and rebuilds the working
+state from it. What happens next depends on what failed:
+
+- another writer took our journal sequence number (a second daemon on the same
+  PostgreSQL, a CLI command): reload and run the batch again on the fresh state;
+- the database is unreachable, locked or broken: every caller of the batch gets
+  :class:`~service.errors.Unavailable`;
+- anything else (a constraint a row broke): the rules are run and committed one
+  by one, so only the one at fault fails, with its own error.
 """
 
 from __future__ import annotations
@@ -15,30 +32,48 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import tzinfo
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.domain.model import Fact, RoomState
-from service.domain.policy import Policy
+from service.domain import facts as f
+from service.domain.apply import apply
+from service.domain.model import RoomState
 from service.domain.tx import Tx
-from service.errors import BidroomError, Unavailable
+from service.errors import BidroomError, Conflict, Unavailable, ValidationError
 from service.store.engine import sync_engine_for
-from service.store.loader import journal_head, load_state
-from service.store.persist import Batch, Head, Persister, write_async, write_sync
+from service.store.persist import (
+    Head,
+    Part,
+    Persister,
+    build_batch,
+    is_journal_conflict,
+    write_async,
+    write_sync,
+)
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_BATCH = 256
-MAX_CONFLICT_RETRIES = 3
+MAX_CONFLICT_RETRIES = 5
 
 Rule = Callable[[Tx], Any]
-Listener = Callable[[list[Fact]], None]
+Listener = Callable[[list[f.Fact]], None]
+Loader = Callable[[], Awaitable[tuple[RoomState, Head]]]
+
+UNAVAILABLE = Unavailable(
+    "Basis data sedang tidak dapat dihubungi; tidak ada yang tersimpan. Coba lagi.",
+    "The database is unreachable; nothing was saved. Please try again.",
+)
+
+
+class JournalConflict(Exception):
+    """Another writer committed first: our state is stale."""
 
 
 @dataclass(slots=True)
@@ -47,23 +82,53 @@ class _Job:
     future: asyncio.Future[Any]
 
 
+@dataclass(slots=True)
+class _Done:
+    job: _Job
+    facts: list[f.Fact]
+    part: Part
+    result: Any
+
+
+def _internal(exc: Exception) -> BidroomError:
+    """What a caller hears when its rule broke: a plain message (the log has the rest)."""
+    if isinstance(exc, BidroomError):
+        return exc
+    return BidroomError(
+        "Permintaan ini tidak dapat diproses; tidak ada yang tersimpan. Kesalahan sudah dicatat.",
+        "This request could not be processed; nothing was saved. The error has been logged.",
+    )
+
+
+def _data_error(exc: DBAPIError) -> BidroomError:
+    if isinstance(exc, IntegrityError):
+        return Conflict(
+            "Data ini bertentangan dengan catatan yang sudah ada; tidak ada yang tersimpan.",
+            "This conflicts with an existing record; nothing was saved.",
+        )
+    return ValidationError(
+        "Data ini tidak dapat disimpan (nilai di luar batas); tidak ada yang tersimpan.",
+        "This could not be stored (a value is out of range); nothing was saved.",
+    )
+
+
 class Writer:
     def __init__(
         self,
         engine: AsyncEngine,
-        state: RoomState,
-        policy: Policy,
         persister: Persister,
-        clock: Callable[[], datetime],
+        loader: Loader,
+        tz: tzinfo,
     ) -> None:
         self.engine = engine
         # SQLite: the writer commits on its own synchronous connection in its own thread.
         self._sync_engine = sync_engine_for(engine)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer")
-        self.state = state
-        self.policy = policy
         self._persister = persister
-        self._clock = clock
+        self._loader = loader
+        self._tz = tz
+        self.published = RoomState()
+        self._working = RoomState()
         self.head = Head()
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -76,10 +141,12 @@ class Writer:
         """``listener(facts)`` is called after every commit (never raises into the writer)."""
         self._listeners.append(listener)
 
+    # -- life cycle -----------------------------------------------------------------
     async def load(self) -> None:
-        async with self.engine.connect() as conn:
-            self.head = await load_state(conn, self.state, self.policy, self._clock())
+        """Build a new state from the database and swap it in (published and working)."""
+        state, head = await self._loader()
         self._persister.forget_keys()
+        self.published, self._working, self.head = state, state.clone(), head
 
     def start(self) -> None:
         if self._task is None:
@@ -109,119 +176,6 @@ class Writer:
         self._queue.put_nowait(_Job(rule, future))
         return await future
 
-    async def _run(self) -> None:
-        while True:
-            jobs = [await self._queue.get()]
-            while len(jobs) < MAX_BATCH and not self._queue.empty():
-                jobs.append(self._queue.get_nowait())
-            try:
-                if self._check_stale:
-                    self._check_stale = False
-                    self._reload_requested = self._reload_requested or await self._stale()
-                if self._reload_requested:
-                    self._reload_requested = False
-                    _LOGGER.info("reloading the state from the database")
-                    await self.load()
-                    self._publish([])
-                await self._process(jobs)
-            except Exception as exc:  # the writer must survive anything
-                _LOGGER.exception("writer batch failed")
-                for job in jobs:
-                    if not job.future.done():
-                        job.future.set_exception(exc)
-
-    async def _process(self, jobs: list[_Job], attempt: int = 0) -> None:
-        done: list[tuple[_Job, Tx, Any]] = []
-        for job in jobs:
-            if job.future.cancelled():
-                continue
-            tx = Tx(self.state)
-            try:
-                result = job.rule(tx)
-            except BidroomError as exc:
-                tx.rollback()
-                job.future.set_exception(exc)
-                continue
-            except Exception as exc:
-                tx.rollback()
-                _LOGGER.exception("rule failed")
-                job.future.set_exception(exc)
-                continue
-            if tx.dirty:  # a rule must name what it did: changes outside a fact are a bug
-                tx.rollback()
-                _LOGGER.error("rule left changes outside a fact; rolled back")
-                job.future.set_exception(RuntimeError("rule left changes outside a fact"))
-                continue
-            done.append((job, tx, result))
-        facts = [fact for _, tx, _ in done for fact in tx.facts]
-        if facts:
-            try:
-                await self._commit(facts)
-            except IntegrityError as exc:
-                self._undo(done)
-                if attempt >= MAX_CONFLICT_RETRIES:
-                    self._fail(done, exc)
-                    return
-                _LOGGER.warning(
-                    "write conflict (%s); reloading state and retrying",
-                    type(exc.orig).__name__ if exc.orig else exc,
-                )
-                await self._reload_or_fail(done)
-                await self._process([job for job, _, _ in done], attempt + 1)
-                return
-            except (OperationalError, DBAPIError, OSError) as exc:
-                self._undo(done)
-                self._fail(done, exc)
-                return
-        for job, _, result in done:
-            if not job.future.done():
-                job.future.set_result(result)
-        if facts:
-            self._publish(facts)
-
-    async def _commit(self, facts: list[Fact]) -> None:
-        batch = await self._persister.prepare(facts, self.head)
-        try:
-            if self._sync_engine is not None:
-                await asyncio.get_running_loop().run_in_executor(
-                    self._executor, self._commit_sync, batch
-                )
-            else:
-                async with self.engine.begin() as conn:
-                    await write_async(conn, batch)
-        except BaseException:
-            self._persister.rolled_back()
-            raise
-        self._persister.committed()
-        self.head = batch.head
-        self.commits += 1
-
-    def _commit_sync(self, batch: Batch) -> None:
-        assert self._sync_engine is not None
-        with self._sync_engine.begin() as conn:
-            write_sync(conn, batch)
-
-    def _undo(self, done: list[tuple[_Job, Tx, Any]]) -> None:
-        for _, tx, _ in reversed(done):
-            tx.rollback()
-
-    def _fail(self, done: list[tuple[_Job, Tx, Any]], exc: Exception) -> None:
-        _LOGGER.error("database write failed, nothing saved: %s", exc)
-        error = Unavailable(
-            "Basis data sedang tidak dapat dihubungi; tidak ada yang tersimpan. Coba lagi.",
-            "The database is unreachable; nothing was saved. Please try again.",
-        )
-        for job, _, _ in done:
-            if not job.future.done():
-                job.future.set_exception(error)
-
-    async def _reload_or_fail(self, done: list[tuple[_Job, Tx, Any]]) -> None:
-        try:
-            await self.load()
-        except (OperationalError, DBAPIError, OSError) as exc:
-            self._fail(done, exc)
-            raise
-
     def request_reload(self) -> None:
         """Reload the state from the tables before the next batch (e.g. a new day)."""
         self._reload_requested = True
@@ -233,18 +187,162 @@ class Writer:
         can never be mistaken for someone else's.
         """
         self._check_stale = True
+        await self.execute(lambda tx: None)
 
-        def checkpoint(tx: Tx) -> None:
-            return None
+    # -- the loop ---------------------------------------------------------------------
+    async def _run(self) -> None:
+        while True:
+            jobs = [await self._queue.get()]
+            while len(jobs) < MAX_BATCH and not self._queue.empty():
+                jobs.append(self._queue.get_nowait())
+            try:
+                await self._reload_if_due()
+                await self._process(jobs)
+            except Exception as exc:  # the writer must survive anything
+                _LOGGER.exception("writer batch failed")
+                self._rebuild([])
+                error = UNAVAILABLE if isinstance(exc, DBAPIError | OSError) else _internal(exc)
+                for job in jobs:
+                    if not job.future.done():
+                        job.future.set_exception(error)
 
-        await self.execute(checkpoint)
+    async def _reload_if_due(self) -> None:
+        if self._check_stale:
+            self._check_stale = False
+            self._reload_requested = self._reload_requested or await self._stale()
+        if self._reload_requested:
+            self._reload_requested = False
+            _LOGGER.info("reloading the state from the database")
+            await self.load()
+            self._notify([])
 
     async def _stale(self) -> bool:
+        from service.store.loader import journal_head
+
         async with self.engine.connect() as conn:
             head = await journal_head(conn)
         return head.seq != self.head.seq or head.hash != self.head.hash
 
-    def _publish(self, facts: list[Fact]) -> None:
+    async def _process(self, jobs: list[_Job], attempt: int = 0) -> None:
+        done = await self._run_rules(jobs)
+        if not any(d.facts for d in done):
+            self._answer(done)
+            return
+        try:
+            await self._commit([d.part for d in done])
+        except JournalConflict:
+            self._rebuild([])
+            if attempt >= MAX_CONFLICT_RETRIES:
+                self._fail(done, UNAVAILABLE)
+                return
+            _LOGGER.warning("write conflict: another writer committed first; reloading")
+            await self.load()
+            await self._process([d.job for d in done], attempt + 1)
+            return
+        except (OperationalError, InterfaceError, OSError) as exc:
+            self._rebuild([])
+            _LOGGER.error("database write failed, nothing saved: %s", type(exc).__name__)
+            self._fail(done, UNAVAILABLE)
+            return
+        except DBAPIError as exc:
+            self._rebuild([])
+            if len(done) == 1:
+                _LOGGER.warning("a rule's rows were refused: %s", type(exc.orig).__name__)
+                self._fail(done, _data_error(exc))
+                return
+            _LOGGER.warning(
+                "a batch was refused (%s); committing its rules one by one", type(exc.orig).__name__
+            )
+            for d in done:
+                await self._process([d.job], attempt)
+            return
+        self._publish(done)
+
+    async def _run_rules(self, jobs: list[_Job]) -> list[_Done]:
+        done: list[_Done] = []
+        for job in jobs:
+            if job.future.done():
+                continue
+            tx = Tx(self._working, self._tz)
+            try:
+                result = job.rule(tx)
+                tx.finish()
+                part = await self._persister.prepare(tx, self._working)
+            except Exception as exc:
+                if not isinstance(exc, BidroomError):
+                    _LOGGER.exception("rule failed; nothing of it was kept")
+                if tx.facts:
+                    self._rebuild(done)
+                job.future.set_exception(_internal(exc))
+                continue
+            done.append(_Done(job, tx.facts, part, result))
+        return done
+
+    def _rebuild(self, done: list[_Done]) -> None:
+        """The working state becomes the published one plus the accepted rules' facts."""
+        self._persister.rolled_back()
+        working = self.published.clone()
+        for d in done:
+            for fact in d.facts:
+                apply(working, fact)
+        self._working = working
+
+    async def _commit(self, parts: list[Part]) -> None:
+        batch = build_batch(parts, self.head, self.engine.dialect.name == "postgresql")
+        try:
+            if self._sync_engine is not None:
+                await asyncio.get_running_loop().run_in_executor(
+                    self._executor, self._commit_sync, batch
+                )
+            else:
+                async with self.engine.begin() as conn:
+                    await write_async(conn, batch)
+        except IntegrityError as exc:
+            self._persister.rolled_back()
+            if is_journal_conflict(exc) or await self._head_moved():
+                raise JournalConflict from exc
+            raise
+        except BaseException:
+            self._persister.rolled_back()
+            raise
+        self._persister.committed()
+        self.head = batch.head
+        self.commits += 1
+
+    def _commit_sync(self, batch: Any) -> None:
+        assert self._sync_engine is not None
+        with self._sync_engine.begin() as conn:
+            write_sync(conn, batch)
+
+    async def _head_moved(self) -> bool:
+        try:
+            return await self._stale()
+        except (DBAPIError, OSError):
+            return False
+
+    def _publish(self, done: list[_Done]) -> None:
+        """After the commit: the published state applies the facts, then callers hear."""
+        facts = [fact for d in done for fact in d.facts]
+        for fact in facts:
+            apply(self.published, fact)
+        self.published.taps_in_flight.clear()
+        self._working.taps_in_flight.clear()
+        self._answer(done)
+        self._notify(facts)
+
+    @staticmethod
+    def _answer(done: list[_Done]) -> None:
+        for d in done:
+            if not d.job.future.done():
+                d.job.future.set_result(d.result)
+
+    @staticmethod
+    def _fail(done: list[_Done], error: BidroomError) -> None:
+        for d in done:
+            if not d.job.future.done():
+                d.job.future.set_exception(error)
+
+    def _notify(self, facts: list[f.Fact]) -> None:
         for listener in self._listeners:
             try:
                 listener(facts)

@@ -92,7 +92,10 @@ async def test_tampering_is_reported_with_its_place(sealed: tuple[Scene, list[Se
     scene, _ = sealed
     conn = db(scene)
     seqs = dict(conn.execute("select kind, min(seq) from journal group by kind").fetchall())
-    exit_seq, help_seq = seqs["tap.exit"], seqs["help.resolved"]
+    help_seq = seqs["help.resolved"]
+    (exit_seq,) = conn.execute(
+        "select min(seq) from journal where kind = 'tap.decided' and payload like '%\"reason\":\"exit\"%'"
+    ).fetchone()
     # 1. A door exit moved from 10.02 to 10.09 inside the journal.
     conn.execute(
         "update journal set payload = replace(payload, 'T03:02:00', 'T03:09:00') where seq = ?",
@@ -126,6 +129,9 @@ async def test_tampering_is_reported_with_its_place(sealed: tuple[Scene, list[Se
     assert "swapped" in found["file 2026-11-25-buku-kendali-akses.csv"]
     assert "exited_at" in found["table visits id 3"]
     assert "row deleted" in found["table usages id 2"]
+    # The signed day's own rows are checked against the seal's record digests too.
+    assert "changed in place" in found["record visit:3 of 2026-11-25"]
+    assert "vanished" in found["record usage:2 of 2026-11-25"]
     assert "resolved_at" in found["table help_requests id 1"]
     # The edited exit changes Siti's row of the sealed access book.
     assert "differs from the sealed book" in found["book access 2026-11-25, visit 2"]

@@ -57,9 +57,10 @@ async def test_subject_export_gives_everything_and_journals_the_read(scene: Scen
     assert [v["tender_code"] for v in budi["visits"]] == ["T-101"]
     assert len(budi["door_and_desk_taps"]) == 6 and len(budi["help_requests"]) == 1
     conn = db(scene)
-    read = conn.execute("select actor, payload from journal where kind = 'privacy.nik_read'")
+    read = conn.execute("select actor, payload from journal where kind = 'privacy.read'")
     (actor, payload), *_ = read.fetchall()
     assert actor == "admin-ani" and BUDI_NIK not in payload and '"visitor_id":1' in payload
+    assert '"what":"subject_export"' in payload
 
 
 async def test_purge_after_retention_erases_personal_data_only(scene: Scene) -> None:
@@ -82,8 +83,11 @@ async def test_purge_after_retention_erases_personal_data_only(scene: Scene) -> 
     ).fetchall()
     assert [v[:5] for v in visitors[:3]] == [(i, "(dihapus)", None, None, None) for i in (1, 2, 3)]
     assert visitors[3][1] == "Dewi Lestari" and visitors[3][2] is not None
-    keys = conn.execute("select visitor_id, wrapped is null from visitor_keys").fetchall()
-    assert keys == [(1, 1), (2, 1), (3, 1), (4, 0)]
+    keys = conn.execute(
+        "select subject, wrapped is null from data_keys where subject like 'visitor:%'"
+        " order by subject"
+    ).fetchall()
+    assert keys == [("visitor:1", 1), ("visitor:2", 1), ("visitor:3", 1), ("visitor:4", 0)]
     assert conn.execute("select problem from help_requests").fetchone() == ("(dihapus)",)
     erased = conn.execute("select payload from journal where kind = 'privacy.erased'").fetchall()
     assert len(erased) == 3 and not any("Budi" in p or "1571" in p for (p,) in erased)
@@ -143,5 +147,5 @@ async def test_cli_dry_run_and_subject_export(
     assert await run("privacy", "export", "--nik", BUDI_NIK, "--actor", "ani") == 0
     body = json.loads(capsys.readouterr().out)
     assert body["visitors"][0]["doc_number"] == BUDI_NIK and body["exported_by"] == "cli:ani"
-    actors = db(scene).execute("select actor from journal where kind = 'privacy.nik_read'")
+    actors = db(scene).execute("select actor from journal where kind = 'privacy.read'")
     assert actors.fetchall() == [("cli:ani",)]

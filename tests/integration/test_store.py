@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from service.domain import visits
+from service.domain.facts import Identity
 from service.domain.identity import DocumentType
 from service.domain.taps import Tap
 from service.domain.tx import Tx
@@ -32,7 +33,7 @@ def form(name: str) -> visits.Arrival:
         rules_ack=True,
         privacy_ack=True,
         wanted_kind="pc",
-        personal={"doc_number": "1571015708850001"},
+        identity=Identity(doc_hash="h-" + name, doc_number="1571015708850001"),
     )
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from service.domain import badge_token, queue, visits
 from service.domain.access import EXIT_WITHOUT_ENTRY, TAILGATING, inside_now
+from service.domain.facts import TapDecided
 from service.domain.lifecycle import BadgeEvent, BadgeState, TicketState, VisitState
 from service.domain.model import RoomState, Visit
 from service.domain.policy import Policy, ReaderPolicy
@@ -41,6 +42,9 @@ from tests.unit.domain_builders import (
     STAFF,
     T0,
     access_events,
+    anomalies,
+    arm,
+    armed,
     decide,
     make_policy,
     make_room,
@@ -62,7 +66,7 @@ def one_tap(tx: Tx, decision: Decision, reason: Reason, granted: bool) -> dict[s
     events = access_events(tx)
     assert len(events) == 1
     assert tap_facts(tx) == [f"tap.{reason.value}"]
-    assert tx.facts[-1].kind == f"tap.{reason.value}"
+    assert isinstance(tx.facts[-1], TapDecided) and tx.facts[-1].event.reason == reason.value
     assert events[0]["reason"] == reason.value
     assert events[0]["granted"] is granted
     return events[0]
@@ -298,7 +302,7 @@ def test_exit_after_entry(state: RoomState, policy: Policy, visit: Visit) -> Non
     assert decision.feedback == DOOR_GRANT
     assert not visit.inside and visit.exited_at == at
     assert state.occupancy() == 0
-    assert state.tap_anomalies == []
+    assert anomalies(state) == []
 
 
 def test_exit_without_entry_is_let_out_and_flagged(
@@ -309,15 +313,7 @@ def test_exit_without_entry_is_let_out_and_flagged(
     assert decision.feedback == DOOR_GRANT
     assert decision.anomalies == (EXIT_WITHOUT_ENTRY,)
     assert event["anomaly"] == EXIT_WITHOUT_ENTRY
-    assert state.tap_anomalies == [
-        {
-            "kind": EXIT_WITHOUT_ENTRY,
-            "visit_id": visit.id,
-            "name": "Budi Santoso",
-            "reader": DOOR_OUT,
-            "at": IN,
-        }
-    ]
+    assert anomalies(state) == [(EXIT_WITHOUT_ENTRY, visit.id, DOOR_OUT, IN)]
     assert not visit.inside and visit.exited_at == IN
     assert state.occupancy() == 0
 
@@ -338,6 +334,7 @@ def test_desk_start_then_end(state: RoomState, policy: Policy, visit: Visit) -> 
     decision, tx = decide(state, policy, DESK_PC1, uid(1), end)
     one_tap(tx, decision, Reason.USAGE_ENDED, granted=True)
     assert state.open_usage(visit.id) is None
+    usage = state.usages[usage.id]
     assert (usage.ended_at, usage.ended_by) == (end, "tap")
     pc1 = state.facilities[1]
     assert pc1.visit_id is None and pc1.available_from == end + policy.turnover_gap
@@ -418,9 +415,7 @@ def test_desk_use_without_door_entry_is_tailgating(
     event = one_tap(tx, decision, Reason.USAGE_STARTED, granted=True)
     assert decision.anomalies == (TAILGATING,)
     assert event["anomaly"] == TAILGATING
-    assert [(a["kind"], a["visit_id"], a["reader"]) for a in state.tap_anomalies] == [
-        (TAILGATING, visit.id, DESK_PC1)
-    ]
+    assert [a[:3] for a in anomalies(state)] == [(TAILGATING, visit.id, DESK_PC1)]
     assert state.open_usage(visit.id) is not None
     assert not visit.inside
 
@@ -430,17 +425,23 @@ def test_desk_use_without_door_entry_is_tailgating(
 
 def test_front_desk_issue_mode(state: RoomState, policy: Policy) -> None:
     visit = register(state, policy)
-    visits.arm_issue(Tx(state), FRONT, visit)
+    arm(state, FRONT, visit)
     at = T0 + minutes(2)
     decision, tx = decide(state, policy, FRONT, uid(4), at)
     one_tap(tx, decision, Reason.BADGE_ISSUED, granted=True)
     assert decision.visit_id == visit.id and decision.badge_label == "K-004"
-    assert [f.kind for f in tx.facts] == ["badge.issued", "facility.assigned", "tap.badge_issued"]
+    assert [f.KIND for f in tx.facts] == [
+        "badge.issued",
+        "badge.disarmed",
+        "visit.admitted",
+        "facility.assigned",
+        "tap.decided",
+    ]
     badge = state.badges[4]
     assert badge.state is BadgeState.ISSUED and badge.visit_id == visit.id
     assert visit.badge_id == 4 and visit.badge_issued_at == at
     assert visit.state is VisitState.ADMITTED and visit.facility_id == 1
-    assert state.armed_issue == {}
+    assert armed(state) == {}
     # The next free badge tapped is not bound to anyone.
     decision, tx = decide(state, policy, FRONT, uid(5), at)
     one_tap(tx, decision, Reason.NO_VISIT_SERVED, granted=False)
@@ -456,20 +457,20 @@ def test_front_desk_without_armed_visit(state: RoomState, policy: Policy) -> Non
 
 def test_front_desk_armed_visit_already_has_a_badge(state: RoomState, policy: Policy) -> None:
     visit = register(state, policy)
-    visits.arm_issue(Tx(state), FRONT, visit)
+    arm(state, FRONT, visit)
     visits.issue_badge(Tx(state), policy, visit, state.badges[1], T0, STAFF)
     before = snapshot(state)
     decision, tx = decide(state, policy, FRONT, uid(4), IN)
-    one_tap(tx, decision, Reason.VISIT_HAS_BADGE, granted=False)
-    assert snapshot(state) == before
+    # Issuing a badge by hand cleared the front desk's pending issue for the visit.
+    one_tap(tx, decision, Reason.NO_VISIT_SERVED, granted=False)
+    assert snapshot(state) == before and armed(state) == {}
     assert state.badges[4].state is BadgeState.AVAILABLE
 
 
 def test_front_desk_visit_without_deposit_is_not_ready(state: RoomState, policy: Policy) -> None:
     visit = register(state, policy)
-    del state.tables["deposit"][1]
-    state._deposit_by_visit.clear()
-    state.armed_issue[FRONT] = visit.id
+    arm(state, FRONT, visit)
+    state.remove("deposit", state.deposit_of(visit.id).id)
     before = snapshot(state)
     decision, tx = decide(state, policy, FRONT, uid(4), IN)
     one_tap(tx, decision, Reason.VISIT_NOT_READY, granted=False)
@@ -479,16 +480,16 @@ def test_front_desk_visit_without_deposit_is_not_ready(state: RoomState, policy:
 def test_front_desk_refusal_leaves_no_half_issued_badge(state: RoomState) -> None:
     policy = make_policy()
     visit = register(state, policy)
-    visits.arm_issue(Tx(state), FRONT, visit)
+    arm(state, FRONT, visit)
     # The site drops the laptop-desk kind from its configuration while Budi waits.
-    visit.wanted_kind = "laptop_desk"
+    state.put("visit", replace(visit.now, wanted_kind="laptop_desk"))
     kinds = {k: v for k, v in policy.kinds.items() if k != "laptop_desk"}
     policy = replace(policy, kinds=kinds)
     decision, tx = decide(state, policy, FRONT, uid(4), IN)
     assert decision.reason is Reason.VISIT_NOT_READY and not decision.granted
     assert state.badges[4].state is BadgeState.AVAILABLE
     assert visit.badge_id is None
-    assert [f.kind for f in tx.facts] == ["tap.visit_not_ready"]
+    assert [f.KIND for f in tx.facts] == ["tap.decided"]
 
 
 def test_front_desk_return(state: RoomState, policy: Policy, visit: Visit) -> None:
@@ -500,7 +501,14 @@ def test_front_desk_return(state: RoomState, policy: Policy, visit: Visit) -> No
     decision, tx = decide(state, policy, FRONT, uid(1), at)
     one_tap(tx, decision, Reason.BADGE_RETURNED, granted=True)
     assert decision.slot == "L-01" and decision.feedback == GRANT
-    assert [f.kind for f in tx.facts] == ["badge.returned", "tap.badge_returned"]
+    assert [f.KIND for f in tx.facts] == [
+        "usage.ended",
+        "facility.left",
+        "door.exited",
+        "badge.returned",
+        "visit.returned",
+        "tap.decided",
+    ]
     assert visit.state is VisitState.CLOSED
     assert visit.returned_at == at and visit.closed_at == at and not visit.forced
     assert not visit.inside and visit.exited_at == at
@@ -508,6 +516,7 @@ def test_front_desk_return(state: RoomState, policy: Policy, visit: Visit) -> No
     badge = state.badges[1]
     assert badge.state is BadgeState.AVAILABLE and badge.visit_id is None
     assert state.open_usage(visit.id) is None
+    usage = state.usages[usage.id]
     assert (usage.ended_at, usage.ended_by) == (at, "return")
     pc1 = state.facilities[1]
     assert pc1.visit_id is None and pc1.available_from == at + policy.turnover_gap
@@ -574,12 +583,12 @@ def test_issued_badge_at_an_armed_front_desk_is_still_a_return(
     """The clerk arms the desk for Citra but picks up Budi's badge: Budi's visit ends,
     and Citra gets the next free badge tapped."""
     citra = register(state, policy, name="Citra")
-    visits.arm_issue(Tx(state), FRONT, citra)
+    arm(state, FRONT, citra)
     decision, _tx = decide(state, policy, FRONT, uid(1), IN)
     assert (decision.reason, decision.visit_id) == (Reason.BADGE_RETURNED, visit.id)
     assert visit.state is VisitState.CLOSED and citra.badge_id is None
-    assert state.armed_issue == {FRONT: citra.id}
+    assert armed(state) == {FRONT: citra.id}
     decision, _tx = decide(state, policy, FRONT, uid(1), IN + minutes(1))
     assert (decision.reason, decision.visit_id) == (Reason.BADGE_ISSUED, citra.id)
     assert citra.badge_id == 1 and state.badges[1].visit_id == citra.id
-    assert state.armed_issue == {}
+    assert armed(state) == {}

@@ -21,6 +21,7 @@ from tests.unit.domain_builders import (
     STAFF,
     T0,
     decide,
+    live,
     make_policy,
     make_room,
     minutes,
@@ -74,7 +75,7 @@ def test_open_request_takes_the_visits_facility(state: RoomState, policy: Policy
         "upload stuck",
     )
     assert (request.opened_at, request.opened_by) == (T0, "reader:desk-pc1")
-    assert [f.kind for f in tx.facts] == ["help.opened"]
+    assert [f.KIND for f in tx.facts] == ["help.opened"]
 
 
 @pytest.mark.parametrize(
@@ -98,7 +99,7 @@ def test_open_request_for_unknown_visit(state: RoomState) -> None:
 def test_claim_then_resolve(state: RoomState) -> None:
     rid = open_help(state)
     helpdesk.claim(Tx(state), rid, T0 + minutes(1), HELPER)
-    request = state.help_requests[rid]
+    request = live(state, "help", rid)
     assert (request.state, request.claimed_at, request.claimed_by) == (
         HelpState.CLAIMED,
         T0 + minutes(1),
@@ -117,13 +118,13 @@ def test_claim_then_resolve(state: RoomState) -> None:
     )
     assert (request.resolved_at, request.resolved_by) == (T0 + minutes(4), HELPER)
     assert (request.claimed_at, request.claimed_by) == (T0 + minutes(1), HELPER)
-    assert [f.kind for f in tx.facts] == ["help.resolved"]
+    assert [f.KIND for f in tx.facts] == ["help.resolved"]
 
 
 def test_resolve_straight_from_open_counts_as_claimed(state: RoomState) -> None:
     rid = open_help(state)
     helpdesk.resolve(Tx(state), rid, None, "restarted the browser", T0 + minutes(2), HELPER)
-    request = state.help_requests[rid]
+    request = live(state, "help", rid)
     assert request.state is HelpState.RESOLVED
     assert (request.claimed_at, request.claimed_by) == (T0 + minutes(2), HELPER)
     assert request.problem == "upload stuck at 99%"
@@ -170,7 +171,7 @@ def test_close_lists_what_is_still_open(state: RoomState, policy: Policy) -> Non
         STAFF,
         "hujan deras",
     )
-    assert [f.kind for f in tx.facts] == ["day.closed"]
+    assert [f.KIND for f in tx.facts] == ["day.closed"]
 
 
 def test_close_an_empty_day(state: RoomState) -> None:
@@ -215,7 +216,7 @@ def test_sign_needs_every_breach_justified(state: RoomState, policy: Policy) -> 
     days.sign_day(tx, policy, DAY, at, HEAD)
     record = state.days[DAY]
     assert (record.state, record.signed_at, record.signed_by) == (DayState.SIGNED, at, HEAD)
-    assert [f.kind for f in tx.facts] == ["day.signed"]
+    assert [f.KIND for f in tx.facts] == ["day.signed"]
 
 
 def test_justify_validates_and_replaces(state: RoomState) -> None:
@@ -230,7 +231,7 @@ def test_justify_validates_and_replaces(state: RoomState) -> None:
     days.justify(tx, DAY, "2", "visit:1", "printer jammed twice", T0 + minutes(1), "head:rahmat")
     (only,) = state.justifications.values()
     assert (only.text, only.by, only.at) == ("printer jammed twice", "head:rahmat", T0 + minutes(1))
-    assert [f.kind for f in tx.facts] == ["breach.justified"]
+    assert [f.KIND for f in tx.facts] == ["breach.justified"]
 
 
 def test_reopen_then_close_again(state: RoomState, policy: Policy) -> None:

@@ -200,13 +200,13 @@ def test_bad_phones(raw: str) -> None:
     [("01.312.166.0-091.000", "013121660091000"), ("0013121660091000", "0013121660091000")],
 )
 def test_npwp(raw: str, compact: str) -> None:
-    assert check_npwp(raw) == compact
+    assert check_npwp(raw, TODAY) == compact
 
 
 @pytest.mark.parametrize("raw", ["01.312.166.1-091.000", "123456789", ""])
 def test_bad_npwp(raw: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        check_npwp(raw)
+        check_npwp(raw, TODAY)
     assert caught.value.field == "npwp"
     assert caught.value.message_id.startswith("NPWP tidak valid")
 

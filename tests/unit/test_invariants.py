@@ -28,6 +28,7 @@ from hypothesis.stateful import (
 
 from service.domain import queue, visits
 from service.domain.access import decide_tap
+from service.domain.apply import apply
 from service.domain.lifecycle import BadgeEvent, BadgeState, TicketState, VisitState
 from service.domain.model import Visit
 from service.domain.taps import Decision, Reason
@@ -95,16 +96,31 @@ class Room(RuleBasedStateMachine):
         return self._visit(pick)
 
     def _attempt(self, action: Any) -> bool:
-        """Run one action in its own Tx; a refusal must leave no trace."""
+        """Run one action as the writer does: on a copy that is thrown away if it is refused.
+
+        A refusal must leave no trace; an accepted action's facts, applied to the state as
+        it was (what the published state does after the commit), give the same state.
+        """
         before = snapshot(self.state, event_ids=True)
+        published = self.state.clone()
         tx = Tx(self.state)
         try:
             action(tx)
+            tx.finish()
         except BidroomError:
-            tx.rollback()
+            for name in ("tables", "next_ids", "badge_by_uid", "facility_by_reader"):
+                setattr(self.state, name, getattr(published, name))
+            for name in ("open_usage_by_visit", "deposit_by_visit", "signed"):
+                setattr(self.state, name, getattr(published, name))
             assert snapshot(self.state, event_ids=True) == before
             return False
+        self._same_when_replayed(published, tx)
         return True
+
+    def _same_when_replayed(self, published: Any, tx: Tx) -> None:
+        for fact in tx.facts:
+            apply(published, fact)
+        assert snapshot(published, event_ids=True) == snapshot(self.state, event_ids=True)
 
     def _closing(self, visit: Visit, action: Any) -> None:
         was_inside = visit.inside and visit.state is not VisitState.CLOSED
@@ -115,8 +131,11 @@ class Room(RuleBasedStateMachine):
         badge = self.state.badge_by(badge_uid)
         visit = self.state.visits[badge.visit_id] if badge is not None and badge.visit_id else None
         was_inside = visit is not None and visit.inside
+        published = self.state.clone()
         tx = Tx(self.state)
         decision = decide_tap(tx, self.policy, tap(reader, badge_uid, self.now))
+        tx.finish()
+        self._same_when_replayed(published, tx)
         # Exactly one access event and one tap fact, whatever happened.
         assert len(access_events(tx)) == 1
         assert tap_facts(tx) == [f"tap.{decision.reason.value}"]
@@ -155,7 +174,7 @@ class Room(RuleBasedStateMachine):
         self._tick(wait)
         visit = self._badgeless(pick)
         assert visit is not None
-        self._attempt(lambda tx: visits.arm_issue(tx, FRONT, visit))
+        self._attempt(lambda tx: visits.arm_issue(tx, FRONT, visit, self.now, STAFF))
         self._tap(FRONT, uid(badge))
 
     @precondition(lambda self: self.state.visits)
@@ -210,10 +229,9 @@ class Room(RuleBasedStateMachine):
 
         def act(tx: Tx) -> None:
             if priority and ticket.state is TicketState.WAITING:
-                tx.update("ticket", ticket.id, priority=True, priority_reason="tender closes")
+                queue.prioritise(tx, ticket.id, "tender closes", self.now, STAFF)
             else:
-                queue.skip(tx, ticket, self.now)
-            tx.fact("queue.staff", self.now, STAFF)
+                queue.staff_skip(tx, ticket.id, self.now, STAFF)
 
         self._attempt(act)
 
@@ -222,16 +240,14 @@ class Room(RuleBasedStateMachine):
         """The facilities page: take a PC out of service (even while in use) or back."""
         self._tick(wait)
 
-        def act(tx: Tx) -> None:
-            tx.update("facility", facility, out_of_service=out)
-            tx.fact("facility.service", self.now, STAFF)
-
-        self._attempt(act)
+        self._attempt(
+            lambda tx: queue.set_out_of_service(tx, facility, out, self.now, STAFF, "rusak")
+        )
 
     @rule(kind=st.sampled_from(["pc", "laptop_desk"]), wait=steps)
     def staff_call_next(self, kind: str, wait: int) -> None:
         self._tick(wait)
-        self._attempt(lambda tx: queue.call_next(tx, kind, self.now, STAFF))
+        self._attempt(lambda tx: queue.call_next(tx, self.policy, kind, self.now, STAFF))
 
     @precondition(lambda self: self.state.visits)
     @rule(pick=picks, code=st.sampled_from([None, "PC1", "LD1"]), wait=steps)

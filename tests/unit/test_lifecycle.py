@@ -47,9 +47,11 @@ from tests.unit.domain_builders import (
     DAY,
     STAFF,
     T0,
+    live,
     make_policy,
     make_room,
     register,
+    set_fields,
     snapshot,
 )
 
@@ -151,8 +153,8 @@ def test_every_state_has_a_row_and_terminal_states_are_final(
 def test_badge_cells_through_badge_event(start: BadgeState, event: BadgeEvent) -> None:
     policy = make_policy()
     state = make_room()
-    badge = state.badges[1]
-    badge.state = start
+    set_fields(state, "badge", 1, state=start)
+    badge = live(state, "badge", 1)
     before = snapshot(state)
     tx = Tx(state)
     want = EXPECTED_BADGE.get((start, event))
@@ -165,7 +167,8 @@ def test_badge_cells_through_badge_event(start: BadgeState, event: BadgeEvent) -
         visits.badge_event(tx, policy, badge, event, T0, STAFF, note="x")
         assert badge.state is want
         assert badge.note == "x"
-        assert [f.kind for f in tx.facts] == [f"badge.{event.value}"]
+        assert [f.KIND for f in tx.facts] == ["badge.state"]
+        assert tx.facts[0].event is event
 
 
 def _visit_in(state_name: VisitState) -> tuple[Any, Any, Any]:
@@ -219,9 +222,10 @@ def _ticket_in(start: TicketState) -> tuple[Any, Any, Ticket]:
     visit = register(state, policy)
     ticket = visits.issue_badge(Tx(state), policy, visit, state.badges[1], T0, STAFF)
     assert ticket is not None
-    ticket.state = start
-    ticket.facility_id = 1 if start is not K.WAITING else None
-    return policy, state, ticket
+    set_fields(
+        state, "ticket", ticket.id, state=start, facility_id=1 if start is not K.WAITING else None
+    )
+    return policy, state, live(state, "ticket", ticket.id)
 
 
 @pytest.mark.parametrize("event", [KE.CALL, KE.SERVE, KE.SKIP])
@@ -232,9 +236,9 @@ def test_ticket_cells_through_the_queue(start: TicketState, event: TicketEvent) 
     before = snapshot(state)
     tx = Tx(state)
     rules: dict[Any, Callable[[], object]] = {
-        KE.CALL: lambda: queue.call(tx, ticket, facility, T0),
-        KE.SERVE: lambda: queue.serve(tx, ticket, T0),
-        KE.SKIP: lambda: queue.skip(tx, ticket, T0),
+        KE.CALL: lambda: queue.call(tx, _policy, ticket, facility, T0, STAFF),
+        KE.SERVE: lambda: queue.serve(tx, ticket.id, T0, STAFF),
+        KE.SKIP: lambda: queue.skip(tx, ticket.id, T0, STAFF),
     }
     rule = rules[event]
     want = EXPECTED_TICKET.get((start, event))
@@ -253,7 +257,7 @@ def test_ticket_cancel_only_touches_live_tickets(start: TicketState) -> None:
     visit = state.visits[ticket.visit_id]
     before = snapshot(state)
     tx = Tx(state)
-    queue.cancel_ticket_of(tx, visit, T0)
+    queue.cancel_ticket_of(tx, visit.id, T0, STAFF)
     want = EXPECTED_TICKET.get((start, KE.CANCEL))
     if want is None:
         assert snapshot(state) == before  # a finished ticket stays as it ended
@@ -266,7 +270,7 @@ def test_ticket_cancel_only_touches_live_tickets(start: TicketState) -> None:
 @pytest.mark.parametrize("start", list(HelpState))
 def test_help_cells_through_the_help_desk(start: HelpState, event: HelpEvent) -> None:
     state = make_room()
-    state.add(
+    state.put(
         "help",
         HelpRequest(
             id=1,
@@ -304,7 +308,7 @@ def test_help_cells_through_the_help_desk(start: HelpState, event: HelpEvent) ->
 def test_day_cells_through_day_close(start: DayState, event: DayEvent) -> None:
     policy = make_policy()
     state = make_room()
-    state.add("day", Day(id=DAY, state=start))
+    state.put("day", Day(id=DAY, state=start))
     before = snapshot(state)
     tx = Tx(state)
     at = T0 + timedelta(hours=8)

@@ -17,9 +17,11 @@ from service.errors import Conflict, ValidationError
 from tests.unit.domain_builders import (
     STAFF,
     T0,
+    live,
     make_policy,
     make_room,
     minutes,
+    set_fields,
     visit_with_badge,
 )
 
@@ -30,8 +32,9 @@ def policy() -> Policy:
 
 
 def ticket_of(state: RoomState, visit: Visit) -> Ticket:
+    """The visit's ticket, read live (entities are immutable: a kept one would go stale)."""
     assert visit.ticket_id is not None
-    return state.tickets[visit.ticket_id]
+    return live(state, "ticket", visit.ticket_id)  # type: ignore[no-any-return]
 
 
 def full_room(policy: Policy, waiting: int) -> tuple[RoomState, Visit, list[Visit]]:
@@ -58,7 +61,7 @@ def test_free_facility_is_assigned_lowest_code_first(policy: Policy) -> None:
 
 def test_out_of_service_facility_is_never_assigned(policy: Policy) -> None:
     state = make_room(pcs=2)
-    state.facilities[1].out_of_service = True
+    set_fields(state, "facility", 1, out_of_service=True)
     visit = visit_with_badge(state, policy, 1)
     assert visit.facility_id == 2
 
@@ -100,7 +103,7 @@ def test_free_facility_does_not_jump_the_queue(policy: Policy) -> None:
     assert newcomer.state is VisitState.QUEUED
     assert ticket_of(state, newcomer).number == "PC-002"
     assert state.facilities[1].visit_id is None
-    assert queue.waiting_tickets(state, "pc")[0] is ticket_of(state, waiting)
+    assert queue.waiting_tickets(state, "pc")[0] == ticket_of(state, waiting)
 
 
 def test_turnover_gap_is_respected(policy: Policy) -> None:
@@ -121,14 +124,13 @@ def test_turnover_gap_is_respected(policy: Policy) -> None:
 def test_run_due_calls_priority_first_then_by_number(policy: Policy) -> None:
     state, holder, queued = full_room(policy, 3)
     tickets = [ticket_of(state, v) for v in queued]
-    tx = Tx(state)
-    tx.update("ticket", tickets[2].id, priority=True, priority_reason="disabilitas")
+    set_fields(state, "ticket", tickets[2].id, priority=True, priority_reason="disabilitas")
     visits.return_badge(Tx(state), policy, holder, T0 + minutes(30), STAFF)
     now = T0 + minutes(31)
     tx = Tx(state)
     actions = queue.run_due(tx, policy, now)
     assert actions == [queue.DueAction("call", tickets[2].id, 1)]
-    assert [f.kind for f in tx.facts] == ["queue.called"]
+    assert [f.KIND for f in tx.facts] == ["queue.called"]
     assert tickets[2].state is TicketState.CALLED
     assert (tickets[2].called_at, tickets[2].facility_id) == (now, 1)
     assert state.facilities[1].reserved_ticket_id == tickets[2].id
@@ -156,7 +158,8 @@ def test_hold_expiry_skips_the_no_show_and_calls_the_next(policy: Policy) -> Non
     tx = Tx(state)
     actions = queue.run_due(tx, policy, expiry)
     assert actions == [queue.DueAction("skip", t1.id), queue.DueAction("call", t2.id, 1)]
-    assert [f.kind for f in tx.facts] == ["queue.no_show", "queue.called"]
+    assert [f.KIND for f in tx.facts] == ["queue.skipped", "visit.unqueued", "queue.called"]
+    assert tx.facts[0].no_show
     assert (t1.state, t1.closed_at) == (TicketState.SKIPPED, expiry)
     assert first.state is VisitState.REGISTERED and first.facility_id is None
     assert (t2.state, t2.called_at, t2.facility_id) == (TicketState.CALLED, expiry, 1)
@@ -180,14 +183,14 @@ def test_hold_expiry_with_no_one_else_frees_the_facility(policy: Policy) -> None
 def test_call_next_errors_when_nobody_waits(policy: Policy) -> None:
     state = make_room(pcs=1)
     with pytest.raises(Conflict, match="No one is waiting"):
-        queue.call_next(Tx(state), "pc", T0, STAFF)
+        queue.call_next(Tx(state), policy, "pc", T0, STAFF)
 
 
 def test_call_next_errors_when_nothing_is_free(policy: Policy) -> None:
     state, _holder, (waiting,) = full_room(policy, 1)
     tx = Tx(state)
     with pytest.raises(Conflict, match="No facility of this kind is free"):
-        queue.call_next(tx, "pc", T0 + minutes(5), STAFF)
+        queue.call_next(tx, policy, "pc", T0 + minutes(5), STAFF)
     assert ticket_of(state, waiting).state is TicketState.WAITING
     assert tx.facts == []
 
@@ -197,11 +200,11 @@ def test_call_next_by_staff(policy: Policy) -> None:
     visits.return_badge(Tx(state), policy, holder, T0 + minutes(30), STAFF)
     tx = Tx(state)
     at = T0 + minutes(32)
-    ticket = queue.call_next(tx, "pc", at, STAFF)
-    assert ticket is ticket_of(state, waiting)
+    ticket = live(state, "ticket", queue.call_next(tx, policy, "pc", at, STAFF).id)
+    assert ticket == ticket_of(state, waiting)
     assert (ticket.state, ticket.called_at, ticket.facility_id) == (TicketState.CALLED, at, 1)
-    assert [(f.kind, f.actor) for f in tx.facts] == [("queue.called", STAFF)]
-    queue.serve(Tx(state), ticket, at + minutes(1))
+    assert [(f.KIND, f.actor) for f in tx.facts] == [("queue.called", STAFF)]
+    queue.serve(Tx(state), ticket.id, at + minutes(1), STAFF)
     assert ticket.state is TicketState.SERVED
     assert waiting.state is VisitState.ADMITTED and waiting.facility_id == 1
     assert state.facilities[1].visit_id == waiting.id
@@ -248,7 +251,7 @@ def test_numbers_are_served_priority_first_then_in_order(priorities: list[bool])
     state, holder, queued = full_room(policy, len(priorities))
     for visit, priority in zip(queued, priorities, strict=True):
         if priority:
-            Tx(state).update("ticket", ticket_of(state, visit).id, priority=True)
+            set_fields(state, "ticket", ticket_of(state, visit).id, priority=True)
     expected = sorted(
         queued, key=lambda v: (not ticket_of(state, v).priority, ticket_of(state, v).seq)
     )
@@ -259,7 +262,7 @@ def test_numbers_are_served_priority_first_then_in_order(priorities: list[bool])
         now += policy.turnover_gap
         (action,) = queue.run_due(Tx(state), policy, now)
         ticket = state.tickets[action.ticket_id]
-        queue.serve(Tx(state), ticket, now + minutes(1))
+        queue.serve(Tx(state), ticket.id, now + minutes(1), STAFF)
         holder = state.visits[ticket.visit_id]
         assert holder.facility_id == 1
         served.append(holder)
@@ -277,8 +280,8 @@ def test_staff_priority_needs_a_waiting_number_and_a_reason(policy: Policy) -> N
     tx = Tx(state)
     queue.prioritise(tx, second.id, "tender ditutup 14.00", T0, STAFF)
     assert (second.priority, second.priority_reason) == (True, "tender ditutup 14.00")
-    assert [f.kind for f in tx.facts] == ["queue.prioritised"]
-    assert queue.waiting_tickets(state, "pc")[0] is second
+    assert [f.KIND for f in tx.facts] == ["queue.prioritised"]
+    assert queue.waiting_tickets(state, "pc")[0] == second
     queue.staff_skip(Tx(state), second.id, T0 + minutes(1), STAFF)
     assert second.state is TicketState.SKIPPED
     assert queued[1].state is VisitState.REGISTERED
@@ -291,4 +294,4 @@ def test_out_of_service_by_staff_is_a_fact(policy: Policy) -> None:
     tx = Tx(state)
     queue.set_out_of_service(tx, 1, True, T0, STAFF)
     assert state.facilities[1].out_of_service is True
-    assert [f.kind for f in tx.facts] == ["facility.service"]
+    assert [f.KIND for f in tx.facts] == ["facility.service"]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
 
-from service.domain.model import FIELDS
+from service.domain.facts import PersonalDataErased, VisitRegistered
+from service.domain.model import ERASED, FIELDS, Deposit, Visit
 from service.reports.books import access_book, build_books, row_digests
 from service.reports.data import Records
-from service.reports.replay import Opener, Replay
-from service.reports.wording import ERASED
-from service.store.journal import JournalEntry
+from service.reports.replay import SEALED, Opener, Replay
+from service.store.journal import JournalEntry, encode_fact
 
 DAY = date(2026, 11, 25)
 
@@ -64,25 +63,35 @@ def test_digest_ignores_personal_fields_but_not_the_rest() -> None:
 
 
 def test_replay_builds_rows_and_applies_the_erasure_fact() -> None:
-    values = {
-        "name": "v1:AAAA",
-        "day": "2026-11-25",
-        "visitor_id": 3,
-        "registered_at": "2026-11-25T08:00:00+07:00",
-    }
-    change = {"entity": "visit", "id": 7, "new": True, "values": values}
-    registered = json.dumps({"changes": [change], "visitor_id": 3})
+    """The journal's facts, replayed offline (no keys): the same apply rebuilds the rows."""
+    visit = Visit(
+        id=7,
+        day=DAY,
+        visitor_id=3,
+        name="Budi",
+        company="PT A",
+        form_started_at=at(8, 0),
+        registered_at=at(8, 0),
+    )
+    deposit = Deposit(
+        id=7, visit_id=7, doc_type="ktp", doc_masked="1571**01", slot="L-01",
+        taken_at=at(8, 0), taken_by="fo",
+    )  # fmt: skip
+    registered = VisitRegistered(at=at(8, 0), actor="fo", visit=visit, deposit=deposit)
+    payload = encode_fact(registered, lambda path, value: f"sealed:{path}")
+    assert "Budi" not in payload  # the name is sealed under the visitor's key
     result = Replay()
     result.apply(
-        JournalEntry(1, at(8, 0), "visit.registered", "fo", registered, "0" * 64, "h1"),
+        JournalEntry(1, at(8, 0), registered.KIND, "fo", payload, "0" * 64, "h1"),
         Opener(None, {}),
     )
-    visit = result.records["visit"][7]
-    assert visit["name"] is None  # offline, without keys, personal data stays unread
-    assert visit["day"] == DAY and visit["registered_at"] == at(8, 0)
-    visit["name"] = "Budi"
-    erased = '{"changes":[],"visitor_id":3}'
+    row = result.records()["visit"][7]
+    assert row["name"] == SEALED  # offline, without keys, personal data stays unread
+    assert row["day"] == DAY and row["registered_at"] == at(8, 0)
+    erased = PersonalDataErased(at=at(9, 0), actor="system", data_subject="visitor:3")
     result.apply(
-        JournalEntry(2, at(9, 0), "privacy.erased", "system", erased, "h1", "h2"), Opener(None, {})
+        JournalEntry(2, at(9, 0), erased.KIND, "system", encode_fact(erased, None), "h1", "h2"),
+        Opener(None, {}),
     )
-    assert visit["name"] == ERASED and result.last_seq[("visit", 7)] == 2
+    assert result.records()["visit"][7]["name"] == ERASED
+    assert result.last_seq[("visit", 7)] == 2

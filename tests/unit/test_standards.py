@@ -18,6 +18,7 @@ from tests.unit.domain_builders import (
     make_room,
     minutes,
     register,
+    set_fields,
     visit_with_badge,
 )
 
@@ -82,7 +83,7 @@ def test_slow_steps_breach(state: RoomState, policy: Policy) -> None:
 
 def test_step_3_measured_from_badge_to_facility(state: RoomState, policy: Policy) -> None:
     visit = visit_with_badge(state, policy, 1)
-    Tx(state).update("visit", visit.id, assigned_at=T0 + minutes(9))  # as stored
+    set_fields(state, "visit", visit.id, assigned_at=T0 + minutes(9))  # as stored
     (breach,) = standards.breaches(state, policy, DAY, EVENING)
     assert (breach.step, breach.duration) == ("3", minutes(8))
 

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from service.domain import visits
+from service.domain.facts import Identity, VisitorRecorded, VisitRegistered
 from service.domain.lifecycle import BadgeEvent, BadgeState, IllegalTransition, VisitState
-from service.domain.model import RoomState, Visit, Visitor
+from service.domain.model import DeviceItem, RoomState, Visit, Visitor
 from service.domain.policy import Policy
 from service.domain.taps import Reason
 from service.domain.tx import Tx
@@ -19,8 +20,11 @@ from tests.unit.domain_builders import (
     FRONT,
     STAFF,
     T0,
+    arm,
+    armed,
     arrival,
     decide,
+    live,
     make_policy,
     make_room,
     minutes,
@@ -94,7 +98,7 @@ def test_register_records_visitor_visit_and_deposit(state: RoomState, policy: Po
         tender_code="12345678",
         devices=(("laptop", "SN-1"),),
         form_started_at=T0 - minutes(3),
-        personal={"phone": "+6281234567890"},
+        identity=Identity(doc_hash="h", doc_number="1571015708850001", phone="+6281234567890"),
     )
     at = datetime(2026, 11, 25, 17, 30, tzinfo=UTC)  # 00:30 WIB on the 26th
     visit = visits.register(tx, policy, form, at, STAFF)
@@ -110,7 +114,7 @@ def test_register_records_visitor_visit_and_deposit(state: RoomState, policy: Po
         "CV Maju Jaya",
         VisitState.REGISTERED,
     )
-    assert visit.devices == [{"kind": "laptop", "serial": "SN-1"}]
+    assert visit.devices == (DeviceItem(kind="laptop", serial="SN-1"),)
     assert (visit.form_started_at, visit.registered_at, visit.officer) == (
         T0 - minutes(3),
         at,
@@ -124,10 +128,16 @@ def test_register_records_visitor_visit_and_deposit(state: RoomState, policy: Po
         STAFF,
         None,
     )
-    (fact,) = tx.facts
-    assert fact.kind == "visit.registered" and fact.visitor_id == visitor.id
-    assert fact.personal == {"phone": "+6281234567890"}
-    assert {c.entity for c in fact.changes} == {"visitor", "visit", "deposit"}
+    recorded, registered = tx.facts
+    assert isinstance(recorded, VisitorRecorded) and isinstance(registered, VisitRegistered)
+    assert recorded.visitor == visitor and recorded.subject == f"visitor:{visitor.id}"
+    assert recorded.identity is not None and recorded.identity.phone == "+6281234567890"
+    assert (registered.visit, registered.deposit) == (visit, deposit)
+    assert {(e, k) for e, k, _ in tx.writes} == {
+        ("visitor", visitor.id),
+        ("visit", visit.id),
+        ("deposit", deposit.id),
+    }
 
 
 def test_deposit_slots_first_free_reused_then_full(state: RoomState) -> None:
@@ -162,8 +172,8 @@ def test_returning_visitor_is_updated_not_created(state: RoomState, policy: Poli
     assert visit.visitor_id == 41 and list(state.visitors) == [41]
     assert state.visitors[41].company == "CV Baru"
     assert state.visitors[41].created_at == known.created_at
-    changes = [(c.entity, c.new) for c in tx.facts[0].changes]
-    assert ("visitor", False) in changes and ("visitor", True) not in changes
+    recorded = tx.facts[0]
+    assert isinstance(recorded, VisitorRecorded) and recorded.visitor.id == 41
     # Again, with the visitor now cached in the state: still one visitor.
     visits.register(Tx(state), policy, arrival(company="CV Baru", known_visitor=known), T0, STAFF)
     assert list(state.visitors) == [41]
@@ -188,22 +198,22 @@ def test_issue_badge_refusals(state: RoomState, policy: Policy) -> None:
 def test_arm_issue_only_for_a_visit_waiting_for_a_badge(state: RoomState, policy: Policy) -> None:
     with_badge = visit_with_badge(state, policy, 1)
     with pytest.raises(Conflict):
-        visits.arm_issue(Tx(state), FRONT, with_badge)
+        arm(state, FRONT, with_badge)
     waiting = register(state, policy, name="Citra")
-    visits.arm_issue(Tx(state), FRONT, waiting)
-    assert state.armed_issue == {FRONT: waiting.id}
+    arm(state, FRONT, waiting)
+    assert armed(state) == {FRONT: waiting.id}
     visits.force_close(Tx(state), policy, waiting, "changed her mind", T0, STAFF)
-    assert state.armed_issue == {}  # closing disarms the front desk
+    assert armed(state) == {}  # closing disarms the front desk
     with pytest.raises(Conflict):
-        visits.arm_issue(Tx(state), FRONT, waiting)
+        arm(state, FRONT, waiting)
 
 
 def test_enroll_badge(state: RoomState) -> None:
     tx = Tx(state)
     badge = visits.enroll_badge(tx, "04AABBCCDDEEFF", "K-100", T0, STAFF)
-    assert state.badge_by("04AABBCCDDEEFF") is badge
+    assert state.badge_by("04AABBCCDDEEFF") == badge
     assert badge.state is BadgeState.AVAILABLE
-    assert [f.kind for f in tx.facts] == ["badge.enrolled"]
+    assert [f.KIND for f in tx.facts] == ["badge.enrolled"]
     with pytest.raises(Conflict, match="UID"):
         visits.enroll_badge(Tx(state), "04AABBCCDDEEFF", "K-101", T0, STAFF)
     with pytest.raises(Conflict, match="K-100"):
@@ -216,7 +226,7 @@ def test_lost_badge_unbinds_the_visit_and_is_refused(state: RoomState, policy: P
     visits.badge_event(
         Tx(state), policy, state.badges[1], BadgeEvent.REPORT_LOST, T0 + minutes(9), STAFF, "hilang"
     )
-    lost = state.badges[1]
+    lost = live(state, "badge", 1)
     assert (lost.state, lost.visit_id, lost.note) == (BadgeState.LOST, None, "hilang")
     assert visit.badge_id is None and visit.state is VisitState.ADMITTED and visit.inside
     decision, _tx = decide(state, policy, DOOR_IN, uid(1), T0 + minutes(10))
@@ -252,7 +262,11 @@ def test_force_close_requires_a_reason(state: RoomState, policy: Policy) -> None
     assert visit.closed_at == at and visit.returned_at is None
     assert state.badges[1].state is BadgeState.AVAILABLE and state.badges[1].visit_id is None
     assert state.facilities[1].visit_id is None
-    assert [f.kind for f in tx.facts] == ["visit.force_closed"]
+    assert [f.KIND for f in tx.facts] == [
+        "facility.left",
+        "badge.returned",
+        "visit.force_closed",
+    ]
 
 
 def test_document_only_after_close_and_only_once(state: RoomState, policy: Policy) -> None:
@@ -262,7 +276,7 @@ def test_document_only_after_close_and_only_once(state: RoomState, policy: Polic
     deposit = state.deposit_of(visit.id)
     assert deposit is not None and deposit.returned_at is None
     returned = visits.return_badge(Tx(state), policy, visit, T0 + minutes(60), STAFF)
-    assert returned is deposit
+    assert returned == deposit
     tx = Tx(state)
     visits.return_document(tx, visit, "  ", T0 + minutes(62), "officer:sari")
     handed = state.deposits[deposit.id]
@@ -271,22 +285,24 @@ def test_document_only_after_close_and_only_once(state: RoomState, policy: Polic
         "Budi Santoso",
         "officer:sari",
     )
-    assert [(f.kind, f.visitor_id) for f in tx.facts] == [("document.returned", visit.visitor_id)]
+    assert [(f.KIND, f.subject) for f in tx.facts] == [
+        ("document.returned", f"visitor:{visit.visitor_id}")
+    ]
     with pytest.raises(Conflict, match="already returned"):
         visits.return_document(Tx(state), visit, "Budi", T0 + minutes(63), STAFF)
-    assert deposit.returned_at == T0 + minutes(62)
+    assert state.deposits[deposit.id].returned_at == T0 + minutes(62)
 
 
 def test_document_of_a_visit_without_deposit(state: RoomState, policy: Policy) -> None:
     visit = register(state, policy)
-    state.tables["deposit"].clear()
-    state._deposit_by_visit.clear()
+    for deposit_id in list(state.deposits):
+        state.remove("deposit", deposit_id)
     with pytest.raises(NotFound):
         visits.return_document(Tx(state), visit, "Budi", T0, STAFF)
 
 
 def test_get_visit(state: RoomState, policy: Policy) -> None:
     visit = register(state, policy)
-    assert visits.get_visit(Tx(state), visit.id) is visit
+    assert visits.get_visit(Tx(state), visit.id) == visit
     with pytest.raises(NotFound):
         visits.get_visit(Tx(state), 999)

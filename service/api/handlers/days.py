@@ -64,6 +64,19 @@ async def day_summary(request: web.Request) -> web.Response:
             "companies": len({v.company for v in visits}),
             "open_items": asdict(days.open_items(runtime.state, day, runtime.policy.tz)),
             "breaches": breaches_json(runtime, day, request),
+            "amendments": [
+                {
+                    "id": a.id,
+                    "at": iso(a.at),
+                    "kind": a.kind,
+                    "actor": a.actor,
+                    "rows": list(a.rows),
+                    "signed_at": iso(a.signed_at),
+                    "signed_by": a.signed_by,
+                }
+                for a in sorted(runtime.state.amendments.values(), key=lambda a: a.id)
+                if a.day == day
+            ],
         }
     )
 
@@ -94,11 +107,13 @@ async def day_close(request: web.Request) -> web.Response:
     summary="Reopen a closed, unsigned day",
     tag="days",
     roles=(Role.HEAD, Role.ADMIN),
+    body={"reason": "string"},
 )
 async def day_reopen(request: web.Request) -> web.Response:
     runtime, who, day = request.app[RUNTIME], principal(request), _day(request)
+    reason = params.opt_text(await params.json_body(request), "reason", 1000)
     now = now_of(request)
-    await runtime.execute(lambda tx: days.reopen_day(tx, day, now, who.actor))
+    await runtime.execute(lambda tx: days.reopen_day(tx, day, now, who.actor, reason))
     return web.json_response({"day": day.isoformat(), "state": "open"})
 
 
@@ -114,6 +129,22 @@ async def day_sign(request: web.Request) -> web.Response:
     now = now_of(request)
     await runtime.execute(lambda tx: days.sign_day(tx, runtime.policy, day, now, who.actor))
     return web.json_response({"day": day.isoformat(), "state": "signed", "signed_by": who.actor})
+
+
+@route(
+    "POST",
+    "/api/v1/days/{day}/amendments/sign",
+    summary="The Head of LPSE signs what happened after the day was signed (its amendments)",
+    tag="days",
+    roles=(Role.HEAD,),
+)
+async def amendments_sign(request: web.Request) -> web.Response:
+    runtime, who, day = request.app[RUNTIME], principal(request), _day(request)
+    now = now_of(request)
+    signed = await runtime.execute(lambda tx: days.sign_amendments(tx, day, now, who.actor))
+    return web.json_response(
+        {"day": day.isoformat(), "signed": [a.id for a in signed], "signed_by": who.actor}
+    )
 
 
 @route(

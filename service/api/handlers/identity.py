@@ -10,6 +10,7 @@ from service.api.app import RUNTIME, now_of, principal
 from service.api.handlers.visits import FO, _doc_type, _find_visitor
 from service.api.routing import route
 from service.auth import Role
+from service.domain.facts import PersonalDataRead
 from service.domain.identity import (
     DOCUMENT_LABELS,
     DocumentType,
@@ -20,7 +21,7 @@ from service.domain.identity import (
 )
 from service.errors import NotFound
 from service.privacy import KeyShredded, PersonalData
-from service.store.tables import VisitorKeyRow, VisitorRow, VisitRow
+from service.store.tables import DataKeyRow, VisitorRow, VisitRow
 
 
 @route(
@@ -71,21 +72,23 @@ async def visitor_lookup(request: web.Request) -> web.Response:
     if found is None:
         return web.json_response({"found": False})
     visitor, (row, wrapped) = found
-    phone = None
-    if row.phone_enc and wrapped is not None:
-        try:
-            key = runtime.personal.unwrap(visitor.id, wrapped)
-            phone = PersonalData.decrypt(key, row.phone_enc, f"visitor:{visitor.id}:phone")
-        except (KeyShredded, ValueError):
-            phone = None
+    subject = f"visitor:{visitor.id}"
+    opened: dict[str, str | None] = {"phone": None, "npwp": None}
+    try:
+        key = runtime.personal.unwrap(subject, wrapped)
+        for name, token in (("phone", row.phone_enc), ("npwp", row.npwp_enc)):
+            if token:
+                opened[name] = PersonalData.decrypt(key, token, f"{subject}:{name}")
+    except (KeyShredded, ValueError):
+        pass
     return web.json_response(
         {
             "found": True,
             "visitor_id": visitor.id,
             "name": visitor.name,
             "company": visitor.company,
-            "npwp": visitor.npwp,
-            "phone": phone,
+            "npwp": opened["npwp"],
+            "phone": opened["phone"],
         }
     )
 
@@ -103,20 +106,28 @@ async def visit_reveal(request: web.Request) -> web.Response:
     async with runtime.engine.connect() as conn:
         row = (
             await conn.execute(
-                select(VisitorRow.id, VisitorRow.doc_enc, VisitorKeyRow.wrapped)
+                select(VisitorRow.id, VisitorRow.doc_enc)
                 .join(VisitRow, VisitRow.visitor_id == VisitorRow.id)
-                .join(VisitorKeyRow, VisitorKeyRow.visitor_id == VisitorRow.id, isouter=True)
                 .where(VisitRow.id == visit_id)
             )
         ).first()
+        wrapped = None
+        if row is not None:
+            wrapped = (
+                await conn.execute(
+                    select(DataKeyRow.wrapped).where(DataKeyRow.subject == f"visitor:{row.id}")
+                )
+            ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"Kunjungan {visit_id} tidak ditemukan.", f"Visit {visit_id} not found.")
     now = now_of(request)
-    await runtime.execute(lambda tx: tx.fact("privacy.document_read", now, who.actor))
-    if row.doc_enc is None or row.wrapped is None:
+    read = PersonalDataRead(at=now, actor=who.actor, visitor_id=row.id, what="doc_number")
+    await runtime.execute(lambda tx: tx.emit(read))
+    if row.doc_enc is None or wrapped is None:
         return web.json_response({"visit_id": visit_id, "doc_number": None, "erased": True})
-    key = runtime.personal.unwrap(row.id, row.wrapped)
-    number = PersonalData.decrypt(key, row.doc_enc, f"visitor:{row.id}:doc_number")
+    subject = f"visitor:{row.id}"
+    key = runtime.personal.unwrap(subject, wrapped)
+    number = PersonalData.decrypt(key, row.doc_enc, f"{subject}:doc_number")
     return web.json_response({"visit_id": visit_id, "doc_number": number, "erased": False})
 
 

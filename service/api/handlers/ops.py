@@ -15,7 +15,8 @@ from service.domain.lifecycle import BadgeEvent
 from service.domain.taps import InvalidTap, normalise_uid
 from service.errors import NotFound, ValidationError
 from service.status import queue_view
-from service.store.tables import AccessEventRow
+from service.store.loader import entity_from_values
+from service.store.tables import AccessEventRow, AmendedRowRow
 
 FO = (Role.FRONT_OFFICE, Role.HEAD, Role.ADMIN)
 HELP = (Role.HELPDESK, Role.FRONT_OFFICE, Role.HEAD, Role.ADMIN)
@@ -41,7 +42,9 @@ async def queue_call(request: web.Request) -> web.Response:
     if kind not in runtime.policy.kinds:
         raise NotFound(f"Jenis fasilitas tidak dikenal: {kind}", f"Unknown kind: {kind}")
     now = now_of(request)
-    ticket = await runtime.execute(lambda tx: queue.call_next(tx, kind, now, who.actor))
+    ticket = await runtime.execute(
+        lambda tx: queue.call_next(tx, runtime.policy, kind, now, who.actor)
+    )
     return web.json_response(ticket_json(ticket))
 
 
@@ -277,10 +280,10 @@ async def facility_list(request: web.Request) -> web.Response:
 @route(
     "POST",
     "/api/v1/facilities/{code}/service",
-    summary="Take a facility out of service or back",
+    summary="Take a facility out of service or back (who, when and why are kept)",
     tag="facilities",
     roles=FO,
-    body={"out_of_service": "boolean!"},
+    body={"out_of_service": "boolean!", "note": "string"},
 )
 async def facility_service(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
@@ -288,11 +291,22 @@ async def facility_service(request: web.Request) -> web.Response:
     facility = next((f for f in runtime.state.facilities.values() if f.code == code), None)
     if facility is None:
         raise NotFound(f"Fasilitas {code} tidak ada.", f"No facility {code}.")
-    flag = params.flag(await params.json_body(request), "out_of_service")
+    body = await params.json_body(request)
+    flag = params.flag(body, "out_of_service")
+    note = params.opt_text(body, "note", 500)
     now, fid = now_of(request), facility.id
 
-    await runtime.execute(lambda tx: queue.set_out_of_service(tx, fid, flag, now, who.actor))
-    return web.json_response({"code": code, "out_of_service": flag})
+    await runtime.execute(lambda tx: queue.set_out_of_service(tx, fid, flag, now, who.actor, note))
+    after = runtime.state.facilities[fid]
+    return web.json_response(
+        {
+            "code": code,
+            "out_of_service": after.out_of_service,
+            "by": after.service_by,
+            "at": iso(after.service_at),
+            "note": after.service_note,
+        }
+    )
 
 
 @route(
@@ -314,6 +328,14 @@ async def access_events(request: web.Request) -> web.Response:
                 .order_by(AccessEventRow.id)
             )
         ).all()
+        # Taps after the day was signed are kept beside its sealed rows (amendments).
+        later = (
+            await conn.execute(
+                select(AmendedRowRow.row).where(AmendedRowRow.entity == "access_event")
+            )
+        ).scalars()
+        events = [*rows, *(entity_from_values("access_event", v) for v in later)]
+    rows = sorted((e for e in events if start <= e.at < end), key=lambda e: e.id)
     return web.json_response(
         [
             {
@@ -326,6 +348,7 @@ async def access_events(request: web.Request) -> web.Response:
                 "granted": r.granted,
                 "reason": r.reason,
                 "anomaly": r.anomaly,
+                "reported_at": iso(r.reported_at),
             }
             for r in rows
         ]

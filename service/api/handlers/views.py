@@ -42,7 +42,7 @@ def visit_json(state: RoomState, v: Visit) -> dict[str, Any]:
         "company": v.company,
         "purpose": v.purpose,
         "tender_code": v.tender_code,
-        "devices": v.devices,
+        "devices": [{"kind": d.kind, "serial": d.serial} for d in v.devices],
         "wanted_kind": v.wanted_kind,
         "facility": facility.code if facility else None,
         "badge": {"id": badge.id, "label": badge.label} if badge else None,

@@ -41,7 +41,7 @@ async def visit_arm(request: web.Request) -> web.Response:
         raise ValidationError(
             "Bukan pembaca kartu front office.", "Not a front-desk reader.", field="reader"
         )
-    return await _do(request, lambda tx, v, now, actor: visits.arm_issue(tx, reader, v))
+    return await _do(request, lambda tx, v, now, actor: visits.arm_issue(tx, reader, v, now, actor))
 
 
 @route(

@@ -13,6 +13,7 @@ from service.api.handlers.views import iso, visit_json
 from service.api.routing import route
 from service.auth import Role
 from service.domain import visits
+from service.domain.facts import Identity
 from service.domain.identity import (
     DocumentType,
     check_document,
@@ -24,7 +25,7 @@ from service.domain.model import Visitor
 from service.errors import NotFound, ValidationError
 from service.runtime import Runtime
 from service.store.loader import entity_from_row
-from service.store.tables import VisitorKeyRow, VisitorRow, VisitRow
+from service.store.tables import DataKeyRow, VisitorRow, VisitRow
 
 FO = (Role.FRONT_OFFICE, Role.HEAD, Role.ADMIN)
 SUPERVISOR = (Role.HEAD, Role.ADMIN)
@@ -46,7 +47,7 @@ async def _find_visitor(runtime: Runtime, doc_hash: str) -> tuple[Visitor, Any] 
         row = (
             await conn.execute(
                 select(VisitorRow)
-                .where(VisitorRow.doc_hash == doc_hash)
+                .where(VisitorRow.doc_hash == doc_hash, VisitorRow.erased_at.is_(None))
                 .order_by(VisitorRow.id.desc())
                 .limit(1)
             )
@@ -55,7 +56,7 @@ async def _find_visitor(runtime: Runtime, doc_hash: str) -> tuple[Visitor, Any] 
             return None
         wrapped = (
             await conn.execute(
-                select(VisitorKeyRow.wrapped).where(VisitorKeyRow.visitor_id == row.id)
+                select(DataKeyRow.wrapped).where(DataKeyRow.subject == f"visitor:{row.id}")
             )
         ).scalar_one_or_none()
     return entity_from_row("visitor", row), (row, wrapped)
@@ -112,18 +113,22 @@ async def visit_create(request: web.Request) -> web.Response:
     phone = params.opt_text(body, "phone", 40)
     phone = check_phone(phone) if phone else None
     npwp = params.opt_text(body, "npwp", 40)
-    npwp = check_npwp(npwp) if npwp else None
+    npwp = check_npwp(npwp, now.date()) if npwp else None
     doc_hash = runtime.personal.lookup_hash(doc_type.value, number)
     found = await _find_visitor(runtime, doc_hash)
-    personal = {"doc_number": number, "doc_hash": doc_hash}
-    if phone:
-        personal["phone"] = phone
+    identity = Identity(
+        doc_hash=doc_hash,
+        doc_number=number,
+        phone=phone,
+        npwp=npwp,
+        npwp_hash=runtime.personal.lookup_hash("npwp", npwp) if npwp else None,
+    )
     form = visits.Arrival(
         name=params.text(body, "name", max_len=200),
         company=params.text(body, "company", max_len=200),
         doc_type=doc_type,
         doc_masked=mask_number(number),
-        npwp=npwp,
+        npwp_masked=mask_number(npwp) if npwp else None,
         purpose=params.text(body, "purpose", required=False, max_len=500),
         tender_code=params.text(body, "tender_code", required=False, max_len=100),
         devices=_devices(body),
@@ -133,7 +138,7 @@ async def visit_create(request: web.Request) -> web.Response:
         back_entered=back,
         known_visitor=found[0] if found else None,
         form_started_at=params.a_datetime(body.get("form_started_at"), "form_started_at"),
-        personal=personal,
+        identity=identity,
     )
     if back and at is None:
         raise ValidationError(
@@ -144,7 +149,7 @@ async def visit_create(request: web.Request) -> web.Response:
     visit = await runtime.execute(
         lambda tx: visits.register(tx, runtime.policy, form, at or now, who.actor)
     )
-    return web.json_response(visit_json(runtime.state, visit), status=201)
+    return web.json_response(visit_json(runtime.state, runtime.state.visits[visit.id]), status=201)
 
 
 def _visit(runtime: Runtime, visit_id: int) -> Any:

@@ -325,13 +325,18 @@ class RealDaemon:
         if runner is not None:
             await runner.cleanup()
 
-    async def events(self) -> list[tuple[str, datetime, str]]:
+    async def events(self) -> list[tuple[str, datetime, datetime | None, str]]:
+        """Each tap: event id, the daemon's time, the reader's own time (kept when it differs)."""
         async with self.runtime.engine.connect() as conn:
             rows = await conn.execute(
-                select(AccessEventRow.event_id, AccessEventRow.at, AccessEventRow.reason)
-                .order_by(AccessEventRow.id)
-            )  # fmt: skip
-            return [(e, at.replace(tzinfo=at.tzinfo or UTC), r) for e, at, r in rows]
+                select(
+                    AccessEventRow.event_id,
+                    AccessEventRow.at,
+                    AccessEventRow.reported_at,
+                    AccessEventRow.reason,
+                ).order_by(AccessEventRow.id)
+            )
+            return [(e, at, reported, r) for e, at, reported, r in rows]
 
 
 async def test_agent_against_the_real_daemon(tmp_path: Path) -> None:
@@ -345,19 +350,22 @@ async def test_agent_against_the_real_daemon(tmp_path: Path) -> None:
         # Heartbeats reach the daemon: its agent: reader turns online.
         await until(lambda: real.runtime.health[READER].state is ReaderState.ONLINE)
         now = datetime.now(UTC).replace(microsecond=0)
-        first = await simulate_tap(READER, UID, at=now - timedelta(seconds=3), event_id="r-1")
+        first = await simulate_tap(READER, UID, at=now - timedelta(seconds=30), event_id="r-1")
         assert first.reason is Reason.UNKNOWN_BADGE and first.feedback.led is Led.RED
         await real.stop()
-        stored = await simulate_tap(READER, UID, at=now - timedelta(seconds=2), event_id="r-2")
+        stored = await simulate_tap(READER, UID, at=now - timedelta(seconds=20), event_id="r-2")
         assert stored.feedback.led is Led.AMBER
         await real.start()
         await until(lambda: proc.rows() == [("r-1", "sent"), ("r-2", "sent")])
-        again = await simulate_tap(READER, UID, at=now - timedelta(seconds=3), event_id="r-1")
+        again = await simulate_tap(READER, UID, at=now - timedelta(seconds=30), event_id="r-1")
         assert again == first
-        assert await real.events() == [
-            ("r-1", now - timedelta(seconds=3), "unknown_badge"),
-            ("r-2", now - timedelta(seconds=2), "unknown_badge"),
+        # Decided on the daemon's clock; the reader's own (earlier) time is kept beside it.
+        events = await real.events()
+        assert [(e, reported, r) for e, _, reported, r in events] == [
+            ("r-1", now - timedelta(seconds=30), "unknown_badge"),
+            ("r-2", now - timedelta(seconds=20), "unknown_badge"),
         ]
+        assert all(now <= at <= datetime.now(UTC) for _, at, _, _ in events)
     finally:
         await proc.stop()
         await real.stop()
