@@ -163,6 +163,7 @@ def openapi_document(version: str) -> dict[str, Any]:
                     "properties": {
                         "error": {"type": "string"},
                         "message": {"type": "string"},
+                        "message_id": {"type": "string"},
                         "message_en": {"type": "string"},
                         "field": {"type": "string"},
                     },
