@@ -24,6 +24,12 @@ from service.api.routing import ROUTES
 from service.demo import demo_uid
 from service.store.tables import AccessEventRow
 from tests.support.hostile import (
+    DEEP,
+    HOSTILE_BY_KIND,
+    HOSTILE_DAYS,
+    HOSTILE_IDS,
+    HOSTILE_MONTHS,
+    HOSTILE_TEXT,
     ONE_PC,
     Room,
     body_routes,
@@ -34,84 +40,17 @@ from tests.support.hostile import (
 )
 from tests.support.site import Site, running_site, site_config
 
-HOSTILE_TEXT: dict[str, Any] = {
-    "lone surrogate": "\ud800",
-    "low surrogate inside": "ab\udc00cd",
-    "NUL": "a\x00b",
-    "escape": "a\x1bb",
-    "DEL": "a\x7fb",
-    "C1 control": "a\x85b",
-    "a number": 12,
-    "an object": {"x": "y"},
-    "a list": ["x"],
-    "too long": "x" * 5000,
-}
-HOSTILE_BY_KIND: dict[str, list[Any]] = {
-    "boolean": ["true", 1, 0, "ya", [True]],
-    "integer": [True, 1.5, "1e3", 2**63, 2**64 + 1, -1, 0, "١٢", "12a", [1]],
-    "date-time": [
-        "0001-01-01T00:00:00+14:00",
-        "0001-01-01T00:00:00+00:00",
-        "9999-12-31T23:59:59+00:00",
-        "9999-12-31T23:59:59-14:00",
-        "1999-12-31T23:59:59Z",
-        "2031-01-01T00:00:00Z",
-        "2026-11-25T09:00:00",
-        "2026-11-25",
-        "2026-13-01T00:00:00Z",
-        1764032400,
-    ],
-    "date": [
-        "0001-01-01",
-        "9999-12-31",
-        "1999-12-31",
-        "2028-11-25",
-        "2026-02-30",
-        "20261125",
-        "2026-W48-3",
-        20261125,
-    ],
-    "array": [
-        "laptop",
-        [1],
-        [{"serial": "SN-1"}],
-        [{"kind": "\ud800"}],
-        [{"kind": "laptop", "serial": "a\x00"}],
-        [{"kind": "laptop"}] * 21,
-        {"kind": "laptop"},
-    ],
-}
-HOSTILE_IDS = [
-    "9223372036854775808",
-    "99999999999999999999999999",
-    "-1",
-    "0",
-    "1.5",
-    "1e3",
-    "0x10",
-    "abc",
-    "%00",
-    "%D9%A1",
-    "%201",
-]
-HOSTILE_DAYS = [
-    "0001-01-01",
-    "9999-12-31",
-    "1999-12-31",
-    "2028-11-25",
-    "2026-02-30",
-    "20261125",
-    "2026-W48-3",
-    "2026-11-25T00:00",
-    "%00",
-]
-HOSTILE_MONTHS = ["0001-01", "9999-12", "1999-12", "2028-12", "2026-13", "2026-1", "202611", "%00"]
-DEEP = b'{"a":' * 25 + b"1" + b"}" * 25
-
 
 @pytest.fixture
 async def room(tmp_path: Path) -> AsyncIterator[tuple[Site, Room]]:
     async with running_site(site_config(tmp_path, facilities=ONE_PC)) as site:
+        yield site, await prepare(site)
+
+
+@pytest.fixture
+async def pg_room(tmp_path: Path, pg_url: str) -> AsyncIterator[tuple[Site, Room]]:
+    """The same room on PostgreSQL, which refuses NUL and ids past 64 bits by itself."""
+    async with running_site(site_config(tmp_path, pg_url, facilities=ONE_PC)) as site:
         yield site, await prepare(site)
 
 
@@ -128,7 +67,7 @@ def test_every_input_has_a_label() -> None:
     assert names - set(LABELS) == set()
 
 
-async def test_hostile_text_in_every_text_field(room: tuple[Site, Room]) -> None:
+async def hostile_text_in_every_text_field(room: tuple[Site, Room]) -> None:
     site, ids = room
     tried = 0
     for route in body_routes():
@@ -145,6 +84,10 @@ async def test_hostile_text_in_every_text_field(room: tuple[Site, Room]) -> None
                 await refused(site, response, field=name, before=before)
                 tried += 1
     assert tried > 300
+
+
+async def test_hostile_text_in_every_text_field(room: tuple[Site, Room]) -> None:
+    await hostile_text_in_every_text_field(room)
 
 
 async def test_hostile_flags_numbers_times_and_lists(room: tuple[Site, Room]) -> None:
@@ -215,7 +158,7 @@ async def test_malformed_bodies_on_every_body_route(room: tuple[Site, Room]) -> 
                 assert said["message_en"] == "The request body is required."
 
 
-async def test_hostile_ids_in_every_path(room: tuple[Site, Room]) -> None:
+async def hostile_ids_in_every_path(room: tuple[Site, Room]) -> None:
     site, ids = room
     admin = site["admin"]
     routes = [r for r in ROUTES if "{id}" in r.path]
@@ -228,6 +171,16 @@ async def test_hostile_ids_in_every_path(room: tuple[Site, Room]) -> None:
                 route.method, ids.path(route, id=value), data=body, headers=headers(admin)
             )
             await refused(site, response, field="id", before=before)
+
+
+async def test_hostile_ids_in_every_path(room: tuple[Site, Room]) -> None:
+    await hostile_ids_in_every_path(room)
+
+
+@pytest.mark.postgres
+async def test_hostile_text_and_ids_on_postgresql(pg_room: tuple[Site, Room]) -> None:
+    await hostile_text_in_every_text_field(pg_room)
+    await hostile_ids_in_every_path(pg_room)
 
 
 async def test_hostile_days_and_months(room: tuple[Site, Room]) -> None:
@@ -302,7 +255,7 @@ async def test_addresses_and_methods_the_api_does_not_have(room: tuple[Site, Roo
     assert "GET" in wrong.headers["Allow"]
 
 
-async def test_malformed_requests_fail_alone_beside_good_taps(room: tuple[Site, Room]) -> None:
+async def malformed_requests_fail_alone_beside_good_taps(room: tuple[Site, Room]) -> None:
     """Bad requests sent in the same instant as door taps: every tap is answered and kept."""
     site, _ = room
     admin = site["admin"]
@@ -338,6 +291,15 @@ async def test_malformed_requests_fail_alone_beside_good_taps(room: tuple[Site, 
         kept = await conn.scalar(select(func.count()).where(AccessEventRow.event_id.in_(good_ids)))
         bad = await conn.scalar(select(func.count()).where(AccessEventRow.event_id.like("bad%")))
     assert (kept, bad) == (len(good_ids), 0)
+
+
+async def test_malformed_requests_fail_alone_beside_good_taps(room: tuple[Site, Room]) -> None:
+    await malformed_requests_fail_alone_beside_good_taps(room)
+
+
+@pytest.mark.postgres
+async def test_malformed_requests_fail_alone_on_postgresql(pg_room: tuple[Site, Room]) -> None:
+    await malformed_requests_fail_alone_beside_good_taps(pg_room)
 
 
 # Any character at all, with lone surrogates and control characters drawn often.

@@ -38,6 +38,81 @@ FORM = {
 }
 ONE_PC = {"pc": {"count": 1, "label": "PC Desktop", "prefix": "PC"}}
 
+# Values that must stop at the edge, by the kind of input they are sent as.
+HOSTILE_TEXT: dict[str, Any] = {
+    "lone surrogate": "\ud800",
+    "low surrogate inside": "ab\udc00cd",
+    "NUL": "a\x00b",
+    "escape": "a\x1bb",
+    "DEL": "a\x7fb",
+    "C1 control": "a\x85b",
+    "a number": 12,
+    "an object": {"x": "y"},
+    "a list": ["x"],
+    "too long": "x" * 5000,
+}
+HOSTILE_BY_KIND: dict[str, list[Any]] = {
+    "boolean": ["true", 1, 0, "ya", [True]],
+    "integer": [True, 1.5, "1e3", 2**63, 2**64 + 1, -1, 0, "١٢", "12a", [1]],
+    "date-time": [
+        "0001-01-01T00:00:00+14:00",
+        "0001-01-01T00:00:00+00:00",
+        "9999-12-31T23:59:59+00:00",
+        "9999-12-31T23:59:59-14:00",
+        "1999-12-31T23:59:59Z",
+        "2031-01-01T00:00:00Z",
+        "2026-11-25T09:00:00",
+        "2026-11-25",
+        "2026-13-01T00:00:00Z",
+        1764032400,
+    ],
+    "date": [
+        "0001-01-01",
+        "9999-12-31",
+        "1999-12-31",
+        "2028-11-25",
+        "2026-02-30",
+        "20261125",
+        "2026-W48-3",
+        20261125,
+    ],
+    "array": [
+        "laptop",
+        [1],
+        [{"serial": "SN-1"}],
+        [{"kind": "\ud800"}],
+        [{"kind": "laptop", "serial": "a\x00"}],
+        [{"kind": "laptop"}] * 21,
+        {"kind": "laptop"},
+    ],
+}
+HOSTILE_IDS = [
+    "9223372036854775808",
+    "99999999999999999999999999",
+    "-1",
+    "0",
+    "1.5",
+    "1e3",
+    "0x10",
+    "abc",
+    "%00",
+    "%D9%A1",
+    "%201",
+]
+HOSTILE_DAYS = [
+    "0001-01-01",
+    "9999-12-31",
+    "1999-12-31",
+    "2028-11-25",
+    "2026-02-30",
+    "20261125",
+    "2026-W48-3",
+    "2026-11-25T00:00",
+    "%00",
+]
+HOSTILE_MONTHS = ["0001-01", "9999-12", "1999-12", "2028-12", "2026-13", "2026-1", "202611", "%00"]
+DEEP = b'{"a":' * 25 + b"1" + b"}" * 25
+
 # Words that give an English sentence away, and Indonesian ones that give it away in English.
 ENGLISH = re.compile(
     r"\b(the|must|is|are|be|not|of|to|an?|required|invalid|field|value|body|error|too|"
