@@ -65,3 +65,17 @@ class Unavailable(BidroomError):
 
     code = "unavailable"
     http_status = 503
+
+
+class PayloadTooLarge(BidroomError):
+    """A request body longer than the API takes; nothing was read into the state."""
+
+    code = "too_large"
+    http_status = 413
+
+
+class UnsupportedMediaType(BidroomError):
+    """A body sent as something other than JSON to a JSON route."""
+
+    code = "unsupported_media_type"
+    http_status = 415

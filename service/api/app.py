@@ -32,12 +32,36 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 VERSION = "0.1.0"
 
 
+def _language(value: str) -> str | None:
+    """``en`` or ``id`` for a tag that names one (``en-GB``, ``ID``), else None."""
+    primary = value.strip().lower().replace("_", "-").split("-", 1)[0]
+    return primary if primary in ("id", "en") else None
+
+
+def _accepted(header: str) -> str:
+    """The first of Indonesian and English in an Accept-Language header, by weight."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate(header.split(",")[:20]):
+        tag, _, weight = item.partition(";")
+        try:
+            quality = float(weight.strip().removeprefix("q=")) if weight else 1.0
+        except ValueError:
+            quality = 0.0
+        found = _language(tag)
+        if found and 0.0 < quality <= 1.0:
+            ranked.append((-quality, position, found))
+    return min(ranked)[2] if ranked else "id"
+
+
 def lang_of(request: web.Request) -> str:
-    wanted = request.query.get("lang") or request.cookies.get("lang")
-    if wanted in ("id", "en"):
-        return wanted
-    header = request.headers.get("Accept-Language", "")
-    return "en" if header.lower().startswith("en") else "id"
+    """``?lang=``, else the ``lang`` cookie, else Accept-Language; Indonesian by default.
+
+    A ``lang`` value that names neither language falls back to Indonesian.
+    """
+    for wanted in (request.query.get("lang"), request.cookies.get("lang")):
+        if wanted:
+            return _language(wanted) or "id"
+    return _accepted(request.headers.get("Accept-Language", ""))
 
 
 def error_response(request: web.Request, exc: BidroomError) -> web.Response:
@@ -90,10 +114,36 @@ async def _authenticate(request: web.Request) -> Principal | None:
     return None
 
 
+HTTP_MESSAGES: dict[int, tuple[str, str]] = {
+    404: ("Alamat tidak ditemukan.", "No such address."),
+    405: (
+        "Alamat ini tidak menerima cara permintaan tersebut.",
+        "This address does not accept that request method.",
+    ),
+    413: ("Data yang dikirim terlalu besar.", "The request body is too large."),
+}
+CLIENT_ERROR = ("Permintaan tidak dapat diproses.", "The request cannot be processed.")
+SERVER_ERROR = ("Terjadi kesalahan internal; sudah dicatat.", "Internal error; it has been logged.")
+
+
+def _plain(
+    request: web.Request, code: str, status: int, messages: tuple[str, str], **headers: str
+) -> web.Response:
+    message_id, message_en = messages
+    body = {
+        "error": code,
+        "message": message_en if lang_of(request) == "en" else message_id,
+        "message_id": message_id,
+        "message_en": message_en,
+    }
+    return web.json_response(body, status=status, headers=headers or None)
+
+
 @web.middleware
 async def error_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
+    """Every API error is JSON with a plain message in both languages, never a trace."""
     try:
         return await handler(request)
     except BidroomError as exc:
@@ -102,19 +152,14 @@ async def error_middleware(
         raise
     except web.HTTPException as exc:
         if request.path.startswith("/api/") and exc.status >= 400:
-            return web.json_response(
-                {"error": "http", "message": exc.reason, "message_en": exc.reason},
-                status=exc.status,
-            )
+            fallback = CLIENT_ERROR if exc.status < 500 else SERVER_ERROR
+            messages = HTTP_MESSAGES.get(exc.status, fallback)
+            allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
+            return _plain(request, "http", exc.status, messages, **allow)
         raise
     except Exception:
         _LOGGER.exception("unhandled error on %s %s", request.method, request.path)
-        body = {
-            "error": "internal",
-            "message": "Terjadi kesalahan internal; sudah dicatat.",
-            "message_en": "Internal error; it has been logged.",
-        }
-        return web.json_response(body, status=500)
+        return _plain(request, "internal", 500, SERVER_ERROR)
 
 
 @web.middleware

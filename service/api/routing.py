@@ -32,9 +32,15 @@ class Route:
     params: dict[str, str] = field(default_factory=dict)
     response: str = "application/json"
 
+    @property
+    def body_required(self) -> bool:
+        """A body is required when it declares a required field (``"name": "string!"``)."""
+        return self.body is not None and any(spec.endswith("!") for spec in self.body.values())
+
 
 ROUTES: list[Route] = []
 ROLES: dict[tuple[str, str], tuple[Role, ...] | None] = {}
+DECLARED: dict[tuple[str, str], Route] = {}
 
 
 def route(
@@ -49,10 +55,10 @@ def route(
     response: str = "application/json",
 ) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
-        ROUTES.append(
-            Route(method, path, handler, summary, tag, roles, body, params or {}, response)
-        )
+        declared = Route(method, path, handler, summary, tag, roles, body, params or {}, response)
+        ROUTES.append(declared)
         ROLES[(method, path)] = roles
+        DECLARED[(method, path)] = declared
         return handler
 
     return register
@@ -61,6 +67,14 @@ def route(
 def roles_of(method: str, path: str) -> tuple[Role, ...] | None:
     """Who may call a route (None: no login); an unknown route needs any staff login."""
     return ROLES.get((method, path), ALL_STAFF)
+
+
+def declared(request: web.Request) -> Route | None:
+    """The declaration of the route that matched ``request`` (None for one not declared)."""
+    resource = request.match_info.route.resource
+    if resource is None:
+        return None
+    return DECLARED.get((request.method, resource.canonical))
 
 
 def setup_routes(app: web.Application) -> None:
@@ -149,6 +163,7 @@ def openapi_document(version: str) -> dict[str, Any]:
                     "properties": {
                         "error": {"type": "string"},
                         "message": {"type": "string"},
+                        "message_id": {"type": "string"},
                         "message_en": {"type": "string"},
                         "field": {"type": "string"},
                     },

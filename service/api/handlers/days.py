@@ -170,7 +170,9 @@ async def breach_list(request: web.Request) -> web.Response:
 async def breach_justify(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
     body = await params.json_body(request)
-    day = params.a_date(params.text(body, "day"), "day", runtime.policy.day_of(now_of(request)))
+    day = params.a_date(
+        params.text(body, "day", max_len=40), "day", runtime.policy.day_of(now_of(request))
+    )
     step, subject = params.text(body, "step"), params.text(body, "subject", max_len=40)
     text, now = params.text(body, "text", max_len=2000), now_of(request)
     await runtime.execute(lambda tx: days.justify(tx, day, step, subject, text, now, who.actor))

@@ -33,7 +33,7 @@ from service.store.tables import DataKeyRow, VisitorRow, VisitRow
 )
 async def nik_check(request: web.Request) -> web.Response:
     body = await params.json_body(request)
-    raw = str(body.get("nik", ""))
+    raw = params.text(body, "nik", required=False, max_len=100)
     try:
         info = check_nik(raw, now_of(request).date())
     except NikError as exc:
@@ -65,9 +65,10 @@ async def nik_check(request: web.Request) -> web.Response:
 )
 async def visitor_lookup(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    query = dict(request.query)
-    doc_type = _doc_type(query)
-    number = check_document(doc_type, params.text(query, "doc_number"), now_of(request).date())
+    doc_type = _doc_type(request.query)
+    number = check_document(
+        doc_type, params.text(request.query, "doc_number", max_len=40), now_of(request).date()
+    )
     found = await _find_visitor(runtime, runtime.personal.lookup_hash(doc_type.value, number))
     if found is None:
         return web.json_response({"found": False})

@@ -12,8 +12,7 @@ from service.api.routing import route
 from service.auth import Role
 from service.domain import helpdesk, queue, visits
 from service.domain.lifecycle import BadgeEvent
-from service.domain.taps import InvalidTap, normalise_uid
-from service.errors import NotFound, ValidationError
+from service.errors import NotFound
 from service.status import queue_view
 from service.store.loader import entity_from_values
 from service.store.tables import AccessEventRow, AmendedRowRow
@@ -38,7 +37,7 @@ async def queue_list(request: web.Request) -> web.Response:
 )
 async def queue_call(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
-    kind = request.match_info["kind"]
+    kind = params.path_text(request, "kind", max_len=40)
     if kind not in runtime.policy.kinds:
         raise NotFound(f"Jenis fasilitas tidak dikenal: {kind}", f"Unknown kind: {kind}")
     now = now_of(request)
@@ -100,7 +99,7 @@ async def ticket_priority(request: web.Request) -> web.Response:
 async def help_list(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     today = runtime.policy.day_of(now_of(request))
-    show_all = request.query.get("all") == "1"
+    show_all = params.choice(request.query, "all", ("0", "1"), "0") == "1"
     items = [
         h
         for h in runtime.state.help_requests.values()
@@ -129,7 +128,7 @@ async def help_list(request: web.Request) -> web.Response:
 async def help_open(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
     body = await params.json_body(request)
-    visit_id = params.integer(body["visit_id"], "visit_id") if body.get("visit_id") else None
+    visit_id = params.opt_identifier(body, "visit_id")
     code = params.opt_text(body, "facility", 40)
     facility_id = None
     if code:
@@ -230,10 +229,7 @@ async def badge_list(request: web.Request) -> web.Response:
 async def badge_enroll(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
     body = await params.json_body(request)
-    try:
-        uid = normalise_uid(params.text(body, "uid", max_len=40))
-    except InvalidTap as exc:
-        raise ValidationError(f"UID tidak sah: {exc}", f"Invalid UID: {exc}", field="uid") from exc
+    uid = params.badge_uid(body, "uid")
     label, now = params.text(body, "label", max_len=40), now_of(request)
     badge = await runtime.execute(lambda tx: visits.enroll_badge(tx, uid, label, now, who.actor))
     return web.json_response({"id": badge.id, "label": badge.label}, status=201)
@@ -287,12 +283,12 @@ async def facility_list(request: web.Request) -> web.Response:
 )
 async def facility_service(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
-    code = request.match_info["code"]
+    code = params.path_text(request, "code", max_len=40)
     facility = next((f for f in runtime.state.facilities.values() if f.code == code), None)
     if facility is None:
         raise NotFound(f"Fasilitas {code} tidak ada.", f"No facility {code}.")
     body = await params.json_body(request)
-    flag = params.flag(body, "out_of_service")
+    flag = params.flag(body, "out_of_service", required=True)
     note = params.opt_text(body, "note", 500)
     now, fid = now_of(request), facility.id
 

@@ -12,6 +12,7 @@ from service.api import params
 from service.api.app import RUNTIME, lang_of, now_of, principal
 from service.api.routing import route
 from service.auth import Role
+from service.domain.identity import DocumentType
 from service.errors import NotFound
 from service.reports import render
 from service.reports.archive import list_sealed, read_sealed
@@ -24,6 +25,7 @@ def _dumps(value: object) -> str:
     return json.dumps(value, default=str)
 
 
+SEALED_FILE = ("Nama berkas arsip", "Sealed file name")
 BOOK_ROLES = (Role.FRONT_OFFICE, Role.HEAD, Role.ADMIN)
 HEAD = (Role.HEAD, Role.ADMIN)
 
@@ -38,14 +40,19 @@ def _file(kind: str, start: date, end: date, fmt: str, data: bytes) -> web.Respo
 
 
 def _fmt(request: web.Request) -> str:
-    return request.query.get("format", "pdf")
+    return params.choice(request.query, "format", render.FORMATS, "pdf")
+
+
+def _today(request: web.Request) -> date:
+    return request.app[RUNTIME].policy.day_of(now_of(request))
 
 
 def _period(request: web.Request) -> tuple[date, date]:
     """A ``{day}`` or a ``{month}`` of the path as a range of local days."""
     if "day" in request.match_info:
-        return render.period(day=request.match_info["day"])
-    return render.month_range(request.match_info["month"])
+        day = params.a_date(request.match_info["day"], "day", _today(request))
+        return day, day
+    return params.a_month(request.match_info["month"], "month", _today(request))
 
 
 async def _books(request: web.Request) -> web.Response:
@@ -57,7 +64,7 @@ async def _books(request: web.Request) -> web.Response:
         start,
         end,
         _fmt(request),
-        book=request.query.get("book", "all"),
+        book=params.choice(request.query, "book", render.BOOKS, "all"),
         lang=lang_of(request),
     )
     return _file("books", start, end, _fmt(request), data)
@@ -129,7 +136,7 @@ async def archive_verify(request: web.Request) -> web.Response:
     faults = await verify_archive(
         runtime.engine,
         runtime.personal,
-        params.a_date(day, "day", date.min) if day else None,
+        params.a_date(day, "day", _today(request)) if day else None,
         runtime.policy.tz,
     )
     return web.json_response(
@@ -146,7 +153,7 @@ async def archive_verify(request: web.Request) -> web.Response:
 )
 async def archive_list(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    day = params.a_date(request.match_info["day"], "day", date.min)
+    day = params.a_date(request.match_info["day"], "day", _today(request))
     files = await list_sealed(runtime.engine, day)
     return web.json_response(
         [
@@ -170,8 +177,8 @@ async def archive_list(request: web.Request) -> web.Response:
 )
 async def archive_file(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    day = params.a_date(request.match_info["day"], "day", date.min)
-    name = request.match_info["name"]
+    day = params.a_date(request.match_info["day"], "day", _today(request))
+    name = params.path_text(request, "name", max_len=200, label=SEALED_FILE)
     data = await read_sealed(runtime.engine, day, name)
     if data is None:
         raise NotFound(f"Berkas arsip {name} tidak ada.", f"No sealed file {name}.")
@@ -218,6 +225,6 @@ async def privacy_export(request: web.Request) -> web.Response:
         runtime,
         params.text(body, "nik", max_len=40),
         principal(request).actor,
-        params.text(body, "doc_type", required=False, default="ktp"),
+        params.choice(body, "doc_type", [d.value for d in DocumentType], "ktp"),
     )
     return web.json_response(data, dumps=_dumps)

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from service.api import params
 from service.api.app import RUNTIME, lang_of, now_of
+from service.api.labels import LABELS
 from service.api.routing import ALL_STAFF, route
 from service.auth import Role
 from service.domain.taps import InvalidTap, Tap, reason_text
@@ -38,18 +39,20 @@ async def tap(request: web.Request) -> web.Response:
             f"Unknown reader '{reader}'.",
             field="reader",
         )
-    # The reader's own time, if it sends one; the decision is on the daemon's clock.
-    at = params.a_datetime(body.get("at"), "at") or now_of(request)
+    # The reader's own time, if it sends one; the decision is on the daemon's clock, and
+    # the runtime bounds the reader's time (skew ahead, age, signed days).
+    now = now_of(request)
+    at = params.a_datetime(body.get("at"), "at", now) or now
     try:
         item = Tap(
             reader=reader,
-            uid=params.text(body, "uid", max_len=40),
+            uid=params.badge_uid(body, "uid"),
             at=at,
             event_id=params.text(body, "event_id", max_len=64),
             token=params.opt_text(body, "token", 200),
         )
-    except InvalidTap as exc:
-        raise ValidationError(f"Tap tidak sah: {exc}", f"Invalid tap: {exc}", field="uid") from exc
+    except InvalidTap:  # every field was checked above; kept as the last guard
+        raise ValidationError("Tap tidak sah.", "Invalid tap.") from None
     decision, replayed = await runtime.submit_ex(item)
     fb = decision.feedback
     return web.json_response(
@@ -76,7 +79,7 @@ async def tap(request: web.Request) -> web.Response:
 )
 async def heartbeat(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    name = request.match_info["name"]
+    name = params.path_text(request, "name", label=LABELS["reader"])
     health = runtime.health.get(name)
     if health is None:
         raise NotFound(f"Pembaca kartu '{name}' tidak terdaftar.", f"Unknown reader '{name}'.")

@@ -134,8 +134,7 @@ async def visit_usage(request: web.Request) -> web.Response:
 async def visit_checkout(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     body = await params.json_body(request)
-    checked = body.get("devices_checked")
-    checked = bool(checked) if checked is not None else None
+    checked = params.opt_flag(body, "devices_checked")
     return await _do(
         request,
         lambda tx, v, now, actor: visits.return_badge(tx, runtime.policy, v, now, actor, checked),

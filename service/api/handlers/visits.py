@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -31,7 +32,7 @@ FO = (Role.FRONT_OFFICE, Role.HEAD, Role.ADMIN)
 SUPERVISOR = (Role.HEAD, Role.ADMIN)
 
 
-def _doc_type(body: dict[str, Any]) -> DocumentType:
+def _doc_type(body: Mapping[str, Any]) -> DocumentType:
     try:
         return DocumentType(params.text(body, "doc_type"))
     except ValueError:
@@ -62,19 +63,32 @@ async def _find_visitor(runtime: Runtime, doc_hash: str) -> tuple[Visitor, Any] 
     return entity_from_row("visitor", row), (row, wrapped)
 
 
+MAX_DEVICES = 20
+DEVICE_KIND = ("Jenis perangkat", "Device kind")
+DEVICE_SERIAL = ("Nomor seri perangkat", "Device serial number")
+
+
 def _devices(body: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    raw = body.get("devices") or []
-    if not isinstance(raw, list):
+    raw = body.get("devices")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or len(raw) > MAX_DEVICES:
         raise ValidationError(
-            "Daftar perangkat tidak sah.", "Invalid device list.", field="devices"
+            f"Daftar perangkat tidak sah (paling banyak {MAX_DEVICES} perangkat).",
+            f"Invalid device list (at most {MAX_DEVICES} devices).",
+            field="devices",
         )
     out = []
     for item in raw:
-        if not isinstance(item, dict) or not str(item.get("kind", "")).strip():
+        if not isinstance(item, dict):
             raise ValidationError(
                 "Setiap perangkat perlu jenis.", "Each device needs a kind.", field="devices"
             )
-        out.append((str(item["kind"]).strip()[:60], str(item.get("serial", "")).strip()[:60]))
+        kind = params.text(item, "kind", max_len=60, field="devices", label=DEVICE_KIND)
+        serial = params.text(
+            item, "serial", required=False, max_len=60, field="devices", label=DEVICE_SERIAL
+        )
+        out.append((kind, serial))
     return tuple(out)
 
 
@@ -107,7 +121,8 @@ async def visit_create(request: web.Request) -> web.Response:
     body = await params.json_body(request)
     now = now_of(request)
     back = params.flag(body, "back_entered")
-    at = params.a_datetime(body.get("arrived_at"), "arrived_at") if back else None
+    arrived_at = params.a_datetime(body.get("arrived_at"), "arrived_at", now)
+    at = arrived_at if back else None
     doc_type = _doc_type(body)
     number = check_document(doc_type, params.text(body, "doc_number", max_len=40), now.date())
     phone = params.opt_text(body, "phone", 40)
@@ -137,7 +152,7 @@ async def visit_create(request: web.Request) -> web.Response:
         privacy_ack=params.flag(body, "privacy_ack"),
         back_entered=back,
         known_visitor=found[0] if found else None,
-        form_started_at=params.a_datetime(body.get("form_started_at"), "form_started_at"),
+        form_started_at=params.a_datetime(body.get("form_started_at"), "form_started_at", now),
         identity=identity,
     )
     if back and at is None:
@@ -169,7 +184,7 @@ def _visit(runtime: Runtime, visit_id: int) -> Any:
 async def visit_list(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     day = params.a_date(request.query.get("day"), "day", runtime.policy.day_of(now_of(request)))
-    wanted = request.query.get("state")
+    wanted = params.opt_text(request.query, "state", 40)
     in_memory = [v for v in runtime.state.visits.values() if v.day == day]
     if in_memory or day >= runtime.policy.day_of(now_of(request)):
         rows = [visit_json(runtime.state, v) for v in sorted(in_memory, key=lambda v: v.id)]

@@ -1,0 +1,121 @@
+"""Reading a JSON request body safely: bounded size, bounded nesting, strict JSON.
+
+The body is read at most :data:`MAX_BYTES` at a time (a longer one is 413 before it
+is decoded), it must be sent as ``application/json`` in UTF-8 (415 otherwise), and
+its nesting is measured by a linear scan *before* ``json.loads`` runs, because the
+decoder recurses once per level (a body of 50,000 ``[`` ends in ``RecursionError``).
+``NaN``, ``Infinity`` and numbers that overflow a float (``1e400``) are not JSON and
+are refused too. An empty body is the caller's decision (:func:`service.api.params.json_body`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from aiohttp import web
+
+from service.errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
+
+MAX_BYTES = 64 * 1024  # the access form is under 2 KiB; 64 KiB leaves room, not abuse
+MAX_DEPTH = 20  # the deepest body we take is two levels (the form's list of devices)
+
+# One token at a time, left to right: a whole string (escapes included), a bracket,
+# or a quote that opens a string never closed (the body is then not JSON at all).
+_TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]|"', re.DOTALL)
+
+
+def not_json() -> ValidationError:
+    return ValidationError(
+        "Data yang dikirim bukan JSON yang sah.", "The request body is not valid JSON."
+    )
+
+
+def too_deep() -> ValidationError:
+    return ValidationError(
+        f"Susunan data terlalu bertingkat (paling banyak {MAX_DEPTH} tingkat).",
+        f"The data is nested too deeply (at most {MAX_DEPTH} levels).",
+    )
+
+
+def check_media_type(request: web.Request) -> None:
+    """415 unless the body is declared as JSON in UTF-8."""
+    kind = request.content_type.lower()
+    json_kind = kind == "application/json" or (
+        kind.startswith("application/") and kind.endswith("+json")
+    )
+    charset = (request.charset or "utf-8").lower()
+    if not json_kind or charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(
+            "Data harus dikirim dalam format JSON (UTF-8).",
+            "The body must be sent as JSON in UTF-8 (Content-Type: application/json).",
+        )
+
+
+async def read_limited(request: web.Request) -> bytes:
+    """The whole body, or 413 as soon as it is longer than :data:`MAX_BYTES`."""
+    if request.content_length is not None and request.content_length > MAX_BYTES:
+        raise _too_large()
+    buffer = bytearray()
+    while len(buffer) <= MAX_BYTES:
+        chunk = await request.content.read(MAX_BYTES + 1 - len(buffer))
+        if not chunk:
+            break
+        buffer += chunk
+    if len(buffer) > MAX_BYTES:
+        raise _too_large()
+    return bytes(buffer)
+
+
+def _too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"Data yang dikirim terlalu besar (paling banyak {MAX_BYTES // 1024} KiB).",
+        f"The request body is too large (at most {MAX_BYTES // 1024} KiB).",
+    )
+
+
+def nesting_depth(text: str) -> int:
+    """How deep arrays and objects nest in ``text`` (brackets inside strings don't count).
+
+    Raises :func:`not_json` for a string that is never closed. Linear in the length.
+    """
+    depth = deepest = 0
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if token == '"':
+            raise not_json()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
+    return deepest
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def decode(raw: bytes) -> Any:
+    """Strict JSON from UTF-8 bytes; every way it can fail is a plain 422."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise not_json() from None
+    if nesting_depth(text) > MAX_DEPTH:
+        raise too_deep()
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError:  # not expected after the scan; kept as the last guard
+        raise too_deep() from None
+    except ValueError:  # JSONDecodeError, huge integer literals, NaN, 1e400
+        raise not_json() from None

@@ -1,0 +1,303 @@
+"""Shared parts of the hostile-input tests: a room with something in every table, a
+valid request for every route (so that one hostile value is the only fault), the
+"nothing changed" snapshot and the check that a refusal is plain for a clerk."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import ClientResponse
+from sqlalchemy import text
+
+from service.api.routing import ROUTES, Route
+from service.demo import demo_uid
+from tests.support.site import KTP_A, KTP_B, KTP_C, Site, Staff
+
+TABLES = (
+    "journal",
+    "staff",
+    "api_tokens",
+    "sessions",
+    "access_events",
+    "visits",
+    "visitors",
+    "help_requests",
+    "badges",
+    "tickets",
+    "days",
+    "justifications",
+)
+FORM = {
+    "company": "PT Maju Jaya",
+    "doc_type": "ktp",
+    "wanted_kind": "pc",
+    "rules_ack": True,
+    "privacy_ack": True,
+}
+ONE_PC = {"pc": {"count": 1, "label": "PC Desktop", "prefix": "PC"}}
+
+# Values that must stop at the edge, by the kind of input they are sent as.
+HOSTILE_TEXT: dict[str, Any] = {
+    "lone surrogate": "\ud800",
+    "low surrogate inside": "ab\udc00cd",
+    "NUL": "a\x00b",
+    "escape": "a\x1bb",
+    "DEL": "a\x7fb",
+    "C1 control": "a\x85b",
+    "a number": 12,
+    "an object": {"x": "y"},
+    "a list": ["x"],
+    "too long": "x" * 5000,
+}
+HOSTILE_BY_KIND: dict[str, list[Any]] = {
+    "boolean": ["true", 1, 0, "ya", [True]],
+    "integer": [True, 1.5, "1e3", 2**63, 2**64 + 1, -1, 0, "١٢", "12a", [1]],
+    "date-time": [
+        "0001-01-01T00:00:00+14:00",
+        "0001-01-01T00:00:00+00:00",
+        "9999-12-31T23:59:59+00:00",
+        "9999-12-31T23:59:59-14:00",
+        "1999-12-31T23:59:59Z",
+        "2031-01-01T00:00:00Z",
+        "2026-11-25T09:00:00",
+        "2026-11-25",
+        "2026-13-01T00:00:00Z",
+        1764032400,
+    ],
+    "date": [
+        "0001-01-01",
+        "9999-12-31",
+        "1999-12-31",
+        "2028-11-25",
+        "2026-02-30",
+        "20261125",
+        "2026-W48-3",
+        20261125,
+    ],
+    "array": [
+        "laptop",
+        [1],
+        [{"serial": "SN-1"}],
+        [{"kind": "\ud800"}],
+        [{"kind": "laptop", "serial": "a\x00"}],
+        [{"kind": "laptop"}] * 21,
+        {"kind": "laptop"},
+    ],
+}
+HOSTILE_IDS = [
+    "9223372036854775808",
+    "99999999999999999999999999",
+    "-1",
+    "0",
+    "1.5",
+    "1e3",
+    "0x10",
+    "abc",
+    "%00",
+    "%D9%A1",
+    "%201",
+]
+HOSTILE_DAYS = [
+    "0001-01-01",
+    "9999-12-31",
+    "1999-12-31",
+    "2028-11-25",
+    "2026-02-30",
+    "20261125",
+    "2026-W48-3",
+    "2026-11-25T00:00",
+    "%00",
+]
+HOSTILE_MONTHS = ["0001-01", "9999-12", "1999-12", "2028-12", "2026-13", "2026-1", "202611", "%00"]
+DEEP = b'{"a":' * 25 + b"1" + b"}" * 25
+
+# Words that give an English sentence away, and Indonesian ones that give it away in English.
+ENGLISH = re.compile(
+    r"\b(the|must|is|are|be|not|of|to|an?|required|invalid|field|value|body|error|too|"
+    r"missing|should|allowed|number|text|between)\b",
+    re.IGNORECASE,
+)
+INDONESIAN = re.compile(r"\b(harus|wajib|tidak|berisi|terlalu|yang|dan|atau|antara)\b", re.I)
+# A key quoted, a Python repr, a traceback, an internal state or code name.
+MACHINE = re.compile(r"['\"{}<>\\_]|Traceback|Error\b|\bNone\b|\bTrue\b|\bFalse\b|\bb'|\\x")
+
+
+@dataclass(frozen=True)
+class Room:
+    """Ids of a room in use: a visitor at the only PC, one queued, one help request."""
+
+    visit: int
+    ticket: int
+    help: int
+    badge: int
+    day: str
+
+    def path(self, route: Route, **override: str) -> str:
+        """The route's path with real ids (or the ``override`` of a parameter)."""
+        values = {
+            "id": str(self._id_for(route.path)),
+            "kind": "pc",
+            "code": "PC-01",
+            "name": "books.pdf" if route.path.startswith("/api/v1/archive/") else "pintu-masuk",
+            "day": self.day,
+            "month": self.day[:7],
+        }
+        values.update(override)
+        return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], route.path)
+
+    def _id_for(self, path: str) -> int:
+        for prefix, ident in (
+            ("/api/v1/visits/", self.visit),
+            ("/api/v1/queue/tickets/", self.ticket),
+            ("/api/v1/help/", self.help),
+            ("/api/v1/badges/", self.badge),
+        ):
+            if path.startswith(prefix):
+                return ident
+        return 1
+
+    def body(self, route: Route) -> dict[str, Any]:
+        """A body every field of which passes the edge (the rule may still refuse it)."""
+        note = {"note": "Dilaporkan oleh petugas"}
+        bodies: dict[str, dict[str, Any]] = {
+            "/api/v1/visits": {
+                **FORM,
+                "name": "Rina Wati",
+                "doc_number": KTP_C,
+                "phone": "0812 3456 7890",
+                "npwp": "01.312.166.0-091.000",
+                "purpose": "Unggah penawaran\npaket dua",
+                "tender_code": "12345678",
+                "devices": [{"kind": "laptop", "serial": "SN-1"}],
+                "back_entered": False,
+                "arrived_at": "2026-11-25T08:30:00+07:00",
+                "form_started_at": "2026-11-25T08:55:00+07:00",
+            },
+            "/api/v1/visits/{id}/arm-badge": {"reader": "front-office"},
+            "/api/v1/visits/{id}/badge": {"uid": demo_uid(9), "label": "K-009"},
+            "/api/v1/visits/{id}/facility": {"kind": "pc", "code": "PC-01"},
+            "/api/v1/visits/{id}/usage": {"action": "start"},
+            "/api/v1/visits/{id}/checkout": {"devices_checked": True},
+            "/api/v1/visits/{id}/document-return": {"to": "Siti Aminah"},
+            "/api/v1/visits/{id}/force-close": {"reason": "Pulang tanpa kartu"},
+            "/api/v1/nik/check": {"nik": KTP_A},
+            "/api/v1/queue/tickets/{id}/priority": {"reason": "Tender ditutup pukul 10.00"},
+            "/api/v1/help": {
+                "visit_id": self.visit,
+                "facility": "PC-01",
+                "category": "upload",
+                "problem": "Gagal unggah\nberkas besar",
+                "source": "staff",
+            },
+            "/api/v1/help/{id}/resolve": {"problem": "Berkas besar", "resolution": "Diperkecil"},
+            "/api/v1/badges": {"uid": "04AABBCCDDEEFF", "label": "K-900"},
+            "/api/v1/badges/{id}/lost": note,
+            "/api/v1/badges/{id}/found": note,
+            "/api/v1/badges/{id}/retire": note,
+            "/api/v1/facilities/{code}/service": {"out_of_service": True, "note": "Layar rusak"},
+            "/api/v1/days/{day}/close": {"note": "Ditutup oleh petugas"},
+            "/api/v1/days/{day}/reopen": {"reason": "Ada formulir susulan"},
+            "/api/v1/breaches/justify": {
+                "day": self.day,
+                "step": "2",
+                "subject": f"visit:{self.visit}",
+                "text": "Antrean panjang",
+            },
+            "/api/v1/taps": {
+                "reader": "pintu-masuk",
+                "uid": demo_uid(1),
+                "at": "2026-11-25T08:59:00+07:00",
+                "event_id": "probe-1",
+                "token": "token-kartu",
+            },
+            "/api/v1/privacy/purge": {"dry_run": True},
+            "/api/v1/privacy/export": {"nik": KTP_A, "doc_type": "ktp"},
+            "/api/v1/login": {"username": "admin", "password": "bidroom-demo"},
+            "/api/v1/staff": {
+                "username": "petugas2",
+                "name": "Petugas Dua",
+                "role": "front_office",
+                "password": "rahasia-panjang-1",
+            },
+            "/api/v1/tokens": {"name": "agen-pc-02", "role": "device"},
+        }
+        body = dict(bodies[route.path])
+        assert set(body) == set(route.body or {}), f"update the valid body of {route.path}"
+        return body
+
+
+async def prepare(site: Site) -> Room:
+    """Visitor A at PC-01 (the only PC), B queued with a number, A's help request open."""
+    fo = site["fo"]
+    ids = []
+    for badge, (name, nik) in enumerate((("Siti Aminah", KTP_A), ("Budi Santoso", KTP_B)), 1):
+        visit = await fo.call(
+            "POST", "/api/v1/visits", {**FORM, "name": name, "doc_number": nik}, expect=201
+        )
+        await fo.call("POST", f"/api/v1/visits/{visit['id']}/arm-badge", {"reader": "front-office"})
+        assert (await fo.tap("front-office", badge))["reason"] == "badge_issued"
+        ids.append(visit["id"])
+    queued = await fo.call("GET", f"/api/v1/visits/{ids[1]}")
+    request = await fo.call(
+        "POST",
+        "/api/v1/help",
+        {"visit_id": ids[0], "category": "upload", "problem": "Gagal unggah"},
+        expect=201,
+    )
+    badges = await fo.call("GET", "/api/v1/badges")
+    free = next(b["id"] for b in badges if b["label"] == "K-005")
+    status = await fo.call("GET", "/api/v1/status")
+    return Room(ids[0], queued["ticket"]["id"], request["id"], free, status["day"])
+
+
+async def snapshot(site: Site) -> tuple[Any, ...]:
+    """What any change would move: the published status and the row count of each table."""
+    status = await site["admin"].call("GET", "/api/v1/status")
+    counts = ", ".join(f"(SELECT count(*) FROM {t})" for t in TABLES)
+    async with site.runtime.engine.connect() as conn:
+        row = (await conn.execute(text(f"SELECT {counts}"))).one()
+    return (status, *row)
+
+
+def assert_plain(body: dict[str, Any], field: str | None = None) -> None:
+    """Indonesian first, English beside it, both for a clerk: no key, repr or trace."""
+    said, english = body["message_id"], body["message_en"]
+    assert body["message"] in (said, english), body
+    for message in (said, english):
+        assert message.strip() and not MACHINE.search(message), body
+    assert not ENGLISH.search(said), f"English in the Indonesian message: {said!r}"
+    assert not INDONESIAN.search(english), f"Indonesian in the English message: {english!r}"
+    if field is not None:
+        assert body.get("field") == field, (field, body)
+
+
+async def refused(
+    site: Site,
+    response: ClientResponse,
+    status: int | None = 422,
+    field: str | None = None,
+    before: tuple[Any, ...] | None = None,
+) -> dict[str, Any]:
+    """The response is a plain 4xx (``status`` when given) and, with ``before``, changed nothing."""
+    body = await response.json()
+    where = (response.method, str(response.url), response.status, body)
+    assert 400 <= response.status < 500, where
+    if status is not None:
+        assert response.status == status, where
+    assert_plain(body, field)
+    if before is not None:
+        assert await snapshot(site) == before, where
+    return dict(body)
+
+
+def body_routes() -> list[Route]:
+    return [r for r in ROUTES if r.body is not None]
+
+
+def headers(staff: Staff, content_type: str | None = "application/json") -> dict[str, str]:
+    out = {"X-CSRF-Token": staff.csrf}
+    if content_type:
+        out["Content-Type"] = content_type
+    return out
