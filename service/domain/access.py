@@ -7,8 +7,9 @@ The reader's *role* decides what a tap means:
 - ``door_out``: exit (always let out a badge of ours; an exit with no entry is
   granted and recorded as an anomaly);
 - ``desk``: first tap starts the usage session at that facility, the next ends it;
-- ``front_desk``: in issue mode binds a free badge to the visit being served,
-  otherwise a tap of an issued badge is its return.
+- ``front_desk``: in issue mode binds a free badge to the visit being served;
+  a tap of an issued badge is its return, except while the desk serves another
+  visitor (then it is refused, and the clerk decides).
 
 Every tap, granted or not, becomes an access event with a readable reason.
 """
@@ -182,11 +183,15 @@ def _front_desk(
     tx: Tx, policy: Policy, reader: ReaderPolicy, badge: Badge, at: datetime
 ) -> _Verdict:
     actor = f"reader:{reader.name}"
+    armed = tx.state.armed.get(reader.name)
     if badge.state is BadgeState.ISSUED and badge.visit_id is not None:
         visit = tx.state.visits[badge.visit_id]
+        if armed is not None and armed.visit_id != visit.id:
+            # The desk is serving someone else: never check this badge's visit out silently
+            # (the clerk returns it on purpose, or ignores it).
+            return _deny(Reason.BADGE_OF_ANOTHER_VISIT, visit)
         deposit = visits.return_badge(tx, policy, visit, at, actor)
         return _Verdict(True, Reason.BADGE_RETURNED, visit, slot=deposit.slot if deposit else None)
-    armed = tx.state.armed.get(reader.name)
     if armed is None or armed.visit_id not in tx.state.visits:
         return _deny(Reason.NO_VISIT_SERVED)
     visit = tx.state.visits[armed.visit_id]

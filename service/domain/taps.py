@@ -104,6 +104,7 @@ class Reason(enum.StrEnum):
     NO_VISIT_SERVED = "no_visit_served"
     VISIT_HAS_BADGE = "visit_has_badge"
     VISIT_NOT_READY = "visit_not_ready"
+    BADGE_OF_ANOTHER_VISIT = "badge_of_another_visit"
     OFFLINE_STORED = "offline_stored"
 
 
@@ -138,6 +139,10 @@ REASON_TEXT: dict[Reason, tuple[str, str]] = {
     Reason.VISIT_NOT_READY: (
         "Kunjungan belum siap (titipan identitas belum dicatat)",
         "Visit not ready (identity document not deposited)",
+    ),
+    Reason.BADGE_OF_ANOTHER_VISIT: (
+        "Kartu ini milik pengunjung lain; selesaikan dulu pengunjung yang sedang dilayani",
+        "This badge belongs to another visitor; finish serving the current visitor first",
     ),
     Reason.OFFLINE_STORED: (
         "Offline, tap disimpan dan akan dikirim",

@@ -183,6 +183,7 @@ class Room:
             "/api/v1/visits/{id}/document-return": {"to": "Siti Aminah"},
             "/api/v1/visits/{id}/force-close": {"reason": "Pulang tanpa kartu"},
             "/api/v1/nik/check": {"nik": KTP_A},
+            "/api/v1/visitors/lookup": {"doc_type": "ktp", "doc_number": KTP_A},
             "/api/v1/queue/tickets/{id}/priority": {"reason": "Tender ditutup pukul 10.00"},
             "/api/v1/help": {
                 "visit_id": self.visit,

@@ -577,18 +577,21 @@ def test_every_reason_reads_in_both_languages(reason: Reason) -> None:
     assert Decision(False, reason, DENY).message == indonesian
 
 
-def test_issued_badge_at_an_armed_front_desk_is_still_a_return(
+def test_issued_badge_at_a_desk_serving_someone_else_is_not_returned(
     state: RoomState, policy: Policy, visit: Visit
 ) -> None:
-    """The clerk arms the desk for Citra but picks up Budi's badge: Budi's visit ends,
-    and Citra gets the next free badge tapped."""
+    """The clerk arms the desk for Citra but picks up Budi's badge: Budi's visit is not
+    checked out behind the clerk's back; Citra gets the next free badge tapped."""
     citra = register(state, policy, name="Citra")
     arm(state, FRONT, citra)
+    before = snapshot(state)
     decision, _tx = decide(state, policy, FRONT, uid(1), IN)
-    assert (decision.reason, decision.visit_id) == (Reason.BADGE_RETURNED, visit.id)
-    assert visit.state is VisitState.CLOSED and citra.badge_id is None
-    assert armed(state) == {FRONT: citra.id}
-    decision, _tx = decide(state, policy, FRONT, uid(1), IN + minutes(1))
+    assert (decision.reason, decision.visit_id) == (Reason.BADGE_OF_ANOTHER_VISIT, visit.id)
+    assert not decision.granted and snapshot(state) == before
+    assert visit.state is VisitState.ADMITTED and armed(state) == {FRONT: citra.id}
+    decision, _tx = decide(state, policy, FRONT, uid(2), IN + minutes(1))
     assert (decision.reason, decision.visit_id) == (Reason.BADGE_ISSUED, citra.id)
-    assert citra.badge_id == 1 and state.badges[1].visit_id == citra.id
-    assert armed(state) == {}
+    assert citra.badge_id == 2 and armed(state) == {}
+    # With no one being served, the same tap is Budi's return.
+    decision, _tx = decide(state, policy, FRONT, uid(1), IN + minutes(2))
+    assert (decision.reason, decision.visit_id) == (Reason.BADGE_RETURNED, visit.id)

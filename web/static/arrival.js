@@ -67,9 +67,10 @@ form.doc_type.addEventListener("change", () => checkNik().catch(() => {}));
 form.doc_number.addEventListener("change", () => { if (form.doc_type.value !== "ktp") lookup(); });
 
 async function lookup() {
-  const q = new URLSearchParams({ doc_type: form.doc_type.value, doc_number: form.doc_number.value });
+  // POST: the number travels in the body, never in a URL that proxies and histories keep.
+  const q = { doc_type: form.doc_type.value, doc_number: form.doc_number.value };
   let r;
-  try { r = await api("GET", "/api/v1/visitors/lookup?" + q); } catch (_err) { return; }
+  try { r = await api("POST", "/api/v1/visitors/lookup", q); } catch (_err) { return; }
   const note = document.getElementById("lookup-msg");
   if (!r.found) { note.textContent = ""; return; }
   for (const field of ["name", "company", "npwp", "phone"]) {

@@ -56,18 +56,20 @@ async def nik_check(request: web.Request) -> web.Response:
 
 
 @route(
-    "GET",
+    "POST",
     "/api/v1/visitors/lookup",
     summary="Find a returning visitor by document number (to prefill the form)",
     tag="visits",
     roles=FO,
-    params={"doc_type": "ktp, sim or passport", "doc_number": "the document number"},
+    body={"doc_type": "string!", "doc_number": "string!"},
 )
 async def visitor_lookup(request: web.Request) -> web.Response:
+    """A POST so the number is in the body: never in a URL a proxy or an access log keeps."""
     runtime = request.app[RUNTIME]
-    doc_type = _doc_type(request.query)
+    body = await params.json_body(request)
+    doc_type = _doc_type(body)
     number = check_document(
-        doc_type, params.text(request.query, "doc_number", max_len=40), now_of(request).date()
+        doc_type, params.text(body, "doc_number", max_len=40), now_of(request).date()
     )
     found = await _find_visitor(runtime, runtime.personal.lookup_hash(doc_type.value, number))
     if found is None:
