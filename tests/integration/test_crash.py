@@ -204,6 +204,7 @@ class Storm:
     answers: dict[str, Answer] = field(default_factory=dict)
     surprises: list[str] = field(default_factory=list)
     inside: dict[int, bool] = field(default_factory=dict)
+    last: dict[int, Answer] = field(default_factory=dict)
     go: asyncio.Event = field(default_factory=asyncio.Event)
     parked: dict[int, asyncio.Event] = field(default_factory=dict)
     failed_requests: Counter[str] = field(default_factory=Counter)
@@ -267,7 +268,11 @@ class Storm:
                 )
                 self.answers[answer.event_id] = answer
                 if (answer.granted, answer.reason) not in expected(reader, at):
-                    self.surprises.append(f"unexpected decision: {answer}")
+                    self.surprises.append(
+                        f"unexpected decision: {answer}; the badge's tap before: "
+                        f"{self.last.get(badge)}"
+                    )
+                self.last[badge] = answer
                 if answer.replayed and attempts == 1:
                     self.surprises.append(f"replayed on its first sending: {answer}")
                 if answer.granted or answer.reason == "already_inside":
@@ -438,8 +443,8 @@ async def test_tap_storm_survives_sigkill(daemon: Daemon, database_url: str) -> 
         starts[-1],
         len(starts),
     )
-    assert storm.surprises == [], "\n".join(storm.surprises[:30]) + "\n" + daemon.log_tail()
-    assert faults == [], "\n".join(faults[:30])
+    faults += storm.surprises
+    assert faults == [], "\n".join(faults[:30]) + "\n" + daemon.log_tail()
     assert verify.returncode == 0 and "archive intact" in verify.stdout, (
         verify.stdout + verify.stderr
     )
@@ -458,7 +463,9 @@ async def idle_kill(
 ) -> None:
     """Stop the storm, read occupancy, SIGKILL, restart: the same occupancy everywhere."""
     await park(storm, tasks)
-    assert storm.surprises == [], "\n".join(storm.surprises[:30])
+    # Every answered tap is committed by now: the database must say what was answered.
+    faults = await database_faults(engine, storm) + storm.surprises
+    assert faults == [], "\n".join(faults[:30])
     before = await staff.occupancy()
     stored = await db_occupancy(engine)
     assert before == stored == storm.people_inside(), (
