@@ -15,13 +15,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from devices.base import ReaderHealth
-from devices.printer import QueueTicketPrint, TicketPrinter
 from devices.registry import DeviceContext, build_adapters
 from devices.supervisor import Supervisor
 from service import status
@@ -48,6 +47,9 @@ from service.store.notify import listen_for_commits
 from service.store.persist import Persister
 from service.store.tables import AccessEventRow
 from service.store.writer import Writer
+
+if TYPE_CHECKING:
+    from devices.printer import TicketPrinter
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -131,7 +133,9 @@ class Runtime:
         self.writer.subscribe(self._on_commit)
         self.fact_listeners: list[Callable[[list[f.Fact]], None]] = []
         self.printer: TicketPrinter | None = None
-        if config.printer.url:
+        if config.printer.url:  # python-escpos is imported only for a site with a printer
+            from devices.printer import TicketPrinter
+
             self.printer = TicketPrinter.from_url(
                 config.printer.url, timeout_s=config.printer.timeout_s
             )
@@ -408,6 +412,8 @@ class Runtime:
 
     def _print_ticket(self, fact: f.TicketIssued) -> None:
         """Print a new queue number; a printer that is off never delays the queue."""
+        from devices.printer import QueueTicketPrint
+
         assert self.printer is not None
         kind = self.policy.kinds.get(fact.ticket.kind)
         ticket = QueueTicketPrint(
