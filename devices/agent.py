@@ -40,7 +40,8 @@ from typing import Any
 import aiohttp
 
 from devices.base import ReaderHealth
-from devices.registry import DeviceContext, build_adapters
+from devices.context import DeviceContext
+from devices.registry import build_adapters
 from devices.supervisor import Supervisor
 from service.config import ReaderConfig
 from service.domain.taps import DENY, Decision, Feedback, Led, ReaderRole, Reason, Tap

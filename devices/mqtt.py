@@ -59,7 +59,7 @@ from urllib.parse import urlsplit
 import aiomqtt
 
 from devices.base import DeviceError, ReaderAdapter, ReaderHealth, ReaderState, TapSubmit
-from devices.registry import DeviceContext
+from devices.context import DeviceContext
 from service.config import ReaderConfig
 from service.domain.taps import Decision, InvalidTap, Tap
 

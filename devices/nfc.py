@@ -36,7 +36,7 @@ import nfc.clf
 import nfc.tag
 
 from devices.base import DeviceError, ReaderAdapter, ReaderHealth, TapSubmit
-from devices.registry import DeviceContext
+from devices.context import DeviceContext
 from devices.worker import OPENED, TapBridge, join_worker, redact, run_worker
 from service.config import ReaderConfig
 from service.domain import badge_token

@@ -42,7 +42,7 @@ from service.domain.taps import DENY, Decision, InvalidTap, Reason, Tap
 from service.errors import ConfigError
 
 if TYPE_CHECKING:
-    from devices.registry import DeviceContext
+    from devices.context import DeviceContext
     from service.config import ReaderConfig
     from service.keyfile import KeyFile
 

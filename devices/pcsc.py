@@ -30,8 +30,8 @@ from typing import Any
 import ndef
 
 from devices.base import DeviceError, ReaderAdapter, ReaderHealth, TapSubmit
+from devices.context import DeviceContext
 from devices.nfc import NfcOptions
-from devices.registry import DeviceContext
 from devices.worker import OPENED, TapBridge, redact, run_worker
 from service.config import ReaderConfig
 from service.domain.taps import InvalidTap, Tap, normalise_uid

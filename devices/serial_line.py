@@ -34,7 +34,7 @@ from service.domain.taps import InvalidTap, Tap
 from service.errors import ConfigError
 
 if TYPE_CHECKING:
-    from devices.registry import DeviceContext
+    from devices.context import DeviceContext
     from service.config import ReaderConfig
 
 _LOGGER = logging.getLogger(__name__)
