@@ -49,7 +49,7 @@ async def _with_runtime(config: Config, work: Callable[[Any], Awaitable[int]]) -
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from service.api.app import create_app
+    from service.server import create_app
 
     if args.demo and not args.config and not Path(DEFAULT_CONFIG_NAME).exists():
         shutil.copyfile(DEMO_CONFIG, DEFAULT_CONFIG_NAME)
