@@ -46,6 +46,7 @@ from devices.supervisor import Supervisor
 from service.config import ReaderConfig
 from service.domain.taps import DENY, Decision, Feedback, Led, ReaderRole, Reason, Tap
 from service.keyfile import KeyFile
+from service.logs import redact_uid
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -321,7 +322,9 @@ class Agent:
             self._resolve(tap.event_id, None)
             return
         verdict = "granted" if decision.granted else "denied"
-        _LOGGER.info("%s: badge …%s %s (%s)", self.name, tap.uid[-4:], verdict, decision.reason)
+        _LOGGER.info(
+            "%s: badge %s %s (%s)", self.name, redact_uid(tap.uid), verdict, decision.reason
+        )
         self._resolve(tap.event_id, decision)
 
     async def _heartbeat_loop(self) -> None:

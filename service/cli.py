@@ -23,7 +23,7 @@ from typing import Any
 
 from service.config import DEFAULT_CONFIG_NAME, Config, load_config
 from service.errors import BidroomError
-from service.logs import setup_logging
+from service.logs import redact_uid, setup_logging
 
 EXAMPLE_CONFIG = Path(__file__).parent / "example.toml"
 DEMO_CONFIG = Path(__file__).parent / "demo.toml"
@@ -205,7 +205,7 @@ async def cmd_badge_enroll(args: argparse.Namespace, config: Config) -> int:
             lambda tx: visits.enroll_badge(tx, uid, args.label, now, "cli")
         )
         print(
-            f"kartu {badge.label} terdaftar / enrolled (UID …{uid[-4:]})"
+            f"kartu {badge.label} terdaftar / enrolled (UID {redact_uid(uid)})"
             + (" dengan token NDEF / with NDEF token" if args.reader else "")
         )
         return 0
@@ -217,7 +217,7 @@ async def cmd_badge_list(args: argparse.Namespace, config: Config) -> int:
     async def work(runtime: Any) -> int:
         for b in sorted(runtime.state.badges.values(), key=lambda b: b.label):
             print(
-                f"{b.label:<8} …{b.uid[-4:]}  {b.state.value:<10} "
+                f"{b.label:<8} {redact_uid(b.uid)}  {b.state.value:<10} "
                 f"{'kunjungan ' + str(b.visit_id) if b.visit_id else ''}"
             )
         return 0

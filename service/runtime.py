@@ -33,6 +33,7 @@ from service.domain.taps import Decision, ReaderRole, Reason, Tap
 from service.domain.tx import Tx
 from service.events import EventHub
 from service.keyfile import KeyFile
+from service.logs import redact_uid
 from service.privacy import PersonalData
 from service.store.engine import (
     checkpoint,
@@ -210,9 +211,9 @@ class Runtime:
             self._inflight.pop(tap.event_id, None)
         self._decided[tap.event_id] = (decision, tap.at.timestamp())
         _LOGGER.info(
-            "%s: badge …%s %s (%s)",
+            "%s: badge %s %s (%s)",
             tap.reader,
-            tap.uid[-4:],
+            redact_uid(tap.uid),
             "granted" if decision.granted else "denied",
             decision.reason.value,
         )

@@ -14,6 +14,7 @@ from service.domain import helpdesk, queue, visits
 from service.domain.lifecycle import BadgeEvent
 from service.domain.taps import InvalidTap, normalise_uid
 from service.errors import NotFound, ValidationError
+from service.logs import uid_tail
 from service.status import queue_view
 from service.store.tables import AccessEventRow
 
@@ -205,7 +206,7 @@ async def badge_list(request: web.Request) -> web.Response:
         [
             {
                 "id": b.id,
-                "uid_tail": b.uid[-4:],
+                "uid_tail": uid_tail(b.uid),
                 "label": b.label,
                 "state": b.state.value,
                 "visit_id": b.visit_id,
@@ -321,7 +322,7 @@ async def access_events(request: web.Request) -> web.Response:
                 "at": iso(r.at),
                 "reader": r.reader,
                 "role": r.role,
-                "uid_tail": r.uid[-4:],
+                "uid_tail": uid_tail(r.uid),
                 "visit_id": r.visit_id,
                 "granted": r.granted,
                 "reason": r.reason,
