@@ -7,6 +7,14 @@ import logging
 import sys
 
 UID_TAIL = 4
+# Libraries held above the daemon's level. aiosqlite logs every call with its
+# arguments at DEBUG, statement parameters included, so even --log-level DEBUG
+# keeps it at INFO.
+LIBRARY_LEVELS = {
+    "aiohttp.access": logging.WARNING,
+    "alembic": logging.WARNING,
+    "aiosqlite": logging.INFO,
+}
 
 
 class _OneLine(logging.Formatter):
@@ -21,8 +29,8 @@ def setup_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for name, floor in LIBRARY_LEVELS.items():
+        logging.getLogger(name).setLevel(floor)
 
 
 def uid_tail(uid: str) -> str:

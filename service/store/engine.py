@@ -1,8 +1,10 @@
 """Opening the database: SQLite (WAL) by default, PostgreSQL by URL; migrations.
 
-On SQLite every connection gets WAL, ``foreign_keys=ON``, ``synchronous=FULL``
-and a busy timeout; there is one writer task in the daemon, so writes never
-fight each other. A database file that SQLite reports as corrupt is moved aside
+Engines never put statement parameters into their errors (``hide_parameters``), nor
+PostgreSQL's echo of the refused row, so a failed write's log line carries no names
+or numbers. On SQLite every connection gets WAL, ``foreign_keys=ON``,
+``synchronous=FULL`` and a busy timeout; there is one writer task in the daemon, so
+writes never fight each other. A database file that SQLite reports as corrupt is moved aside
 (as Home Assistant's recorder does) so the daemon still starts, and the move is
 logged loudly.
 """
@@ -16,10 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
@@ -49,10 +52,28 @@ def make_engine(url: str) -> AsyncEngine:
     if url.startswith("postgresql://"):
         url = "postgresql+asyncpg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 5})
+        engine = create_async_engine(url, connect_args={"timeout": 5}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
+    engine = create_async_engine(
+        url, pool_size=5, max_overflow=5, pool_pre_ping=True, hide_parameters=True
+    )
+    event.listen(engine.sync_engine, "handle_error", _hide_server_detail)
+    return engine
+
+
+def _hide_server_detail(context: ExceptionContext) -> None:
+    """Drop PostgreSQL's DETAIL from a failed statement's error.
+
+    The server echoes the refused values there ("Failing row contains (…)",
+    "Key (uid)=(…) already exists"), and asyncpg prints it in every traceback, which
+    would undo ``hide_parameters``. The message and the constraint's name stay.
+    """
+    error: BaseException | None = context.original_exception
+    while error is not None:
+        if isinstance(error, asyncpg.PostgresError):
+            error.detail = None
+        error = error.__cause__
 
 
 def _writer_pragmas(dbapi_connection: Any, record: Any) -> None:
@@ -74,6 +95,7 @@ def sync_engine_for(engine: AsyncEngine) -> Engine | None:
         poolclass=QueuePool,
         pool_size=1,
         max_overflow=0,
+        hide_parameters=True,
     )
     event.listen(sync, "connect", _writer_pragmas)
     return sync
