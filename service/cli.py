@@ -282,7 +282,8 @@ async def cmd_db_upgrade(args: argparse.Namespace, config: Config) -> int:
 
 
 async def cmd_agent(args: argparse.Namespace, config: Config) -> int:
-    from devices.agent import default_outbox_path, run_agent
+    from devices.agent import run_agent
+    from devices.outbox import default_outbox_path
 
     token = Path(args.token).read_text(encoding="utf-8").strip()
     outbox = Path(args.outbox) if args.outbox else default_outbox_path(args.name)
