@@ -21,6 +21,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from service.config import DEFAULT_CONFIG_NAME, Config, load_config
 from service.errors import BidroomError
 from service.logs import redact_uid, setup_logging
@@ -270,11 +272,13 @@ def _osdp_address(url: str) -> int:
 
 # -- database and archive -----------------------------------------------------------
 async def cmd_db_upgrade(args: argparse.Namespace, config: Config) -> int:
-    from service.store.engine import make_engine, migrate
+    from service.notices import Notices
+    from service.store.engine import make_engine
+    from service.store.integrity import prepare_database
 
     engine = make_engine(config.database_url)
     try:
-        await migrate(engine)
+        await Notices(engine).start(await prepare_database(engine, config))
     finally:
         await engine.dispose()
     print("basis data mutakhir / database upgraded")
@@ -382,6 +386,16 @@ def main(argv: list[str] | None = None) -> int:
         return int(asyncio.run(args.run(args, config)))
     except BidroomError as exc:
         print(f"bidroom: {exc.message_id} / {exc.message_en}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:
+        from service.store.engine import BUSY_TIMEOUT_S
+        from service.store.integrity import DatabaseLocked, is_locked
+
+        if exc.orig is None or not is_locked(exc.orig):
+            raise
+        # A lock taken after start-up outlived the busy timeout (a read-only command).
+        locked = DatabaseLocked(None, BUSY_TIMEOUT_S)
+        print(f"bidroom: {locked.message_id} / {locked.message_en}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

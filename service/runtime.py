@@ -34,14 +34,10 @@ from service.domain.tx import Tx
 from service.events import EventHub
 from service.keyfile import KeyFile
 from service.logs import redact_uid
+from service.notices import Notices
 from service.privacy import PersonalData
-from service.store.engine import (
-    checkpoint,
-    make_engine,
-    migrate,
-    move_aside_if_corrupt,
-    sqlite_path,
-)
+from service.store.engine import checkpoint, make_engine, sqlite_path
+from service.store.integrity import prepare_database
 from service.store.notify import listen_for_commits
 from service.store.persist import Persister
 from service.store.tables import AccessEventRow
@@ -108,6 +104,7 @@ class Runtime:
         self.policy = policy_from_config(config, self.token_key)
         self.state = RoomState()
         self.engine = make_engine(config.database_url)
+        self.notices = Notices(self.engine)  # a database moved aside, until an admin acks it
         self.writer = Writer(
             self.engine, self.state, self.policy, Persister(self.personal, self.engine), clock
         )
@@ -134,8 +131,8 @@ class Runtime:
 
     # -- life cycle ---------------------------------------------------------
     async def start(self) -> None:
-        move_aside_if_corrupt(self.config.database_url)
-        await migrate(self.engine)
+        # Waits out a lock (or raises DatabaseLocked), moves only a corrupt file aside.
+        await self.notices.start(await prepare_database(self.engine, self.config))
         await self.writer.load()
         await self._load_decided()
         self.writer.start()
@@ -394,6 +391,7 @@ class Runtime:
         body["device_events"] = [
             {"reader": e.reader, "kind": e.kind, "at": e.at.isoformat()} for e in self.device_events
         ]
+        body["notices"] = self.notices.open()
         return body
 
     def public_queue(self) -> dict[str, Any]:
