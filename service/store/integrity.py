@@ -16,6 +16,7 @@ at once), and is the file sound (``PRAGMA quick_check``)? What SQLite answers de
 
 The write lock is taken only for an instant and quick_check runs outside it: a CLI
 command started beside the running daemon never holds up the daemon's commits.
+:func:`prepare_database` runs the check in a worker thread, then the migrations.
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ def _wait_until_free(path: Path, wait_s: float) -> None:
             if not warned:
                 warned = True
                 _LOGGER.warning(
-                    "database %s is locked by another process (%s); waiting up to %.0f s "
+                    "database %s is locked by another process (%s); waiting up to %g s "
                     "(database.startup_wait_s)",
                     path,
                     exc,
@@ -151,9 +152,7 @@ def _wait_until_free(path: Path, wait_s: float) -> None:
             time.sleep(min(PAUSE_S, max(0.0, deadline - time.monotonic())))
             continue
         if warned:
-            _LOGGER.warning(
-                "database %s is free again after %.1f s", path, time.monotonic() - started
-            )
+            _LOGGER.info("database %s is free again after %.1f s", path, time.monotonic() - started)
         return
 
 
