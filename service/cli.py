@@ -384,18 +384,12 @@ def main(argv: list[str] | None = None) -> int:
             return int(args.sync(args))
         config = Config() if args.run is cmd_init else _config(args)
         return int(asyncio.run(args.run(args, config)))
-    except BidroomError as exc:
-        print(f"bidroom: {exc.message_id} / {exc.message_en}", file=sys.stderr)
-        return 2
-    except OperationalError as exc:
-        from service.store.engine import BUSY_TIMEOUT_S
-        from service.store.integrity import DatabaseLocked, is_locked
+    except (BidroomError, OperationalError) as exc:
+        from service.store.integrity import locked_error
 
-        if exc.orig is None or not is_locked(exc.orig):
-            raise
-        # A lock taken after start-up outlived the busy timeout (a read-only command).
-        locked = DatabaseLocked(None, BUSY_TIMEOUT_S)
-        print(f"bidroom: {locked.message_id} / {locked.message_en}", file=sys.stderr)
+        # A lock outliving the busy timeout after start-up is one line too; else it raises.
+        error = exc if isinstance(exc, BidroomError) else locked_error(exc)
+        print(f"bidroom: {error.message_id} / {error.message_en}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

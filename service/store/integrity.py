@@ -107,6 +107,14 @@ def is_locked(exc: BaseException) -> bool:
     return "locked" in text or "busy" in text
 
 
+def locked_error(exc: OperationalError) -> DatabaseLocked:
+    """A statement that gave up on another process's lock, as the one-line error;
+    any other database error is raised again as it was."""
+    if exc.orig is None or not is_locked(exc.orig):
+        raise exc
+    return DatabaseLocked(None, BUSY_TIMEOUT_S)
+
+
 def is_corrupt(exc: BaseException) -> bool:
     """SQLITE_CORRUPT or SQLITE_NOTADB: the file itself is bad."""
     return isinstance(exc, sqlite3.DatabaseError) and primary_code(exc) in (

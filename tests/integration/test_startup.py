@@ -38,11 +38,16 @@ from tests.support.site import FakeClock, running_site, site_config
 
 ENV = {**os.environ, "PYTHONPATH": str(Path.cwd())}
 PASSWORD = "kata-sandi-uji"
-# Holds the file with BEGIN EXCLUSIVE until a line arrives on stdin.
+# Holds the file with BEGIN EXCLUSIVE until a line arrives on stdin. With "readers"
+# it also shuts out readers (locking_mode=EXCLUSIVE and a write), which WAL lets in.
 LOCKER = """
 import sqlite3, sys
 conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+if sys.argv[2:] == ["readers"]:
+    conn.execute("PRAGMA locking_mode=EXCLUSIVE")
 conn.execute("BEGIN EXCLUSIVE")
+if sys.argv[2:] == ["readers"]:
+    conn.execute("CREATE TABLE held_by_the_test (x)")
 print("locked", flush=True)
 sys.stdin.readline()
 conn.execute("ROLLBACK")
@@ -86,13 +91,14 @@ async def a_site_with_data(folder: Path, wait_s: float) -> Path:
 
 
 @asynccontextmanager
-async def locked(path: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+async def locked(path: Path, *mode: str) -> AsyncIterator[asyncio.subprocess.Process]:
     """Another process holding ``path`` locked; it lets go when a line is written to it."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
         LOCKER,
         str(path),
+        *mode,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
@@ -180,6 +186,24 @@ async def test_a_file_locked_beyond_the_bound_is_left_as_it_was(tmp_path: Path) 
             assert err.splitlines()[-1] == errors[0]
     assert digest(db) == before  # same bytes, same place: nothing moved, nothing written
     assert not list(tmp_path.glob("*.corrupt-*"))
+
+
+@pytest.mark.timeout(120)
+async def test_a_read_only_command_shut_out_by_a_lock_says_so_in_one_line(tmp_path: Path) -> None:
+    """A report reads without the start-up check; a lock that outlives SQLite's busy
+    timeout is the same one line and code 2, not a traceback."""
+    db = await a_site_with_data(tmp_path, wait_s=1)
+    before = digest(db)
+    async with locked(db, "readers"):
+        code, err = await bidroom(
+            tmp_path,
+            *("report", "books", "--date", "2026-11-25", "--format", "csv"),
+            *("--output", str(tmp_path / "books.csv")),
+        )
+    assert code == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("bidroom: Basis data dikunci proses lain") and "stayed locked" in err
+    assert digest(db) == before and not (tmp_path / "books.csv").exists()
 
 
 async def status_notices(site: object, who: str) -> list[dict[str, str]]:
