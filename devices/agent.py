@@ -7,7 +7,7 @@ adapter runs under the usual :class:`~devices.supervisor.Supervisor`, with this
 module's ``submit``:
 
 1. the tap (its own ``event_id`` and the time the card was seen) is written to a
-   local SQLite outbox first (WAL, ``synchronous=FULL``), so a crash or power cut
+   local SQLite outbox first (:mod:`devices.outbox`), so a crash or power cut
    after the card beeped loses nothing;
 2. one sender task posts the outbox to ``POST /api/v1/taps`` strictly in order,
    one at a time, with backoff while the daemon is unreachable. A replay carries
@@ -29,22 +29,21 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import secrets
-import sqlite3
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 
 from devices.base import ReaderHealth
-from devices.registry import DeviceContext, build_adapters
+from devices.context import DeviceContext
+from devices.outbox import Outbox, OutboxRow
+from devices.registry import build_adapters
 from devices.supervisor import Supervisor
 from service.config import ReaderConfig
 from service.domain.taps import DENY, Decision, Feedback, Led, ReaderRole, Reason, Tap
 from service.keyfile import KeyFile
+from service.logs import redact_uid
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -52,128 +51,10 @@ OFFLINE_FEEDBACK = Feedback(Led.AMBER, beeps=2)
 # "offline, tap stored" — Reason.OFFLINE_STORED once the domain defines it.
 _OFFLINE_REASON: Reason = getattr(Reason, "OFFLINE_STORED", Reason.UNKNOWN_READER)
 _RETRYABLE_4XX = (408, 429)
-KEEP_SENT = timedelta(days=7)
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id TEXT NOT NULL UNIQUE,
-    reader TEXT NOT NULL,
-    uid TEXT NOT NULL,
-    at TEXT NOT NULL,
-    token TEXT,
-    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    stored_at TEXT NOT NULL,
-    done_at TEXT,
-    response TEXT
-)
-"""
-
-
-def default_outbox_path(name: str) -> Path:
-    """``$XDG_STATE_HOME/bidroom/agent-<name>.sqlite3`` (``~/.local/state/...``)."""
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "bidroom" / f"agent-{name}.sqlite3"
 
 
 def offline_decision() -> Decision:
     return Decision(granted=False, reason=_OFFLINE_REASON, feedback=OFFLINE_FEEDBACK)
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    seq: int
-    tap: Tap
-    state: str
-    attempts: int
-    response: str | None
-
-
-class Outbox:
-    """Taps not yet acknowledged by the daemon, in a local SQLite file (WAL).
-
-    Short synchronous calls from the event loop's thread: one row per tap.
-    """
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600, exist_ok=True)
-        self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute(_SCHEMA)
-
-    def add(self, tap: Tap) -> OutboxRow:
-        """Store a tap (once per event_id) and return its row."""
-        self._db.execute(
-            "INSERT OR IGNORE INTO outbox (event_id, reader, uid, at, token, stored_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (tap.event_id, tap.reader, tap.uid, tap.at.isoformat(), tap.token, _now()),
-        )
-        rows = self._select("WHERE event_id = ?", (tap.event_id,))
-        return rows[0]
-
-    def pending(self, limit: int = 100) -> list[OutboxRow]:
-        return self._select("WHERE state = 'pending' ORDER BY seq LIMIT ?", (limit,))
-
-    def rows(self) -> list[OutboxRow]:
-        return self._select("ORDER BY seq", ())
-
-    def count(self, state: str = "pending") -> int:
-        (n,) = self._db.execute("SELECT count(*) FROM outbox WHERE state = ?", (state,)).fetchone()
-        return int(n)
-
-    def mark_sent(self, event_id: str, response: str) -> None:
-        self._finish(event_id, "sent", None, response)
-
-    def mark_failed(self, event_id: str, error: str) -> None:
-        self._finish(event_id, "failed", error, None)
-
-    def note_attempt(self, event_id: str, error: str) -> None:
-        self._db.execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE event_id = ?",
-            (error, event_id),
-        )
-
-    def prune(self, keep: timedelta = KEEP_SENT) -> int:
-        """Forget sent rows older than ``keep``; failed rows stay for the admin."""
-        cutoff = (datetime.now(UTC) - keep).isoformat()
-        cur = self._db.execute("DELETE FROM outbox WHERE state = 'sent' AND done_at < ?", (cutoff,))
-        return cur.rowcount
-
-    def close(self) -> None:
-        self._db.close()
-
-    def _finish(self, event_id: str, state: str, error: str | None, response: str | None) -> None:
-        self._db.execute(
-            "UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?, "
-            "done_at = ?, response = ? WHERE event_id = ?",
-            (state, error, _now(), response, event_id),
-        )
-
-    def _select(self, where: str, args: tuple[Any, ...]) -> list[OutboxRow]:
-        cur = self._db.execute(
-            "SELECT seq, event_id, reader, uid, at, token, state, attempts, response "
-            f"FROM outbox {where}",
-            args,
-        )
-        return [
-            OutboxRow(
-                seq,
-                Tap(reader, uid, datetime.fromisoformat(at), event_id, token),
-                state,
-                attempts,
-                response,
-            )
-            for seq, event_id, reader, uid, at, token, state, attempts, response in cur
-        ]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 def decision_from_json(text: str) -> Decision:
@@ -320,7 +201,9 @@ class Agent:
             self._resolve(tap.event_id, None)
             return
         verdict = "granted" if decision.granted else "denied"
-        _LOGGER.info("%s: badge …%s %s (%s)", self.name, tap.uid[-4:], verdict, decision.reason)
+        _LOGGER.info(
+            "%s: badge %s %s (%s)", self.name, redact_uid(tap.uid), verdict, decision.reason
+        )
         self._resolve(tap.event_id, decision)
 
     async def _heartbeat_loop(self) -> None:

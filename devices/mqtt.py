@@ -59,9 +59,10 @@ from urllib.parse import urlsplit
 import aiomqtt
 
 from devices.base import DeviceError, ReaderAdapter, ReaderHealth, ReaderState, TapSubmit
-from devices.registry import DeviceContext
+from devices.context import DeviceContext
 from service.config import ReaderConfig
 from service.domain.taps import Decision, InvalidTap, Tap
+from service.logs import redact_uid
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -105,10 +106,6 @@ def parse_url(reader: ReaderConfig) -> tuple[Broker, Board]:
         persistent=bool(opts.get("persistent_session", True)),
     )
     return broker, Board(reader.name, path)
-
-
-def _uid_tail(uid: str) -> str:
-    return "…" + uid[-4:]
 
 
 def parse_tap(board: Board, payload: bytes) -> Tap:
@@ -267,7 +264,7 @@ class MqttReaders:
             _LOGGER.info(
                 "%s: badge %s -> %s (%s)",
                 board.reader,
-                _uid_tail(tap.uid),
+                redact_uid(tap.uid),
                 "granted" if decision.granted else "denied",
                 decision.reason.value,
             )

@@ -36,12 +36,13 @@ import nfc.clf
 import nfc.tag
 
 from devices.base import DeviceError, ReaderAdapter, ReaderHealth, TapSubmit
-from devices.registry import DeviceContext
-from devices.worker import OPENED, TapBridge, join_worker, redact, run_worker
+from devices.context import DeviceContext
+from devices.worker import OPENED, TapBridge, join_worker, run_worker
 from service.config import ReaderConfig
 from service.domain import badge_token
 from service.domain.taps import Decision, Tap
 from service.errors import ConfigError
+from service.logs import redact_uid
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -257,7 +258,7 @@ class _Session:
 
     def _show(self, clf: Any, uid: str, decision: Decision) -> None:
         verdict = "granted" if decision.granted else "denied"
-        _LOGGER.info("%s: badge %s %s (%s)", self._name, redact(uid), verdict, decision.reason)
+        _LOGGER.info("%s: badge %s %s (%s)", self._name, redact_uid(uid), verdict, decision.reason)
         if decision.granted:
             # Readers that have a buzzer/LED (ACR122U) beep; nfcpy turns it off on removal.
             with contextlib.suppress(OSError, AttributeError):
@@ -302,16 +303,18 @@ class _Enroller:
         token = badge_token.sign(self._key, self._label, uid)
         area = tag.ndef
         if area is None or not area.is_writeable:
-            raise DeviceError(f"badge {redact(uid)} is not NDEF formatted or is write-protected")
+            raise DeviceError(
+                f"badge {redact_uid(uid)} is not NDEF formatted or is write-protected"
+            )
         try:
             area.records = [ndef.TextRecord(token, "en")]
             changed = area.has_changed  # reads the NDEF memory back from the badge
         except (nfc.tag.TagCommandError, ValueError, AttributeError) as exc:
-            raise DeviceError(f"writing badge {redact(uid)} failed: {exc}") from exc
+            raise DeviceError(f"writing badge {redact_uid(uid)} failed: {exc}") from exc
         back = read_token(self._path, tag)
         if changed or back is None or not badge_token.verify(self._key, self._label, uid, back):
-            raise DeviceError(f"badge {redact(uid)}: the token read back does not verify")
-        _LOGGER.info("%s: enrolled badge %s as %s", self._path, redact(uid), self._label)
+            raise DeviceError(f"badge {redact_uid(uid)}: the token read back does not verify")
+        _LOGGER.info("%s: enrolled badge %s as %s", self._path, redact_uid(uid), self._label)
         return uid
 
 

@@ -36,13 +36,14 @@ from typing import TYPE_CHECKING, Any
 import osdp
 
 from devices.base import DeviceError, ReaderAdapter, ReaderHealth, ReaderState, TapSubmit
-from devices.serial_line import PolledPort, event_id, int_param, redact_uid, split_serial_url
+from devices.serial_line import PolledPort, event_id, int_param, split_serial_url
 from devices.strike import Door, DoorEvent, DoorEventKind, osdp_feedback
 from service.domain.taps import DENY, Decision, InvalidTap, Reason, Tap
 from service.errors import ConfigError
+from service.logs import redact_uid
 
 if TYPE_CHECKING:
-    from devices.registry import DeviceContext
+    from devices.context import DeviceContext
     from service.config import ReaderConfig
     from service.keyfile import KeyFile
 

@@ -30,12 +30,13 @@ from typing import Any
 import ndef
 
 from devices.base import DeviceError, ReaderAdapter, ReaderHealth, TapSubmit
+from devices.context import DeviceContext
 from devices.nfc import NfcOptions
-from devices.registry import DeviceContext
-from devices.worker import OPENED, TapBridge, redact, run_worker
+from devices.worker import OPENED, TapBridge, run_worker
 from service.config import ReaderConfig
 from service.domain.taps import InvalidTap, Tap, normalise_uid
 from service.errors import ConfigError
+from service.logs import redact_uid
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -203,7 +204,9 @@ class _PcscSession:
         decision = self._bridge.ask(tap)
         if decision is not None:
             verdict = "granted" if decision.granted else "denied"
-            _LOGGER.info("%s: badge %s %s (%s)", self._name, redact(uid), verdict, decision.reason)
+            _LOGGER.info(
+                "%s: badge %s %s (%s)", self._name, redact_uid(uid), verdict, decision.reason
+            )
 
     def _read_card(self, context: Any, reader: str) -> tuple[str | None, str | None]:
         """UID by ``FF CA 00 00 00`` (None if no contactless badge) and the NDEF token."""

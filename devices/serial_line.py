@@ -32,9 +32,10 @@ import serial_asyncio_fast
 from devices.base import DeviceError, ReaderAdapter, ReaderHealth, ReaderState, TapSubmit
 from service.domain.taps import InvalidTap, Tap
 from service.errors import ConfigError
+from service.logs import redact_uid
 
 if TYPE_CHECKING:
-    from devices.registry import DeviceContext
+    from devices.context import DeviceContext
     from service.config import ReaderConfig
 
 _LOGGER = logging.getLogger(__name__)
@@ -44,11 +45,6 @@ MAX_LINE = 40
 # Errors a port raises once its adapter is unplugged (termios.error is no OSError).
 _IO_ERRORS = (serial.SerialException, OSError, termios.error)
 _HEX_LINE = re.compile(rb"^[0-9A-Fa-f]{8,20}$")
-
-
-def redact_uid(uid: str) -> str:
-    """Badge UIDs at INFO and above show only their last 4 hex characters."""
-    return "…" + uid[-4:]
 
 
 @dataclass(frozen=True, slots=True)

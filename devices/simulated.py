@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from devices.base import ReaderAdapter, ReaderHealth, ReaderState, TapSubmit
-from devices.registry import DeviceContext, scheme_of
+from devices.context import DeviceContext, scheme_of
 from service.config import ReaderConfig
 from service.domain.taps import Decision, Tap
 

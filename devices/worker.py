@@ -19,14 +19,10 @@ from typing import Any
 
 from devices.base import ReaderHealth, ReaderState, TapSubmit
 from service.domain.taps import Decision, Tap
+from service.logs import redact_uid
 
 _LOGGER = logging.getLogger(__name__)
 STOP_TIMEOUT_S = 5.0
-
-
-def redact(uid: str) -> str:
-    """A badge UID as logged at INFO and above: only its last 4 hex digits."""
-    return "…" + uid[-4:]
 
 
 @dataclass(slots=True)
@@ -80,13 +76,13 @@ class TapBridge:
             _LOGGER.warning(
                 "%s: no decision for badge %s within %.1f s; no feedback shown",
                 self.name,
-                redact(tap.uid),
+                redact_uid(tap.uid),
                 self._timeout,
             )
         except concurrent.futures.CancelledError:
             _LOGGER.debug("%s: stopped while waiting for a decision", self.name)
         except Exception as exc:  # submit failed; the loop side logged it
-            _LOGGER.warning("%s: badge %s not decided: %s", self.name, redact(tap.uid), exc)
+            _LOGGER.warning("%s: badge %s not decided: %s", self.name, redact_uid(tap.uid), exc)
         finally:
             self._reply = None
         return None

@@ -23,8 +23,8 @@ from typing import Any
 
 from aiohttp import ClientSession, CookieJar, web
 
-from service.api.app import create_app
 from service.demo import DEMO_PASSWORD, demo_config, demo_uid
+from service.server import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"

@@ -21,9 +21,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from service.config import DEFAULT_CONFIG_NAME, Config, load_config
 from service.errors import BidroomError
-from service.logs import setup_logging
+from service.logs import redact_uid, setup_logging
 
 EXAMPLE_CONFIG = Path(__file__).parent / "example.toml"
 DEMO_CONFIG = Path(__file__).parent / "demo.toml"
@@ -49,7 +51,7 @@ async def _with_runtime(config: Config, work: Callable[[Any], Awaitable[int]]) -
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from service.api.app import create_app
+    from service.server import create_app
 
     if args.demo and not args.config and not Path(DEFAULT_CONFIG_NAME).exists():
         shutil.copyfile(DEMO_CONFIG, DEFAULT_CONFIG_NAME)
@@ -205,7 +207,7 @@ async def cmd_badge_enroll(args: argparse.Namespace, config: Config) -> int:
             lambda tx: visits.enroll_badge(tx, uid, args.label, now, "cli")
         )
         print(
-            f"kartu {badge.label} terdaftar / enrolled (UID …{uid[-4:]})"
+            f"kartu {badge.label} terdaftar / enrolled (UID {redact_uid(uid)})"
             + (" dengan token NDEF / with NDEF token" if args.reader else "")
         )
         return 0
@@ -217,7 +219,7 @@ async def cmd_badge_list(args: argparse.Namespace, config: Config) -> int:
     async def work(runtime: Any) -> int:
         for b in sorted(runtime.state.badges.values(), key=lambda b: b.label):
             print(
-                f"{b.label:<8} …{b.uid[-4:]}  {b.state.value:<10} "
+                f"{b.label:<8} {redact_uid(b.uid)}  {b.state.value:<10} "
                 f"{'kunjungan ' + str(b.visit_id) if b.visit_id else ''}"
             )
         return 0
@@ -270,11 +272,13 @@ def _osdp_address(url: str) -> int:
 
 # -- database and archive -----------------------------------------------------------
 async def cmd_db_upgrade(args: argparse.Namespace, config: Config) -> int:
-    from service.store.engine import make_engine, migrate
+    from service.notices import Notices
+    from service.store.engine import make_engine
+    from service.store.integrity import prepare_database
 
     engine = make_engine(config.database_url)
     try:
-        await migrate(engine)
+        await Notices(engine).start(await prepare_database(engine, config))
     finally:
         await engine.dispose()
     print("basis data mutakhir / database upgraded")
@@ -282,7 +286,8 @@ async def cmd_db_upgrade(args: argparse.Namespace, config: Config) -> int:
 
 
 async def cmd_agent(args: argparse.Namespace, config: Config) -> int:
-    from devices.agent import default_outbox_path, run_agent
+    from devices.agent import run_agent
+    from devices.outbox import default_outbox_path
 
     token = Path(args.token).read_text(encoding="utf-8").strip()
     outbox = Path(args.outbox) if args.outbox else default_outbox_path(args.name)
@@ -379,8 +384,12 @@ def main(argv: list[str] | None = None) -> int:
             return int(args.sync(args))
         config = Config() if args.run is cmd_init else _config(args)
         return int(asyncio.run(args.run(args, config)))
-    except BidroomError as exc:
-        print(f"bidroom: {exc.message_id} / {exc.message_en}", file=sys.stderr)
+    except (BidroomError, OperationalError) as exc:
+        from service.store.integrity import locked_error
+
+        # A lock outliving the busy timeout after start-up is one line too; else it raises.
+        error = exc if isinstance(exc, BidroomError) else locked_error(exc)
+        print(f"bidroom: {error.message_id} / {error.message_en}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

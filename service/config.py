@@ -119,9 +119,15 @@ class PrinterConfig:
     timeout_s: float = 5.0
 
 
+DEFAULT_STARTUP_WAIT_S = 30.0
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     database_url: str = "sqlite+aiosqlite:///bidroom.db"
+    # How long start-up waits for a SQLite file another process holds locked
+    # ([database] startup_wait_s) before giving up with an error.
+    database_startup_wait_s: float = DEFAULT_STARTUP_WAIT_S
     host: str = "127.0.0.1"
     port: int = 8080
     site: SiteConfig = field(default_factory=SiteConfig)
@@ -241,7 +247,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
     unknown = set(data) - top_known
     if unknown:
         raise ConfigError(f"unknown section(s): {', '.join(sorted(unknown))}")
-    db = data.get("database", {})
+    db = _database_section(data.get("database"))
     server = data.get("server", {})
     base = source.parent if source else Path.cwd()
     security = _section(SecurityConfig, data.get("security"), "security")
@@ -253,6 +259,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         )
     return Config(
         database_url=_database_url(str(db.get("url", "sqlite+aiosqlite:///bidroom.db")), base),
+        database_startup_wait_s=_startup_wait_s(db.get("startup_wait_s", DEFAULT_STARTUP_WAIT_S)),
         host=str(server.get("host", "127.0.0.1")),
         port=int(server.get("port", 8080)),
         site=_section(SiteConfig, data.get("site"), "site"),
@@ -267,6 +274,23 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         printer=_section(PrinterConfig, data.get("printer"), "printer"),
         source=source,
     )
+
+
+def _database_section(raw: Any) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError("[database] must be a table")
+    unknown = set(raw) - {"url", "startup_wait_s"}
+    if unknown:
+        raise ConfigError(f"[database] unknown key(s): {', '.join(sorted(unknown))}")
+    return raw
+
+
+def _startup_wait_s(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"[database] startup_wait_s must be seconds >= 0, got {value!r}")
+    return float(value)
 
 
 def _database_url(url: str, base: Path) -> str:

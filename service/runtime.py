@@ -34,14 +34,11 @@ from service.domain.tx import Tx
 from service.errors import ValidationError
 from service.events import EventHub
 from service.keyfile import KeyFile
+from service.logs import redact_uid
+from service.notices import Notices
 from service.privacy import PersonalData
-from service.store.engine import (
-    checkpoint,
-    make_engine,
-    migrate,
-    move_aside_if_corrupt,
-    sqlite_path,
-)
+from service.store.engine import checkpoint, make_engine, sqlite_path
+from service.store.integrity import prepare_database
 from service.store.loader import load_state
 from service.store.notify import listen_for_commits
 from service.store.persist import Persister
@@ -113,6 +110,7 @@ class Runtime:
         self.personal = PersonalData(self.keys)
         self.policy = policy_from_config(config, self.token_key)
         self.engine = make_engine(config.database_url)
+        self.notices = Notices(self.engine)  # a database moved aside, until an admin acks it
         self.writer = Writer(
             self.engine,
             Persister(self.personal, self.engine),
@@ -149,8 +147,8 @@ class Runtime:
 
     # -- life cycle ---------------------------------------------------------
     async def start(self) -> None:
-        move_aside_if_corrupt(self.config.database_url)
-        await migrate(self.engine)
+        # Waits out a lock (or raises DatabaseLocked), moves only a corrupt file aside.
+        await self.notices.start(await prepare_database(self.engine, self.config))
         await self.writer.load()
         await self._load_decided()
         self.writer.start()
@@ -231,9 +229,9 @@ class Runtime:
 
         decision = await self.writer.execute(rule)
         _LOGGER.info(
-            "%s: badge …%s %s (%s)",
+            "%s: badge %s %s (%s)",
             tap.reader,
-            tap.uid[-4:],
+            redact_uid(tap.uid),
             "granted" if decision.granted else "denied",
             decision.reason.value,
         )
@@ -449,6 +447,7 @@ class Runtime:
         body["device_events"] = [
             {"reader": e.reader, "kind": e.kind, "at": e.at.isoformat()} for e in self.device_events
         ]
+        body["notices"] = self.notices.open()
         return body
 
     def public_queue(self) -> dict[str, Any]:

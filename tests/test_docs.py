@@ -32,6 +32,7 @@ SECTIONS = {
 def config_keys() -> set[str]:
     keys = {
         "database.url",
+        "database.startup_wait_s",
         "server.host",
         "server.port",
         "facilities.<kind>.count",
@@ -73,8 +74,14 @@ def test_example_config_names_every_key_and_loads() -> None:
         text = EXAMPLE.read_text(encoding="utf-8")
         for f in fields(klass):
             assert re.search(rf"^#?\s*{f.name}\s*=", text, re.M), f"{section}.{f.name}"
+    for key in ("url", "startup_wait_s"):
+        assert re.search(rf"^#?\s*{key}\s*=", data_text(), re.M), f"database.{key}"
     assert load_config(EXAMPLE).readers
     assert data["database"]["url"].startswith("sqlite")
+
+
+def data_text() -> str:
+    return EXAMPLE.read_text(encoding="utf-8")
 
 
 def commands(parser: argparse.ArgumentParser, prefix: str = "bidroom") -> list[str]:

@@ -1,16 +1,18 @@
-"""The aiohttp application: ``create_app(config)`` and its one error middleware.
+"""The API's request context: the application keys, who is asking (session or
+bearer token), the language of the answer, and the one error middleware.
 
-The runtime (database, writer, readers) is opened and closed in one
-``cleanup_ctx`` generator. Handlers are thin: they parse, call a rule through
-``runtime.execute``, and shape the answer; domain errors become JSON errors here,
-in one place, with a message a clerk can understand and never a stack trace.
+Handlers import what they need from here; the application itself is assembled in
+:mod:`service.server` (the API routes, the front-office pages and the runtime), so
+this package never imports the pages and handlers never import their assembler.
+Handlers are thin: they parse, call a rule through ``runtime.execute``, and shape
+the answer; domain errors become JSON errors here, in one place, with a message a
+clerk can understand and never a stack trace.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
@@ -20,7 +22,7 @@ from service.api import routing
 from service.auth import Principal, Role
 from service.config import Config
 from service.errors import BidroomError, Forbidden, Unauthorized
-from service.runtime import Clock, Runtime, utc_now
+from service.runtime import Runtime
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -183,51 +185,6 @@ async def auth_middleware(
         )
     request[PRINCIPAL_KEY] = found
     return await handler(request)
-
-
-def create_app(
-    config: Config,
-    *,
-    clock: Clock = utc_now,
-    start_readers: bool = True,
-    pages: bool = True,
-    demo: bool = False,
-) -> web.Application:
-    """The daemon's application; the runtime starts and stops with it."""
-    from service.api import handlers  # noqa: F401  (registers the routes)
-
-    app = web.Application(
-        middlewares=[error_middleware, auth_middleware], client_max_size=2 * 1024 * 1024
-    )
-    app[CONFIG] = config
-
-    async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
-        runtime = Runtime(config, clock=clock, start_readers=start_readers)
-        app[RUNTIME] = runtime
-        await runtime.start()
-        if demo:
-            from service.demo import seed_demo
-
-            await seed_demo(runtime)
-        from service.reports.archive import SealOnSignOff
-        from service.reports.retention import RetentionJob
-
-        sealer = SealOnSignOff(runtime)  # step 9: a signed day's books are sealed
-        runtime.fact_listeners.append(sealer)
-        retention = RetentionJob(runtime)  # UU 27/2022: erase personal data past retention
-        retention.start()
-        yield
-        await retention.stop()
-        await sealer.stop()
-        await runtime.stop()
-
-    app.cleanup_ctx.append(runtime_ctx)
-    routing.setup_routes(app)
-    if pages:
-        # The front-office pages (web/app.py) mount themselves on the same application.
-        pages_module = importlib.import_module("web.app")
-        pages_module.setup(app, demo=demo)
-    return app
 
 
 def now_of(request: web.Request) -> datetime:

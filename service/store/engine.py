@@ -1,10 +1,11 @@
 """Opening the database: SQLite (WAL) by default, PostgreSQL by URL; migrations.
 
-On SQLite every connection gets WAL, ``foreign_keys=ON``, ``synchronous=FULL``
-and a busy timeout; there is one writer task in the daemon, so writes never
-fight each other. A database file that SQLite reports as corrupt is moved aside
-(as Home Assistant's recorder does) so the daemon still starts, and the move is
-logged loudly.
+Engines never put statement parameters into their errors (``hide_parameters``), nor
+PostgreSQL's echo of the refused row, so a failed write's log line carries no names
+or numbers. On SQLite every connection gets WAL, ``foreign_keys=ON``,
+``synchronous=FULL`` and a busy timeout; there is one writer task in the daemon, so
+writes never fight each other. Before the migrations, service/store/integrity.py
+waits for a file another process holds locked and moves aside only a corrupt one.
 """
 
 from __future__ import annotations
@@ -12,20 +13,22 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
 _LOGGER = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_PREFIX = "sqlite+aiosqlite:///"
+# How long a SQLite statement waits for another connection's lock before "locked".
+BUSY_TIMEOUT_S = 5
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -33,7 +36,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
     cursor.close()
 
 
@@ -49,10 +52,30 @@ def make_engine(url: str) -> AsyncEngine:
     if url.startswith("postgresql://"):
         url = "postgresql+asyncpg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 5})
+        engine = create_async_engine(
+            url, connect_args={"timeout": BUSY_TIMEOUT_S}, hide_parameters=True
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
+    engine = create_async_engine(
+        url, pool_size=5, max_overflow=5, pool_pre_ping=True, hide_parameters=True
+    )
+    event.listen(engine.sync_engine, "handle_error", _hide_server_detail)
+    return engine
+
+
+def _hide_server_detail(context: ExceptionContext) -> None:
+    """Drop PostgreSQL's DETAIL from a failed statement's error.
+
+    The server echoes the refused values there ("Failing row contains (…)",
+    "Key (uid)=(…) already exists"), and asyncpg prints it in every traceback, which
+    would undo ``hide_parameters``. The message and the constraint's name stay.
+    """
+    error: BaseException | None = context.original_exception
+    while error is not None:
+        if isinstance(error, asyncpg.PostgresError):
+            error.detail = None
+        error = error.__cause__
 
 
 def _writer_pragmas(dbapi_connection: Any, record: Any) -> None:
@@ -70,10 +93,11 @@ def sync_engine_for(engine: AsyncEngine) -> Engine | None:
     url = engine.url.set(drivername="sqlite")
     sync = create_engine(
         url,
-        connect_args={"timeout": 5, "check_same_thread": False},
+        connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
         poolclass=QueuePool,
         pool_size=1,
         max_overflow=0,
+        hide_parameters=True,
     )
     event.listen(sync, "connect", _writer_pragmas)
     return sync
@@ -86,29 +110,6 @@ def checkpoint(path: Path) -> None:
     """
     with contextlib.closing(sqlite3.connect(path, timeout=1)) as conn:
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-
-
-def move_aside_if_corrupt(url: str) -> Path | None:
-    """If the SQLite file fails its integrity check, rename it and start afresh."""
-    path = sqlite_path(url)
-    if path is None or not path.exists():
-        return None
-    try:
-        with sqlite3.connect(path) as conn:
-            result = conn.execute("PRAGMA quick_check").fetchone()
-        if result and result[0] == "ok":
-            return None
-    except sqlite3.DatabaseError:
-        pass
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
-    path.rename(aside)
-    for suffix in ("-wal", "-shm"):
-        extra = path.with_name(path.name + suffix)
-        if extra.exists():
-            extra.rename(aside.with_name(aside.name + suffix))
-    _LOGGER.error("database %s is corrupt; moved aside to %s, starting empty", path, aside)
-    return aside
 
 
 def alembic_config() -> AlembicConfig:

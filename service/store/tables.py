@@ -364,6 +364,22 @@ class SealedFileRow(Base):
     created_at: Mapped[datetime]
 
 
+class NoticeRow(Base):
+    """Something an admin must see and acknowledge (a database file moved aside).
+
+    Not room state: it is not journaled, and it survives in the new database file
+    because it is written there (see service/notices.py).
+    """
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime]
+    detail: Mapped[dict[str, Any]]
+    acked_at: Mapped[datetime | None]
+    acked_by: Mapped[str | None] = mapped_column(String(100))
+
+
 Index("ix_tickets_kind_state", TicketRow.kind, TicketRow.state)
 
 

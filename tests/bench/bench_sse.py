@@ -34,8 +34,8 @@ from aiohttp import ClientSession, ClientTimeout, CookieJar, web
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from service.api.app import create_app  # noqa: E402
 from service.demo import DEMO_PASSWORD, demo_config, demo_uid  # noqa: E402
+from service.server import create_app  # noqa: E402
 
 
 class Board:

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from service.api.app import create_app
 from service.config import Config, QueueConfig
 from service.demo import DEMO_PASSWORD, demo_config
+from service.server import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

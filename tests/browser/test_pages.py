@@ -10,9 +10,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from service import auth
-from service.api.app import RUNTIME, create_app
+from service.api.app import RUNTIME
 from service.auth import Role
 from service.demo import DEMO_PASSWORD, demo_config
+from service.server import create_app
 
 STAFF_PAGES = ("/", "/arrival", "/return", "/helpdesk", "/day", "/roll-call")
 

@@ -174,7 +174,7 @@ async def test_a_tap_reported_for_a_signed_day_lands_today_as_its_amendment(site
     _siti, _budi = await signed_day(site)
     site.clock.advance(minutes=30)
     reported = START.replace(hour=9, minute=0)  # 16.00 WIB, before the signature
-    body = {"reader": "pintu-keluar", "uid": "04D3E000000002".replace("04D3E000000002", demo_uid(2)), "event_id": "agent-late-1",
+    body = {"reader": "pintu-keluar", "uid": demo_uid(2), "event_id": "agent-late-1",
             "at": reported.isoformat()}  # fmt: skip
     await fo.call("POST", "/api/v1/taps", body)
     day = await fo.call("GET", f"/api/v1/days/{DAY}")

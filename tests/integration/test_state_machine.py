@@ -1,8 +1,11 @@
-"""The real runtime and database under random interleavings (Hypothesis, stateful).
+"""The real daemon and database under random interleavings (Hypothesis, stateful).
 
-Valid requests (forms, badges, door and desk taps, returns), invalid ones (refused
-by the rules, a rule that breaks half-way, a tap on an unknown reader), failed
-commits, reloads and restarts, alone or several in one batch. After every step:
+The real application (HTTP API in front of the runtime, SQLite): valid requests
+(forms, badges, door and desk taps, returns), invalid ones (refused by the rules,
+a rule that breaks half-way, a tap on an unknown reader, and hostile HTTP input of
+every kind the edge refuses: lone surrogates, NUL, impossible dates, ids past 64
+bits, deep or huge or empty bodies), failed commits, reloads and restarts, alone or
+several in one batch. After every step:
 
 - what everyone reads (the published state) equals a state freshly loaded from
   the database;
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import shutil
 import tempfile
 from collections.abc import Coroutine
@@ -24,18 +28,22 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from service.api.app import RUNTIME
+from service.auth import Role, create_token
 from service.domain import facts, visits
-from service.domain.taps import Decision, Reason, Tap
+from service.domain.taps import DENY, Decision, Reason, Tap
 from service.domain.tx import Tx
 from service.errors import BidroomError, Conflict, Unavailable
 from service.reports.verify import verify_archive
 from service.runtime import Runtime
+from service.server import create_app
 from service.store import writer as writer_module
 from service.store.loader import load_state
 from service.store.tables import AccessEventRow
@@ -56,6 +64,7 @@ class Daemon(RuleBasedStateMachine):
         self.config = site_config(self.folder)
         self.clock = FakeClock()
         self.loop = asyncio.new_event_loop()
+        self.tokens = itertools.count(1)
         self.runtime = self._start()
         self.ids = itertools.count(1)
         self.answered: dict[str, Decision] = {}
@@ -78,9 +87,21 @@ class Daemon(RuleBasedStateMachine):
         self._real_write(conn, batch)
 
     def _start(self) -> Runtime:
-        runtime = Runtime(self.config, clock=self.clock, start_readers=False)
-        self.loop.run_until_complete(runtime.start())
+        return self.loop.run_until_complete(self._open())
+
+    async def _open(self) -> Runtime:
+        """The application with its runtime, an HTTP client and an API token for it."""
+        app = create_app(self.config, clock=self.clock, start_readers=False, pages=False)
+        self.client: TestClient[Any, Any] = TestClient(TestServer(app))
+        await self.client.start_server()
+        runtime = app[RUNTIME]
+        name = f"sm-{next(self.tokens)}"
+        token = await create_token(runtime.engine, name, Role.ADMIN, self.clock())
+        self.auth = {"Authorization": f"Bearer {token}"}
         return runtime
+
+    async def _stop(self) -> None:
+        await self.client.close()  # the server's cleanup stops the runtime
 
     def run(self, work: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(work)
@@ -90,7 +111,7 @@ class Daemon(RuleBasedStateMachine):
             rt = self.runtime
             faults = self.run(verify_archive(rt.engine, rt.personal))
             assert faults == [], [f.describe() for f in faults]
-            self.run(rt.stop())
+            self.run(self._stop())
         finally:
             writer_module.write_sync = self._real_write  # type: ignore[assignment]
             self.loop.close()
@@ -137,6 +158,57 @@ class Daemon(RuleBasedStateMachine):
 
         return self.runtime.execute(rule)
 
+    def _http_tap(self, reader: str, uid: str) -> Coroutine[Any, Any, Decision | None]:
+        """A good tap over HTTP (as a remote agent sends it)."""
+        event_id = f"sm-{next(self.ids)}"
+
+        async def send() -> Decision | None:
+            body = {"reader": reader, "uid": uid, "event_id": event_id}
+            response = await self.client.post("/api/v1/taps", json=body, headers=self.auth)
+            data = await response.json()
+            if response.status == 503:
+                self.refused.add(event_id)
+                return None
+            if reader not in self.runtime.policy.readers:  # the edge refuses it, plainly
+                assert response.status == 404 and "tidak terdaftar" in data["message"]
+                self.refused.add(event_id)
+                return None
+            assert response.status == 200, data
+            decision = Decision(data["granted"], Reason(data["reason"]), DENY)
+            self.answered[event_id] = decision
+            return decision
+
+        return send()
+
+    def _hostile(self, pick: int) -> Coroutine[Any, Any, None]:
+        """One request the edge must refuse plainly (4xx) before it reaches the writer."""
+        visit = next(iter(self.runtime.state.visits), 1)
+        good_tap = {"reader": "pintu-masuk", "uid": BADGES[0], "event_id": f"h-{pick}"}
+        cases: list[tuple[str, str, Any]] = [
+            ("POST", "/api/v1/taps", {**good_tap, "reader": "pintu\ud800masuk"}),
+            ("POST", "/api/v1/taps", {**good_tap, "event_id": "a\u0000b"}),
+            ("POST", "/api/v1/taps", {**good_tap, "at": "9999-12-31T23:59:59+00:00"}),
+            ("POST", "/api/v1/taps", {**good_tap, "at": "0001-01-01T00:00:00+00:00"}),
+            ("POST", f"/api/v1/visits/{2**70}/checkout", {}),
+            ("POST", f"/api/v1/visits/{visit}/force-close", "[" * 5000 + "]" * 5000),
+            ("POST", f"/api/v1/visits/{visit}/force-close", ""),
+            ("POST", "/api/v1/visits", {"name": "x" * 100_000}),
+            ("GET", "/api/v1/visits?day=0001-01-01", None),
+            ("POST", "/api/v1/help", {"category": "login", "problem": "\ud800"}),
+        ]
+        method, path, body = cases[pick % len(cases)]
+
+        async def send() -> None:
+            raw = body if isinstance(body, str) else json.dumps(body)
+            headers = {**self.auth, "Content-Type": "application/json"}
+            data = raw.encode() if raw else None
+            async with self.client.request(method, path, data=data, headers=headers) as response:
+                assert 400 <= response.status < 500, (method, path, response.status)
+                refusal = await response.json()
+                assert refusal["message"] and "Traceback" not in refusal["message"]
+
+        return send()
+
     async def _batch(self, works: list[Coroutine[Any, Any, Any]]) -> list[Any]:
         return await asyncio.gather(*works, return_exceptions=True)
 
@@ -163,16 +235,26 @@ class Daemon(RuleBasedStateMachine):
         ),
         broken=st.booleans(),
         refused=st.booleans(),
+        hostile=st.lists(st.integers(0, 100), max_size=3),
         fail=st.integers(0, 3),
         wait=st.integers(0, 120),
     )
     def a_batch(
-        self, taps: list[tuple[str, int]], broken: bool, refused: bool, fail: int, wait: int
+        self,
+        taps: list[tuple[str, int]],
+        broken: bool,
+        refused: bool,
+        hostile: list[int],
+        fail: int,
+        wait: int,
     ) -> None:
-        """Taps sent together, perhaps with a rule that breaks or is refused, perhaps a
-        commit that fails: all in the writer's same batch."""
+        """Taps sent together (in process and over HTTP), perhaps with a rule that breaks
+        or is refused, hostile HTTP requests, a commit that fails: one writer batch."""
         self.clock.advance(seconds=wait)
-        works: list[Coroutine[Any, Any, Any]] = [self._tap(r, self._uid(n)) for r, n in taps]
+        works: list[Coroutine[Any, Any, Any]] = [
+            (self._http_tap if n % 2 else self._tap)(r, self._uid(n)) for r, n in taps
+        ]
+        works += [self._hostile(pick) for pick in hostile]
         if broken:
             works.insert(len(works) // 2, self._broken())
         if refused:
@@ -202,7 +284,7 @@ class Daemon(RuleBasedStateMachine):
 
     @rule()
     def restart(self) -> None:
-        self.run(self.runtime.stop())
+        self.run(self._stop())
         self.runtime = self._start()
         # Every answered tap is answered the same way after the restart (replay).
         for event_id, decision in list(self.answered.items())[-3:]:

@@ -14,10 +14,11 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from service.api.app import RUNTIME, create_app
+from service.api.app import RUNTIME
 from service.config import Config, parse_config
 from service.demo import DEMO_PASSWORD, DEMO_TOML, demo_uid
 from service.runtime import Runtime
+from service.server import create_app
 
 # Wednesday 25 November 2026, 09.00 WIB: the room is open.
 START = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)

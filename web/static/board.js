@@ -228,8 +228,33 @@ function renderReaders(s) {
     h("span", { class: "small" }, r.online ? T("online") : T("offline") + (r.last_error ? " · " + r.last_error : "")))));
 }
 
+const DATE_FMT = new Intl.DateTimeFormat(PAGE.lang === "en" ? "en-GB" : "id-ID", {
+  timeZone: "Asia/Jakarta", day: "numeric", month: "long", year: "numeric",
+});
+let shownNotices = null;
+
+// Notices an admin must acknowledge (a corrupt database moved aside): a red banner above
+// the board until then. Redrawn only when the set changes, so a screen reader says it once.
+function renderNotices(s) {
+  const notices = s.notices || [];
+  const key = notices.map((n) => n.id).join(",");
+  if (key === shownNotices) return;
+  shownNotices = key;
+  section("system-notices", notices.map((n) => {
+    const text = T("moved_aside_text").replace("{path}", n.path || "").replace("{aside}", n.aside || "")
+      .replace("{at}", DATE_FMT.format(new Date(n.at)) + ", " + fmtTime(n.at));
+    return h("section", { class: "sys-notice", role: "alert", "data-notice": n.id, "data-kind": n.kind },
+      h("strong", {}, T("moved_aside_title")), " ", h("span", {}, text), " ",
+      PAGE.role === "admin"
+        ? h("button", { type: "button", class: "ack",
+          onclick: (ev) => act(ev.target, "POST", `/api/v1/notices/${n.id}/ack`) }, T("acknowledge"))
+        : h("span", { class: "who-acks" }, T("admin_acknowledges")));
+  }));
+}
+
 function render(s) {
   lastStatus = s;
+  renderNotices(s);
   renderOccupancy(s);
   renderFacilities(s);
   renderLists(s);

@@ -13,6 +13,7 @@ from service.auth import Role
 from service.domain import helpdesk, queue, visits
 from service.domain.lifecycle import BadgeEvent
 from service.errors import NotFound
+from service.logs import uid_tail
 from service.status import queue_view
 from service.store.loader import entity_from_values
 from service.store.tables import AccessEventRow, AmendedRowRow
@@ -207,7 +208,7 @@ async def badge_list(request: web.Request) -> web.Response:
         [
             {
                 "id": b.id,
-                "uid_tail": b.uid[-4:],
+                "uid_tail": uid_tail(b.uid),
                 "label": b.label,
                 "state": b.state.value,
                 "visit_id": b.visit_id,
@@ -339,7 +340,7 @@ async def access_events(request: web.Request) -> web.Response:
                 "at": iso(r.at),
                 "reader": r.reader,
                 "role": r.role,
-                "uid_tail": r.uid[-4:],
+                "uid_tail": uid_tail(r.uid),
                 "visit_id": r.visit_id,
                 "granted": r.granted,
                 "reason": r.reason,

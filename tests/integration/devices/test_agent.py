@@ -25,11 +25,12 @@ from sqlalchemy import select
 from devices.agent import AgentTimings, Outbox, run_agent
 from devices.base import ReaderState
 from devices.simulated import is_running, simulate_tap
-from service.api.app import RUNTIME, create_app
+from service.api.app import RUNTIME
 from service.auth import Role, create_token
 from service.config import Config, ReaderConfig, SecurityConfig
 from service.domain.taps import Led, ReaderRole, Reason
 from service.runtime import Runtime
+from service.server import create_app
 from service.store.tables import AccessEventRow
 
 TOKEN = "s3cret-agent-token"

@@ -36,12 +36,12 @@ from aiohttp.test_utils import TestServer
 
 from devices.agent import AgentTimings, run_agent
 from devices.simulated import is_running, simulate_tap
-from service.api.app import create_app
 from service.config import Config
 from service.demo import demo_uid
 from service.domain.taps import Led, Reason
 from service.keyfile import KeyFile
 from service.runtime import utc_now
+from service.server import create_app
 from tests.support.site import KTP_A, Staff, login, site_config
 
 try:
