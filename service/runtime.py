@@ -18,23 +18,21 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from devices.base import ReaderHealth
 from devices.registry import DeviceContext, build_adapters
 from devices.supervisor import Supervisor
 from service import status
 from service.config import Config
-from service.domain import access, badge_token, queue
+from service.domain import badge_token, queue
 from service.domain import facts as f
-from service.domain.model import Facility, RoomState
+from service.domain.model import Facility
 from service.domain.policy import KindPolicy, Policy, ReaderPolicy
-from service.domain.taps import Decision, ReaderRole, Reason, Tap
+from service.domain.state import RoomState
+from service.domain.taps import Decision, Tap
 from service.domain.tx import Tx
-from service.errors import ValidationError
 from service.events import EventHub
+from service.intake import TapIntake
 from service.keyfile import KeyFile
-from service.logs import redact_uid
 from service.notices import Notices
 from service.privacy import PersonalData
 from service.store.engine import checkpoint, make_engine, sqlite_path
@@ -42,7 +40,6 @@ from service.store.integrity import prepare_database
 from service.store.loader import load_state
 from service.store.notify import listen_for_commits
 from service.store.persist import Persister
-from service.store.tables import AccessEventRow
 from service.store.writer import Writer
 
 if TYPE_CHECKING:
@@ -122,12 +119,12 @@ class Runtime:
         }
         self.device_events: deque[DeviceEvent] = deque(maxlen=50)
         self.hub = EventHub({"status": self.status, "queue": self.public_queue})
-        self._decided: dict[str, tuple[Decision, float]] = {}
         self._supervisors: list[Supervisor] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._start_readers = start_readers
         self._day = self.policy.day_of(clock())
-        self.writer.subscribe(self._on_taps)
+        # The one path for every tap: replays, the reader's own time, the rules, the commit.
+        self.intake = TapIntake(self.writer, self.policy, self.engine, config.taps, clock)
         self.writer.subscribe(self._on_commit)
         self.fact_listeners: list[Callable[[list[f.Fact]], None]] = []
         self.printer: TicketPrinter | None = None
@@ -150,7 +147,7 @@ class Runtime:
         # Waits out a lock (or raises DatabaseLocked), moves only a corrupt file aside.
         await self.notices.start(await prepare_database(self.engine, self.config))
         await self.writer.load()
-        await self._load_decided()
+        await self.intake.load()
         self.writer.start()
         await self.execute(self._configure_facilities)
         if self._start_readers:
@@ -196,114 +193,10 @@ class Runtime:
         return decision
 
     async def submit_ex(self, tap: Tap) -> tuple[Decision, bool]:
-        """Decide a tap; ``True`` as second value when it was a replay of one decided before.
-
-        The decision is made on the daemon's clock (opening hours, anti-passback and
-        capacity never on a reader's time); the reader's own time is kept beside it
-        when it differs, within bounds (see :meth:`_check_reported`).
-        """
-        known = self._decided.get(tap.event_id)
-        if known is not None:
-            return known[0], True
-        received = self.clock()
-        if tap.at < self.policy.day_bounds(self.policy.day_of(received))[0]:
-            stored = await self._stored_decision(tap.event_id)
-            if stored is not None:
-                return stored, True
-        self._check_reported(tap, received)
+        """Decide a tap; ``True`` as second value when it was a replay of one decided before."""
         if tap.reader in self.health:
             self.health[tap.reader].seen()
-        replayed: list[bool] = []
-
-        def rule(tx: Tx) -> Decision:
-            earlier = self._decided.get(tap.event_id)
-            pending = tx.state.taps_in_flight.get(tap.event_id)
-            if earlier is not None or pending is not None:
-                replayed.append(True)
-                return (
-                    earlier[0]
-                    if earlier is not None
-                    else self._decision_from_row(pending, tx.state)
-                )
-            return access.decide_tap(tx, self.policy, tap, received)
-
-        decision = await self.writer.execute(rule)
-        _LOGGER.info(
-            "%s: badge %s %s (%s)",
-            tap.reader,
-            redact_uid(tap.uid),
-            "granted" if decision.granted else "denied",
-            decision.reason.value,
-        )
-        return decision, bool(replayed)
-
-    def _check_reported(self, tap: Tap, received: datetime) -> None:
-        """A reader's own time: never ahead beyond the skew, never too old or before a sealed day."""
-        ahead = (tap.at - received).total_seconds()
-        if ahead > self.config.taps.clock_skew_s:
-            raise ValidationError(
-                "Waktu tap berada di masa depan; periksa jam pembaca kartu.",
-                "The tap time is in the future; check the reader's clock.",
-                field="at",
-            )
-        if -ahead > self.config.taps.max_age_s:
-            raise ValidationError(
-                "Tap ini terlalu lama tertunda untuk diputuskan sekarang.",
-                "This tap is too old to be decided now.",
-                field="at",
-            )
-        signed = self.state.signed_days()
-        if signed and self.policy.day_of(tap.at) < max(signed):
-            raise ValidationError(
-                "Waktu tap jatuh sebelum hari terakhir yang sudah disahkan.",
-                "The tap time falls before the last signed-off day.",
-                field="at",
-            )
-
-    def _on_taps(self, facts: list[f.Fact]) -> None:
-        """Committed taps: their decisions answer replays from now on."""
-        for fact in facts:
-            if isinstance(fact, f.TapDecided):
-                event = fact.event
-                decision = self._decision_from_row(event, self.state)
-                self._decided[event.event_id] = (decision, event.at.timestamp())
-
-    async def _stored_decision(self, event_id: str) -> Decision | None:
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(AccessEventRow).where(AccessEventRow.event_id == event_id)
-                )
-            ).first()
-        if row is None:
-            return None
-        return self._decision_from_row(row)
-
-    def _decision_from_row(self, row: Any, state: RoomState | None = None) -> Decision:
-        """The decision a stored access event (a row, or an AccessEvent) was answered with."""
-        state = self.state if state is None else state
-        reader = self.policy.readers.get(row.reader)
-        reason = Reason(row.reason)
-        badge = state.badges.get(row.badge_id) if row.badge_id else None
-        deposit = state.deposit_of(row.visit_id) if row.visit_id else None
-        role = reader.role if reader else ReaderRole.DESK
-        feedback = access.feedback_for(role, row.granted and reader is not None, self.policy)
-        return Decision(
-            row.granted,
-            reason,
-            feedback,
-            row.visit_id,
-            badge.label if badge else None,
-            deposit.slot if deposit and reason is Reason.BADGE_RETURNED else None,
-        )
-
-    async def _load_decided(self) -> None:
-        start = self.policy.day_bounds(self.policy.day_of(self.clock()))[0]
-        async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(select(AccessEventRow).where(AccessEventRow.at >= start))
-            ).all()
-        self._decided = {r.event_id: (self._decision_from_row(r), r.at.timestamp()) for r in rows}
+        return await self.intake.submit(tap)
 
     # -- commands -------------------------------------------------------------
     async def execute(self, rule: Callable[[Tx], T]) -> T:
@@ -393,8 +286,7 @@ class Runtime:
         day = self.policy.day_of(now)
         if day != self._day:
             self._day = day
-            cutoff = now.timestamp() - 2 * 86400
-            self._decided = {k: v for k, v in self._decided.items() if v[1] >= cutoff}
+            self.intake.forget_before(now.timestamp() - 2 * 86400)
             self.writer.request_reload()
         if now.second % 15 == 0:
             self.hub.publish([])  # breaches and closing-time anomalies follow the clock

@@ -11,8 +11,8 @@ from typing import Any
 
 from service.domain import anomalies, queue, standards
 from service.domain.lifecycle import HelpState, TicketState, VisitState
-from service.domain.model import RoomState
 from service.domain.policy import Policy
+from service.domain.state import RoomState
 
 
 def _iso(value: datetime | None) -> str | None:

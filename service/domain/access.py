@@ -22,8 +22,9 @@ from datetime import datetime
 from service.domain import facts as f
 from service.domain import queue, visits
 from service.domain.lifecycle import BadgeState, VisitState
-from service.domain.model import AccessEvent, Badge, RoomState, Visit
+from service.domain.model import AccessEvent, Badge, Visit
 from service.domain.policy import Policy, ReaderPolicy
+from service.domain.state import RoomState
 from service.domain.taps import DENY, GRANT, Decision, Feedback, Led, ReaderRole, Reason, Tap
 from service.domain.tx import Tx
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from service.domain.lifecycle import VisitState
-from service.domain.model import RoomState
 from service.domain.policy import Policy
+from service.domain.state import RoomState
 
 NEAR_CLOSING = timedelta(minutes=30)
 

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 from service.domain import facts as f
 from service.domain import standards
 from service.domain.lifecycle import DAY_TABLE, DayEvent, DayState, VisitState, advance
-from service.domain.model import Amendment, Justification, RoomState
+from service.domain.model import Amendment, Justification
 from service.domain.policy import Policy
+from service.domain.state import RoomState
 from service.domain.tx import Tx
 from service.errors import Conflict, ValidationError
 

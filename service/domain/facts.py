@@ -419,52 +419,13 @@ class PersonalDataErased(Fact):
     data_subject: str
 
 
-FACT_TYPES: dict[str, type[Fact]] = {
-    cls.KIND: cls
-    for cls in (
-        VisitorRecorded,
-        VisitRegistered,
-        BadgeIssued,
-        VisitAdmitted,
-        WantedKindChanged,
-        FacilityAssigned,
-        VisitLeftFacility,
-        VisitEntered,
-        VisitExited,
-        VisitReturned,
-        VisitForceClosed,
-        DocumentReturned,
-        BadgeEnrolled,
-        BadgeReturned,
-        BadgeStateChanged,
-        VisitBadgeLost,
-        BadgeIssueArmed,
-        BadgeIssueDisarmed,
-        FacilityConfigured,
-        FacilityServiceChanged,
-        UsageStarted,
-        UsageEnded,
-        TicketIssued,
-        TicketCalled,
-        TicketServed,
-        TicketSkipped,
-        TicketCancelled,
-        TicketPrioritised,
-        VisitUnqueued,
-        TapDecided,
-        HelpOpened,
-        HelpClaimed,
-        HelpResolved,
-        HelpCancelled,
-        DayClosed,
-        DayReopened,
-        DaySigned,
-        BreachJustified,
-        AmendmentRecorded,
-        AmendmentsSigned,
-        DeviceEventRecorded,
-        DaySealed,
-        PersonalDataRead,
-        PersonalDataErased,
-    )
-}
+def _kinds(root: type[Fact]) -> dict[str, type[Fact]]:
+    found: dict[str, type[Fact]] = {}
+    for cls in root.__subclasses__():
+        found[cls.KIND] = cls
+        found.update(_kinds(cls))
+    return found
+
+
+# Every kind of fact by its journal kind (the journal is read back through this).
+FACT_TYPES: dict[str, type[Fact]] = _kinds(Fact)

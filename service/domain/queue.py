@@ -22,8 +22,9 @@ from service.domain.lifecycle import (
     VisitState,
     advance,
 )
-from service.domain.model import Facility, RoomState, Ticket, Usage, Visit
+from service.domain.model import Facility, Ticket, Usage, Visit
 from service.domain.policy import Policy
+from service.domain.state import RoomState
 from service.domain.tx import Tx
 from service.errors import Conflict, NotFound, ValidationError
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from service.domain.model import RoomState
 from service.domain.policy import Policy
+from service.domain.state import RoomState
 
 STEP_NAMES: dict[str, tuple[str, str]] = {
     "2": ("Formulir akses & tanda pengenal khusus", "Access form & special badge"),

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 from service.domain import facts as f
 from service.domain.apply import Write, apply
-from service.domain.model import DAY_BOUND, Amendment, RoomState
+from service.domain.model import DAY_BOUND, Amendment
+from service.domain.state import RoomState
 
 F = TypeVar("F", bound=f.Fact)
 WIB = ZoneInfo("Asia/Jakarta")

@@ -24,8 +24,9 @@ from service.domain.lifecycle import (
     VisitState,
     advance,
 )
-from service.domain.model import Badge, Deposit, DeviceItem, RoomState, Ticket, Visit, Visitor
+from service.domain.model import Badge, Deposit, DeviceItem, Ticket, Visit, Visitor
 from service.domain.policy import Policy
+from service.domain.state import RoomState
 from service.domain.tx import Tx
 from service.errors import BidroomError, Conflict, NotFound, ValidationError
 

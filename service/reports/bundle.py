@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.domain.model import RoomState, personal_fields
+from service.domain.model import personal_fields
+from service.domain.state import RoomState
 from service.errors import NotFound
 from service.reports.archive import (
     Fault,

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.domain import facts as f
 from service.domain.apply import apply
-from service.domain.model import ERASED, AccessEvent, RoomState
+from service.domain.model import ERASED, AccessEvent
+from service.domain.state import RoomState
 from service.errors import ConfigError
 from service.privacy import KeyShredded, PersonalData
 from service.reports.data import Records

@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from service.domain import standards
 from service.domain.helpdesk import CATEGORIES
-from service.domain.model import RoomState
 from service.domain.policy import Policy
+from service.domain.state import RoomState
 from service.reports.data import Records, Row, day_range
 from service.reports.wording import word
 from service.store.loader import entity_from_values

@@ -10,8 +10,9 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.domain.lifecycle import BadgeState, DayState, HelpState, TicketState, VisitState
-from service.domain.model import ENTITIES, FIELDS, Anomaly, RoomState
+from service.domain.model import ENTITIES, FIELDS, Anomaly
 from service.domain.policy import Policy
+from service.domain.state import RoomState
 from service.errors import Unavailable
 from service.store.journal import GENESIS
 from service.store.persist import Head

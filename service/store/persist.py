@@ -24,7 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.domain import facts as f
-from service.domain.model import ERASED, FIELDS, RoomState, personal_fields
+from service.domain.model import ERASED, FIELDS, personal_fields
+from service.domain.state import RoomState
 from service.domain.tx import Tx
 from service.privacy import KeyShredded, PersonalData
 from service.store.journal import GENESIS, chain_hash, encode_fact

@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.domain import facts as f
 from service.domain.apply import apply
-from service.domain.model import RoomState
+from service.domain.state import RoomState
 from service.domain.tx import Tx
 from service.errors import BidroomError, Conflict, Unavailable, ValidationError
 from service.store.engine import sync_engine_for

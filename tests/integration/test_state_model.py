@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from service.domain import facts, queue, visits
 from service.domain.facts import Identity
 from service.domain.identity import DocumentType
-from service.domain.model import RoomState
+from service.domain.state import RoomState
 from service.domain.taps import Reason, Tap
 from service.domain.tx import Tx
 from service.errors import BidroomError, Conflict, Unavailable

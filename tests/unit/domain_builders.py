@@ -16,8 +16,9 @@ from typing import Any
 from service.domain import facts, visits
 from service.domain.access import decide_tap
 from service.domain.identity import DocumentType
-from service.domain.model import Badge, Facility, RoomState, Visit
+from service.domain.model import Badge, Facility, Visit
 from service.domain.policy import KindPolicy, Policy, ReaderPolicy
+from service.domain.state import RoomState
 from service.domain.taps import Decision, ReaderRole, Tap
 from service.domain.tx import Tx
 

@@ -15,8 +15,9 @@ from service.domain import badge_token, queue, visits
 from service.domain.access import EXIT_WITHOUT_ENTRY, TAILGATING, inside_now
 from service.domain.facts import TapDecided
 from service.domain.lifecycle import BadgeEvent, BadgeState, TicketState, VisitState
-from service.domain.model import RoomState, Visit
+from service.domain.model import Visit
 from service.domain.policy import Policy, ReaderPolicy
+from service.domain.state import RoomState
 from service.domain.taps import (
     DENY,
     GRANT,

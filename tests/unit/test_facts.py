@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from service.domain import days, facts, visits
-from service.domain.apply import _apply, apply
+from service.domain.apply import apply
+from service.domain.apply_core import applier
 from service.domain.lifecycle import BadgeEvent, BadgeState, DayState, VisitState
 from service.domain.model import (
     ENTITIES,
@@ -21,11 +22,11 @@ from service.domain.model import (
     Day,
     Deposit,
     HelpRequest,
-    RoomState,
     Visit,
     Visitor,
     personal_fields,
 )
+from service.domain.state import RoomState
 from service.domain.taps import Tap
 from service.domain.tx import Tx
 from service.store.journal import PersonalValueUnsealed, decode_fact, encode_fact
@@ -54,7 +55,7 @@ def seal(path: str, value: str) -> str:
 def test_every_fact_kind_has_one_apply_rule_and_a_unique_kind() -> None:
     kinds = [cls.KIND for cls in facts.FACT_TYPES.values()]
     assert len(kinds) == len(set(kinds))
-    registered = set(_apply.registry)
+    registered = set(applier.registry)
     for cls in facts.FACT_TYPES.values():
         assert any(issubclass(cls, t) for t in registered if t is not facts.Fact), cls
 

@@ -11,8 +11,8 @@ import pytest
 
 from service.domain import anomalies, days, helpdesk, visits
 from service.domain.lifecycle import DayState, HelpState
-from service.domain.model import RoomState
 from service.domain.policy import Policy
+from service.domain.state import RoomState
 from service.domain.tx import Tx
 from service.errors import Conflict, NotFound, ValidationError
 from tests.unit.domain_builders import (

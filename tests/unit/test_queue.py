@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from service.domain import queue, visits
 from service.domain.lifecycle import TicketState, VisitState
-from service.domain.model import RoomState, Ticket, Visit
+from service.domain.model import Ticket, Visit
 from service.domain.policy import Policy
+from service.domain.state import RoomState
 from service.domain.tx import Tx
 from service.errors import Conflict, ValidationError
 from tests.unit.domain_builders import (

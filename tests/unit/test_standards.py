@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from service.domain import days, standards, visits
-from service.domain.model import RoomState, Visit
+from service.domain.model import Visit
 from service.domain.policy import Policy
+from service.domain.state import RoomState
 from service.domain.tx import Tx
 from tests.unit.domain_builders import (
     DAY,

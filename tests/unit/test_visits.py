@@ -10,8 +10,9 @@ import pytest
 from service.domain import visits
 from service.domain.facts import Identity, VisitorRecorded, VisitRegistered
 from service.domain.lifecycle import BadgeEvent, BadgeState, IllegalTransition, VisitState
-from service.domain.model import DeviceItem, RoomState, Visit, Visitor
+from service.domain.model import DeviceItem, Visit, Visitor
 from service.domain.policy import Policy
+from service.domain.state import RoomState
 from service.domain.taps import Reason
 from service.domain.tx import Tx
 from service.errors import Conflict, NotFound, ValidationError

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from service.domain.model import HelpRequest, RoomState, Ticket, Visit
+from service.domain.model import HelpRequest, Ticket, Visit
+from service.domain.state import RoomState
 
 
 def iso(value: datetime | None) -> str | None:
