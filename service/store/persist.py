@@ -45,17 +45,20 @@ _AMENDED = table_of(AmendedRowRow)
 Statement = tuple[Executable, Any]
 
 
+_PLAIN = frozenset({type(None), str, int, bool, float, datetime})
+
+
 def db_value(value: Any) -> Any:
     """A field's value as its column takes it (enums by value, tuples as JSON lists)."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, tuple):
         return [db_value(v) for v in value]
     if is_dataclass(value) and not isinstance(value, type):
         return {name: db_value(getattr(value, name)) for name in value.__dataclass_fields__}
-    if isinstance(value, datetime | int | str | bool | float) or value is None:
-        return value
-    return value
+    return value  # a date
 
 
 def row_values(entity: str, obj: Any) -> dict[str, Any]:
@@ -319,12 +322,22 @@ def build_batch(parts: Sequence[Part], head: Head, postgres: bool) -> Batch:
     return batch
 
 
-def _upsert(table: Table, columns: tuple[str, ...], postgres: bool) -> Executable:
-    stmt = (postgresql.insert if postgres else sqlite.insert)(table)
-    keys = [c.name for c in table.primary_key]
-    return stmt.on_conflict_do_update(
-        index_elements=keys, set_={c: stmt.excluded[c] for c in columns if c not in keys}
-    )
+_UPSERTS: dict[tuple[str, bool], Executable] = {}
+
+
+def _upsert(entity: str, postgres: bool) -> Executable:
+    """INSERT … ON CONFLICT (id) DO UPDATE of every field, built once per table and engine."""
+    found = _UPSERTS.get((entity, postgres))
+    if found is None:
+        table = ENTITY_TABLES[entity]
+        stmt = (postgresql.insert if postgres else sqlite.insert)(table)
+        keys = [c.name for c in table.primary_key]
+        columns = [c for c in FIELDS[entity] if c not in keys]
+        found = stmt.on_conflict_do_update(
+            index_elements=keys, set_={c: stmt.excluded[c] for c in columns}
+        )
+        _UPSERTS[(entity, postgres)] = found
+    return found
 
 
 def statements(batch: Batch) -> list[Statement]:
@@ -339,12 +352,7 @@ def statements(batch: Batch) -> list[Statement]:
         table = ENTITY_TABLES[entity]
         rows = [row_values(entity, obj) for _, obj in by_entity.get(entity, ()) if obj is not None]
         if rows:
-            columns = FIELDS[entity]
-            stmt = (
-                insert(table)
-                if entity == "access_event"
-                else _upsert(table, columns, batch.postgres)
-            )
+            stmt = insert(table) if entity == "access_event" else _upsert(entity, batch.postgres)
             out.append((stmt, rows))
         gone = [ident for ident, obj in by_entity.get(entity, ()) if obj is None]
         if gone:
