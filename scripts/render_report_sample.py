@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pypdfium2
 
-from service.reports.archive import seal_day, sealed_rows
+from service.reports.archive import sealed_rows
 from service.reports.sample import scenario
+from service.reports.seal import seal_day
 
 DAY = date(2026, 11, 25)
 

@@ -8,9 +8,13 @@ devices (remote reader agents) use bearer tokens, also stored as SHA-256.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import hashlib
 import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -88,7 +92,7 @@ async def add_staff(
                 username=username,
                 name=name,
                 role=role.value,
-                password_hash=HASHER.hash(password),
+                password_hash=await asyncio.to_thread(HASHER.hash, password),
                 active=True,
                 created_at=now,
             )
@@ -99,11 +103,10 @@ async def add_staff(
 
 async def set_password(engine: AsyncEngine, username: str, password: str) -> None:
     check_password_policy(password)
+    hashed = await asyncio.to_thread(HASHER.hash, password)
     async with engine.begin() as conn:
         await conn.execute(
-            update(StaffRow)
-            .where(StaffRow.username == username)
-            .values(password_hash=HASHER.hash(password))
+            update(StaffRow).where(StaffRow.username == username).values(password_hash=hashed)
         )
 
 
@@ -127,7 +130,9 @@ async def login(
         row = (await conn.execute(select(StaffRow).where(StaffRow.username == username))).first()
     stored = row.password_hash if row is not None and row.active else _DUMMY_HASH
     try:
-        HASHER.verify(stored, password)
+        # Argon2 takes tens of milliseconds of CPU (it releases the GIL): never on the loop
+        # that answers the door readers.
+        await asyncio.to_thread(HASHER.verify, stored, password)
     except (VerificationError, InvalidHashError):
         row = None
     if row is None or not row.active:
@@ -203,3 +208,96 @@ async def from_token(engine: AsyncEngine, token: str) -> Principal | None:
     if row is None:
         return None
     return Principal(row.staff_id, row.name, row.name, Role(row.role))
+
+
+class Credentials:
+    """Who a bearer token or a session cookie is, remembered for a second.
+
+    Every request is authenticated, and a door reader's agent taps many times a
+    second: the answer comes from memory, read from the database at most once a
+    second per token (and per unknown token, so a flood of bad ones costs no more).
+    A token revoked, a session ended or an account disabled (here, by another
+    process or another daemon on the same database) is refused within that second;
+    a logout here is forgotten at once.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        ttl_s: float = 1.0,
+        size: int = 4096,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._engine = engine
+        self._ttl = ttl_s
+        self._size = size
+        self._clock = clock
+        self._known: OrderedDict[str, tuple[float, Principal | None, datetime | None]] = (
+            OrderedDict()
+        )
+
+    async def token(self, token: str) -> Principal | None:
+        return await self._get(
+            "t:" + _digest(token), lambda: _token_and_expiry(self._engine, token)
+        )
+
+    async def session(self, token: str, now: datetime) -> Principal | None:
+        who = await self._get(
+            "s:" + _digest(token), lambda: _session_and_expiry(self._engine, token)
+        )
+        expires = self._known.get("s:" + _digest(token), (0.0, None, None))[2]
+        return who if who is not None and (expires is None or expires > now) else None
+
+    def forget(self, token: str) -> None:
+        """A logout or a revocation made here: take effect at once."""
+        digest = _digest(token)
+        self._known.pop("t:" + digest, None)
+        self._known.pop("s:" + digest, None)
+
+    def forget_all(self) -> None:
+        self._known.clear()
+
+    async def _get(
+        self,
+        key: str,
+        fetch: Callable[[], Awaitable[tuple[Principal | None, datetime | None]]],
+    ) -> Principal | None:
+        now = self._clock()
+        hit = self._known.get(key)
+        if hit is not None and now - hit[0] < self._ttl:
+            self._known.move_to_end(key)
+            return hit[1]
+        who, expires = await fetch()
+        self._known[key] = (now, who, expires)
+        self._known.move_to_end(key)
+        while len(self._known) > self._size:
+            self._known.popitem(last=False)
+        return who
+
+
+async def _token_and_expiry(engine: AsyncEngine, token: str) -> tuple[Principal | None, None]:
+    return await from_token(engine, token), None
+
+
+async def _session_and_expiry(
+    engine: AsyncEngine, token: str
+) -> tuple[Principal | None, datetime | None]:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(
+                    StaffRow.id,
+                    StaffRow.username,
+                    StaffRow.name,
+                    StaffRow.role,
+                    StaffRow.active,
+                    SessionRow.csrf,
+                    SessionRow.expires_at,
+                )
+                .join(SessionRow, SessionRow.staff_id == StaffRow.id)
+                .where(SessionRow.token_hash == _digest(token))
+            )
+        ).first()
+    if row is None or not row.active:
+        return None, None
+    return Principal(row.id, row.username, row.name, Role(row.role), row.csrf), row.expires_at

@@ -79,3 +79,14 @@ class UnsupportedMediaType(BidroomError):
 
     code = "unsupported_media_type"
     http_status = 415
+
+
+class Busy(BidroomError):
+    """Too much CPU-heavy work waits already (reports, verify): try again shortly."""
+
+    code = "busy"
+    http_status = 503
+
+    def __init__(self, message_id: str, message_en: str, *, retry_after_s: int = 5) -> None:
+        super().__init__(message_id, message_en)
+        self.retry_after_s = retry_after_s

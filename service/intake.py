@@ -4,7 +4,9 @@ Every reader ends here (device adapters through the runtime's ``submit``,
 ``POST /api/v1/taps``, the demo panel, ``bidroom simulate tap``):
 
 1. a tap whose ``event_id`` was already decided gets the first decision back and
-   writes nothing (today's decisions are in memory; older ones are looked up);
+   writes nothing: the most recent decisions are in memory (a bounded LRU), and
+   a tap older than what it holds is looked up in the database, whose unique
+   ``event_id`` is the last word (a replay that slips past both fails on it);
 2. the reader's own time is checked: never ahead of the daemon's clock beyond
    ``taps.clock_skew_s``, never older than ``taps.max_age_s``, never before the
    last signed day;
@@ -16,6 +18,7 @@ Every reader ends here (device adapters through the runtime's ``submit``,
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -36,6 +39,9 @@ from service.store.tables import AccessEventRow
 from service.store.writer import Writer
 
 _LOGGER = logging.getLogger(__name__)
+# How many recent decisions answer replays from memory (a busy day's taps, at most a
+# few megabytes); older replays are looked up in the database.
+REMEMBERED = 20_000
 
 
 class TapIntake:
@@ -46,14 +52,18 @@ class TapIntake:
         engine: AsyncEngine,
         limits: TapsConfig,
         clock: Callable[[], datetime],
+        remembered: int = REMEMBERED,
     ) -> None:
         self._writer = writer
         self._policy = policy
         self._engine = engine
         self._limits = limits
         self._clock = clock
-        # Committed decisions by event id (today's and yesterday's), with their time.
-        self._decided: dict[str, tuple[Decision, float]] = {}
+        # The most recent committed decisions by event id, with their time; bounded.
+        self._decided: OrderedDict[str, tuple[Decision, float]] = OrderedDict()
+        self._size = remembered
+        # Decisions older than this (a timestamp) may have been forgotten: look them up.
+        self._horizon = 0.0
         writer.subscribe(self._on_commit)
 
     async def submit(self, tap: Tap) -> tuple[Decision, bool]:
@@ -61,7 +71,7 @@ class TapIntake:
         if known is not None:
             return known[0], True
         received = self._clock()
-        if tap.at < self._policy.day_bounds(self._policy.day_of(received))[0]:
+        if tap.at.timestamp() <= self._horizon + self._limits.clock_skew_s:
             stored = await self._stored_decision(tap.event_id)
             if stored is not None:
                 return stored, True
@@ -118,7 +128,13 @@ class TapIntake:
             if isinstance(fact, f.TapDecided):
                 event = fact.event
                 decision = self.decision_of(event, self._writer.published)
-                self._decided[event.event_id] = (decision, event.at.timestamp())
+                self._remember(event.event_id, decision, event.at.timestamp())
+
+    def _remember(self, event_id: str, decision: Decision, at: float) -> None:
+        self._decided[event_id] = (decision, at)
+        while len(self._decided) > self._size:
+            _, (_, forgotten) = self._decided.popitem(last=False)
+            self._horizon = max(self._horizon, forgotten)
 
     def decision_of(self, row: Any, state: RoomState) -> Decision:
         """The decision a stored access event (a row, or an AccessEvent) was answered with."""
@@ -147,14 +163,20 @@ class TapIntake:
         return None if row is None else self.decision_of(row, self._writer.published)
 
     async def load(self) -> None:
-        """Today's decisions, at start (replays after a restart answer from memory)."""
-        start = self._policy.day_bounds(self._policy.day_of(self._clock()))[0]
+        """The most recent decisions, at start (replays after a restart answer from memory)."""
         async with self._engine.connect() as conn:
             rows = (
-                await conn.execute(select(AccessEventRow).where(AccessEventRow.at >= start))
+                await conn.execute(
+                    select(AccessEventRow).order_by(AccessEventRow.id.desc()).limit(self._size)
+                )
             ).all()
         state = self._writer.published
-        self._decided = {r.event_id: (self.decision_of(r, state), r.at.timestamp()) for r in rows}
+        self._decided = OrderedDict()
+        self._horizon = rows[-1].at.timestamp() if len(rows) == self._size else 0.0
+        for row in reversed(rows):
+            self._remember(row.event_id, self.decision_of(row, state), row.at.timestamp())
 
     def forget_before(self, timestamp: float) -> None:
-        self._decided = {k: v for k, v in self._decided.items() if v[1] >= timestamp}
+        while self._decided and next(iter(self._decided.values()))[1] < timestamp:
+            _, (_, forgotten) = self._decided.popitem(last=False)
+            self._horizon = max(self._horizon, forgotten)

@@ -22,6 +22,7 @@ from devices.base import ReaderHealth
 from devices.registry import DeviceContext, build_adapters
 from devices.supervisor import Supervisor
 from service import status
+from service.auth import Credentials
 from service.config import Config
 from service.domain import badge_token, queue
 from service.domain import facts as f
@@ -108,6 +109,7 @@ class Runtime:
         self.policy = policy_from_config(config, self.token_key)
         self.engine = make_engine(config.database_url)
         self.notices = Notices(self.engine)  # a database moved aside, until an admin acks it
+        self.credentials = Credentials(self.engine)  # tokens and sessions, from memory
         self.writer = Writer(
             self.engine,
             Persister(self.personal, self.engine),

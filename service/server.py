@@ -38,8 +38,8 @@ def _runtime_ctx(
             from service.demo import seed_demo
 
             await seed_demo(runtime)
-        from service.reports.archive import SealOnSignOff
         from service.reports.retention import RetentionJob
+        from service.reports.seal import SealOnSignOff
 
         sealer = SealOnSignOff(runtime)  # step 9: a signed day's books are sealed
         runtime.fact_listeners.append(sealer)

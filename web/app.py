@@ -20,7 +20,6 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from service import auth
 from service.api.app import CONFIG, RUNTIME, SESSION_COOKIE, lang_of
 from service.auth import Principal, Role
 from web import i18n, texts
@@ -80,7 +79,7 @@ async def who_is(request: web.Request) -> Principal | None:
     if not cookie:
         return None
     runtime = request.app[RUNTIME]
-    return await auth.from_session(runtime.engine, cookie, runtime.clock())
+    return await runtime.credentials.session(cookie, runtime.clock())
 
 
 def allowed(who: Principal, roles: tuple[Role, ...]) -> bool:

@@ -17,7 +17,6 @@ from datetime import datetime
 
 from aiohttp import web
 
-from service import auth
 from service.api import routing
 from service.auth import Principal, Role
 from service.config import Config
@@ -75,7 +74,10 @@ def error_response(request: web.Request, exc: BidroomError) -> web.Response:
     }
     if exc.field:
         body["field"] = exc.field
-    return web.json_response(body, status=exc.http_status)
+    headers = {}
+    if exc.http_status == 503:  # busy or the database briefly gone: say when to try again
+        headers["Retry-After"] = str(getattr(exc, "retry_after_s", 2))
+    return web.json_response(body, status=exc.http_status, headers=headers)
 
 
 def principal(request: web.Request) -> Principal:
@@ -89,13 +91,13 @@ async def _authenticate(request: web.Request) -> Principal | None:
     runtime = request.app[RUNTIME]
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        found = await auth.from_token(runtime.engine, header[7:].strip())
+        found = await runtime.credentials.token(header[7:].strip())
         if found is None:
             raise Unauthorized("Token tidak sah.", "Invalid token.")
         return found
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        found = await auth.from_session(runtime.engine, cookie, runtime.clock())
+        found = await runtime.credentials.session(cookie, runtime.clock())
         if found is not None and request.method not in SAFE_METHODS:
             sent = request.headers.get("X-CSRF-Token")
             if sent is None:

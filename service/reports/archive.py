@@ -15,15 +15,14 @@ book row.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.domain import facts as f
@@ -33,7 +32,6 @@ from service.reports.data import Records, load_records
 from service.reports.layout import Layout
 from service.reports.render import books_file, build_all, layout_for, report_file
 from service.store.journal import canonical
-from service.store.loader import journal_head
 from service.store.tables import SealedFileRow, table_of
 
 # Entities whose rows a seal covers, and the day each row belongs to.
@@ -60,7 +58,7 @@ def day_of_record(records: Records, entity: str, row: dict[str, Any], tz: tzinfo
 
 
 if TYPE_CHECKING:
-    from service.runtime import Runtime
+    from service.config import Config
 
 _LOGGER = logging.getLogger(__name__)
 _SEALED = table_of(SealedFileRow)
@@ -146,62 +144,26 @@ def manifest(
     return json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False).encode()
 
 
-async def seal_day(runtime: Runtime, day: date, actor: str = "system") -> list[SealedFile]:
-    """Seal a signed-off day: files stored with their SHA-256, hashes journaled.
-
-    Call it after the ``day.signed`` fact is committed (the journal head then
-    covers the signature). Sealing again (after a reopen and a new signature)
-    adds a newer seal; verification uses the newest one.
-    """
-    config, engine = runtime.config, runtime.engine
-    async with engine.connect() as conn:
-        head = await journal_head(conn)
-    layout = layout_for(config, day, day, journal=(head.seq, head.hash))
+async def build_seal(
+    engine: AsyncEngine,
+    config: Config,
+    day: date,
+    head: tuple[int, str],
+    now: datetime,
+    amendments: list[int],
+) -> dict[str, bytes]:
+    """The files of a day's seal, manifest included (CPU-heavy: run in the worker)."""
+    layout = layout_for(config, day, day, journal=head)
     records = await load_records(engine, layout.tz, day, day)
     signed = records["day"].get(day, {}).get("signed_at")
-    now = runtime.clock()
-    layout = layout_for(config, day, day, created=signed or now, journal=(head.seq, head.hash))
+    layout = layout_for(config, day, day, created=signed or now, journal=head)
     books, report = build_all(records, config, day, day, signed or now)
     files = seal_files(books, report_file(report, layout, "pdf"), layout, day)
-    signed_amendments = sorted(
-        a.id for a in runtime.state.amendments.values() if a.day == day and a.signed_at
-    )
+    digests = record_digests(records, day, layout.tz)
     files[manifest_name(day)] = manifest(
-        day,
-        config.site.name,
-        (head.seq, head.hash),
-        files,
-        books,
-        record_digests(records, day, layout.tz),
-        signed_amendments,
+        day, config.site.name, head, files, books, digests, amendments
     )
-    sealed = [SealedFile(day, n, sha256(data), len(data)) for n, data in files.items()]
-    fact = f.DaySealed(
-        at=now,
-        actor=actor,
-        day=day,
-        journal_seq=head.seq,
-        files=tuple(f.SealedFile(name=s.name, sha256=s.sha256) for s in sealed),
-    )
-    await runtime.execute(lambda tx: tx.emit(fact))
-    async with engine.begin() as conn:
-        await conn.execute(
-            insert(_SEALED),
-            [
-                {
-                    "day": day,
-                    "name": f.name,
-                    "sha256": f.sha256,
-                    "journal_seq": head.seq,
-                    "journal_hash": head.hash,
-                    "content": files[f.name],
-                    "created_at": now,
-                }
-                for f in sealed
-            ],
-        )
-    _LOGGER.info("sealed %s: %d files at journal seq %d", day, len(sealed), head.seq)
-    return sealed
+    return files
 
 
 def digest_faults(day: date, sealed: dict[str, dict[str, str]], books: Books) -> list[Fault]:
@@ -279,40 +241,3 @@ async def read_sealed(engine: AsyncEngine, day: date, name: str) -> bytes | None
     """One sealed file's bytes, exactly as sealed (None if there is no such file)."""
     rows = (await sealed_rows(engine, day)).get(day, [])
     return next((bytes(r.content) for r in rows if r.name == name), None)
-
-
-class SealOnSignOff:
-    """A runtime fact listener: seals a day once it is signed, and again when amendments are.
-
-    ``runtime.fact_listeners.append(seal_listener)`` after start, ``await
-    seal_listener.stop()`` before ``runtime.stop()``. Every sealing task is kept
-    until done; a failure is logged (the day can be sealed again with
-    :func:`seal_day`).
-    """
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self._tasks: set[asyncio.Task[list[SealedFile]]] = set()
-
-    def __call__(self, facts: list[f.Fact]) -> None:
-        for fact in facts:
-            if isinstance(fact, f.DaySigned | f.AmendmentsSigned):
-                task = asyncio.create_task(seal_day(self.runtime, fact.day), name="seal")
-                self._tasks.add(task)
-                task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[list[SealedFile]]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            _LOGGER.error("sealing failed: %s", task.exception())
-
-    async def wait(self) -> None:
-        """Until every sealing started so far is done."""
-        while self._tasks:
-            await asyncio.wait(set(self._tasks))
-
-    async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()

@@ -24,10 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from service.config import Config
 from service.keyfile import KeyFile
 from service.privacy import PersonalData
-from service.reports.archive import seal_day
 from service.reports.bundle import export_day, verify_bundle
 from service.reports.render import FORMATS, period, render_books, render_visit_report
 from service.reports.retention import purge
+from service.reports.seal import seal_day
 from service.reports.subject import export_subject
 from service.reports.verify import verify_archive
 from service.runtime import Runtime

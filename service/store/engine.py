@@ -48,12 +48,21 @@ def sqlite_path(url: str) -> Path | None:
     return None
 
 
+SQLITE_READERS = 6
+
+
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("postgresql://"):
         url = "postgresql+asyncpg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
+        # aiosqlite runs each connection in a thread of its own: a fixed pool of them, never
+        # overflow connections opened and closed under load (threads started and stopped).
         engine = create_async_engine(
-            url, connect_args={"timeout": BUSY_TIMEOUT_S}, hide_parameters=True
+            url,
+            connect_args={"timeout": BUSY_TIMEOUT_S},
+            hide_parameters=True,
+            pool_size=SQLITE_READERS,
+            max_overflow=0,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from service.reports.archive import seal_day
 from service.reports.commands import add_commands
 from service.reports.render import render_books, render_visit_report
 from service.reports.retention import RetentionJob, purge
 from service.reports.sample import Scene, scenario
+from service.reports.seal import seal_day
 from service.reports.subject import export_subject
 from service.reports.verify import verify_archive
 

@@ -349,3 +349,28 @@ async def test_a_back_dated_tap_is_decided_now_and_keeps_its_own_time(runtime: R
         await runtime.submit(Tap("pintu-masuk", UIDS[0], clock() + timedelta(minutes=10), "future"))
     with pytest.raises(BidroomError, match="too old"):
         await runtime.submit(Tap("pintu-masuk", UIDS[0], clock() - timedelta(hours=3), "old"))
+
+
+async def test_replays_are_answered_from_bounded_memory_then_from_the_database(
+    runtime: Runtime,
+) -> None:
+    """The idempotency memory holds the most recent decisions only; an older replay is
+    answered from the database (its unique event_id), never decided twice."""
+    runtime.intake._size = 3
+    await admitted(runtime, 1)
+    clock = runtime.clock
+    assert isinstance(clock, FakeClock)
+    first_at = clock()
+    first = await runtime.submit(Tap("pintu-masuk", UIDS[0], first_at, "mem-0"))
+    for n in range(1, 6):
+        clock.advance(seconds=1)
+        reader = "pintu-keluar" if n % 2 else "pintu-masuk"
+        await runtime.submit(Tap(reader, UIDS[0], clock(), f"mem-{n}"))
+    assert len(runtime.intake._decided) == 3 and "mem-0" not in runtime.intake._decided
+    again, replayed = await runtime.submit_ex(Tap("pintu-masuk", UIDS[0], first_at, "mem-0"))
+    assert replayed and again.reason is first.reason is Reason.ENTRY
+    async with runtime.engine.connect() as conn:
+        count = (
+            await conn.execute(text("SELECT count(*) FROM access_events WHERE event_id = 'mem-0'"))
+        ).scalar()
+    assert count == 1

@@ -16,9 +16,10 @@ from service.domain.identity import DocumentType
 from service.errors import NotFound
 from service.reports import render
 from service.reports.archive import list_sealed, read_sealed
+from service.reports.jobs import books_job, verify_job, visits_job
 from service.reports.retention import purge
 from service.reports.subject import export_subject
-from service.reports.verify import verify_archive
+from service.workers import WORKERS
 
 
 def _dumps(value: object) -> str:
@@ -58,31 +59,18 @@ def _period(request: web.Request) -> tuple[date, date]:
 async def _books(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     start, end = _period(request)
-    data = await render.render_books(
-        runtime.engine,
-        runtime.config,
-        start,
-        end,
-        _fmt(request),
-        book=params.choice(request.query, "book", render.BOOKS, "all"),
-        lang=lang_of(request),
-    )
-    return _file("books", start, end, _fmt(request), data)
+    book = params.choice(request.query, "book", render.BOOKS, "all")
+    fmt, lang = _fmt(request), lang_of(request)
+    data = await WORKERS.run(books_job, runtime.config, start, end, fmt, book, lang)
+    return _file("books", start, end, fmt, data)
 
 
 async def _visits(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     start, end = _period(request)
-    data = await render.render_visit_report(
-        runtime.engine,
-        runtime.config,
-        start,
-        end,
-        _fmt(request),
-        lang=lang_of(request),
-        now=now_of(request),
-    )
-    return _file("visits", start, end, _fmt(request), data)
+    fmt, lang = _fmt(request), lang_of(request)
+    data = await WORKERS.run(visits_job, runtime.config, start, end, fmt, lang, now_of(request))
+    return _file("visits", start, end, fmt, data)
 
 
 BOOK_PARAMS = {"format": "pdf (default), xlsx or csv", "book": "all, access or usage"}
@@ -132,13 +120,9 @@ route(
 )
 async def archive_verify(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    day = request.query.get("day")
-    faults = await verify_archive(
-        runtime.engine,
-        runtime.personal,
-        params.a_date(day, "day", _today(request)) if day else None,
-        runtime.policy.tz,
-    )
+    raw = request.query.get("day")
+    day = params.a_date(raw, "day", _today(request)) if raw else None
+    faults = await WORKERS.run(verify_job, runtime.config, day)
     return web.json_response(
         {"ok": not faults, "faults": [asdict(f) for f in faults]}, dumps=_dumps
     )

@@ -44,6 +44,7 @@ async def logout(request: web.Request) -> web.Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         await auth.logout(request.app[RUNTIME].engine, cookie)
+        request.app[RUNTIME].credentials.forget(cookie)
     response = web.json_response({"ok": True})
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
