@@ -8,7 +8,6 @@ devices (remote reader agents) use bearer tokens, also stored as SHA-256.
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import hashlib
 import secrets
@@ -25,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.errors import Conflict, Unauthorized, ValidationError
 from service.store.tables import ApiTokenRow, SessionRow, StaffRow
+from service.workers import in_password_thread
 
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # A hash to verify against when the user does not exist, so timing does not tell.
@@ -92,7 +92,7 @@ async def add_staff(
                 username=username,
                 name=name,
                 role=role.value,
-                password_hash=await asyncio.to_thread(HASHER.hash, password),
+                password_hash=await in_password_thread(HASHER.hash, password),
                 active=True,
                 created_at=now,
             )
@@ -103,7 +103,7 @@ async def add_staff(
 
 async def set_password(engine: AsyncEngine, username: str, password: str) -> None:
     check_password_policy(password)
-    hashed = await asyncio.to_thread(HASHER.hash, password)
+    hashed = await in_password_thread(HASHER.hash, password)
     async with engine.begin() as conn:
         await conn.execute(
             update(StaffRow).where(StaffRow.username == username).values(password_hash=hashed)
@@ -132,7 +132,7 @@ async def login(
     try:
         # Argon2 takes tens of milliseconds of CPU (it releases the GIL): never on the loop
         # that answers the door readers.
-        await asyncio.to_thread(HASHER.verify, stored, password)
+        await in_password_thread(HASHER.verify, stored, password)
     except (VerificationError, InvalidHashError):
         row = None
     if row is None or not row.active:

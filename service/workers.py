@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
+import functools
 import logging
 import multiprocessing
+import os
+import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from service.errors import Busy
@@ -41,9 +45,12 @@ class Workers:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            # "spawn": a fresh interpreter, never a fork of a process with threads and a loop.
+            # "spawn": a fresh interpreter, never a fork of a process with threads and a loop;
+            # at the lowest priority, so on a busy machine the doors' loop goes first.
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=_low_priority
+            )
             atexit.register(self.close)
         return self._pool
 
@@ -76,5 +83,21 @@ def _call(job: Callable[..., T], args: tuple[object, ...], kwargs: dict[str, obj
     return job(*args, **kwargs)
 
 
+def _low_priority() -> None:
+    """The calling thread (Linux schedules threads one by one) at nice 19."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
 # One per process: the daemon has one runtime, and tests that start many reuse it.
 WORKERS = Workers()
+# Argon2 releases the GIL but not the CPU: one password at a time, at the lowest
+# priority, so ten logins at once never starve the loop that answers the doors.
+PASSWORDS = ThreadPoolExecutor(
+    max_workers=1, thread_name_prefix="argon2", initializer=_low_priority
+)
+
+
+async def in_password_thread(job: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(PASSWORDS, functools.partial(job, *args, **kwargs))
