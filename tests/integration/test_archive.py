@@ -21,18 +21,12 @@ from service.domain import days
 from service.errors import ConfigError
 from service.keyfile import KeyFile
 from service.privacy import PersonalData
-from service.reports.archive import (
-    Fault,
-    SealedFile,
-    SealOnSignOff,
-    list_sealed,
-    read_sealed,
-    seal_day,
-)
+from service.reports.archive import Fault, SealedFile, list_sealed, read_sealed
 from service.reports.bundle import export_day, verify_bundle
 from service.reports.commands import add_commands
 from service.reports.render import render_books
 from service.reports.sample import Person, Scene, Walker, scenario, sign
+from service.reports.seal import SealOnSignOff, seal_day
 from service.reports.verify import verify_archive
 from service.store.tables import SealedFileRow
 
