@@ -261,7 +261,7 @@ class MqttReaders:
             except Exception:  # the next tap must still be served
                 _LOGGER.exception("%s: tap %s could not be decided", board.reader, tap.event_id)
                 continue
-            _LOGGER.info(
+            _LOGGER.debug(
                 "%s: badge %s -> %s (%s)",
                 board.reader,
                 redact_uid(tap.uid),

@@ -243,13 +243,17 @@ class _Session:
         tag_at = time.perf_counter()
         uid = tag_uid(tag)
         if uid == self._last_uid and time.monotonic() - self._last_gone < self._opts.repeat_guard_s:
-            _LOGGER.debug("%s: %s back within the repeat guard; same presentation", self._name, uid)
+            _LOGGER.debug(
+                "%s: %s back within the repeat guard; same presentation",
+                self._name,
+                redact_uid(uid),
+            )
             return True
         self._last_uid = uid
         token = read_token(self._name, tag)
         token_at = time.perf_counter()
         tap = Tap(self._name, uid, datetime.now(UTC), uuid.uuid4().hex, token)
-        _LOGGER.debug("%s: tap %s uid %s token %s", self._name, tap.event_id, uid, token)
+        _LOGGER.debug("%s: tap %s badge %s", self._name, tap.event_id, redact_uid(uid))
         decision = self._bridge.ask(tap)
         if decision is not None:
             self._reader.timings.append(TapTiming(tag_at, token_at, time.perf_counter()))
@@ -258,7 +262,7 @@ class _Session:
 
     def _show(self, clf: Any, uid: str, decision: Decision) -> None:
         verdict = "granted" if decision.granted else "denied"
-        _LOGGER.info("%s: badge %s %s (%s)", self._name, redact_uid(uid), verdict, decision.reason)
+        _LOGGER.debug("%s: badge %s %s (%s)", self._name, redact_uid(uid), verdict, decision.reason)
         if decision.granted:
             # Readers that have a buzzer/LED (ACR122U) beep; nfcpy turns it off on removal.
             with contextlib.suppress(OSError, AttributeError):

@@ -300,7 +300,7 @@ class OsdpBus:
             self._show(slot, Decision(False, Reason.UNKNOWN_BADGE, DENY))
             return
         self._show(slot, decision)
-        _LOGGER.info(
+        _LOGGER.debug(
             "%s: badge %s -> %s (%s)",
             name,
             redact_uid(tap.uid),

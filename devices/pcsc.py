@@ -196,15 +196,19 @@ class _PcscSession:
             return
         guard = self._reader.options.repeat_guard_s
         if uid == self._last_uid and time.monotonic() - self._last_gone < guard:
-            _LOGGER.debug("%s: %s back within the repeat guard; same presentation", self._name, uid)
+            _LOGGER.debug(
+                "%s: %s back within the repeat guard; same presentation",
+                self._name,
+                redact_uid(uid),
+            )
             return
         self._last_uid = uid
         tap = Tap(self._name, uid, datetime.now(UTC), uuid.uuid4().hex, token)
-        _LOGGER.debug("%s: tap %s uid %s token %s", self._name, tap.event_id, uid, token)
+        _LOGGER.debug("%s: tap %s badge %s", self._name, tap.event_id, redact_uid(uid))
         decision = self._bridge.ask(tap)
         if decision is not None:
             verdict = "granted" if decision.granted else "denied"
-            _LOGGER.info(
+            _LOGGER.debug(
                 "%s: badge %s %s (%s)", self._name, redact_uid(uid), verdict, decision.reason
             )
 

@@ -272,7 +272,7 @@ class SerialLineReader:
             _LOGGER.warning("%s: unreadable badge %s", self.name, redact_uid(uid))
             return
         decision = await submit(tap)
-        _LOGGER.info(
+        _LOGGER.debug(
             "%s: badge %s -> %s (%s)",
             self.name,
             redact_uid(tap.uid),

@@ -18,6 +18,7 @@ Every reader ends here (device adapters through the runtime's ``submit``,
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
@@ -89,13 +90,16 @@ class TapIntake:
                 return self.decision_of(pending, tx.state)
             return access.decide_tap(tx, self._policy, tap, received)
 
+        started = time.perf_counter()
         decision = await self._writer.execute(rule)
+        # The one line per tap at INFO (the adapters log theirs at DEBUG).
         _LOGGER.info(
-            "%s: badge %s %s (%s)",
+            "%s: badge %s %s (%s) %.1f ms",
             tap.reader,
             redact_uid(tap.uid),
             "granted" if decision.granted else "denied",
             decision.reason.value,
+            (time.perf_counter() - started) * 1000,
         )
         return decision, bool(replayed)
 

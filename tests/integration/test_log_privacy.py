@@ -121,3 +121,30 @@ def test_no_module_shortens_a_uid_by_itself() -> None:
         if "uid[-" in line
     ]
     assert not copies, f"use service.logs.redact_uid/uid_tail: {copies}"
+
+
+PERSONAL_NAMES = frozenset({"uid", "token", "nik", "doc_number", "phone", "npwp", "password"})
+
+
+def test_no_log_call_is_handed_a_raw_uid_token_or_number() -> None:
+    """At any level, DEBUG included: a badge UID goes through redact_uid/uid_tail, and a
+    token, NIK, phone, NPWP or password never reaches a log call."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2]
+    found = []
+    for package in ("service", "devices", "web"):
+        for path in sorted((root / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if not (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "_LOGGER"
+                ):
+                    continue
+                for arg in node.args[1:]:
+                    if isinstance(arg, ast.Name) and arg.id in PERSONAL_NAMES:
+                        found.append(f"{path.relative_to(root)}:{node.lineno} ({arg.id})")
+    assert not found, f"log calls handed a personal value: {found}"
