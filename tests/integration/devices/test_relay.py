@@ -117,7 +117,7 @@ async def test_grant_at_a_serial_reader_pulses_its_relay_strike(
     sup.start()
     try:
         await wait_until(lambda: desk.health["pintu"].state is ReaderState.ONLINE, what="online")
-        with caplog.at_level(logging.INFO, logger="devices.serial_line"):
+        with caplog.at_level(logging.DEBUG, logger="devices.serial_line"):
             reader_link.write(b"04A23B5C\r\n")
             await wait_until(lambda: "3B5C -> grant" in caplog.text, what="decision at reader")
             assert OFF_1 not in wire.poll()  # the reader did not wait for the pulse to end
