@@ -158,25 +158,8 @@ async def logout(engine: AsyncEngine, token: str) -> None:
 
 
 async def from_session(engine: AsyncEngine, token: str, now: datetime) -> Principal | None:
-    async with engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(
-                    StaffRow.id,
-                    StaffRow.username,
-                    StaffRow.name,
-                    StaffRow.role,
-                    StaffRow.active,
-                    SessionRow.csrf,
-                    SessionRow.expires_at,
-                )
-                .join(SessionRow, SessionRow.staff_id == StaffRow.id)
-                .where(SessionRow.token_hash == _digest(token))
-            )
-        ).first()
-    if row is None or not row.active or row.expires_at <= now:
-        return None
-    return Principal(row.id, row.username, row.name, Role(row.role), row.csrf)
+    who, expires = await _session_and_expiry(engine, token)
+    return who if who is not None and expires is not None and expires > now else None
 
 
 async def create_token(
