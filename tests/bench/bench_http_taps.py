@@ -2,7 +2,7 @@
 aiohttp handler, in the same run on the same machine (issue 10).
 
 Run: ``.venv/bin/python tests/bench/bench_http_taps.py [--duration 10] [--warmup 3]
-[--rounds 1] [--generator auto|wrk|aiohttp] [--profile]``   (or ``make bench``; about
+[--rounds 1] [--generator auto|wrk|aiohttp] [--profile] [--profile-raw FILE]``   (or ``make bench``; about
 75 s with the defaults, 90 s with ``--profile``)
 
 Three servers, all pinned to one core (the load generator and this script to another),
@@ -694,6 +694,16 @@ def thread_kind(label: str) -> str:
     return re.sub(r"\d+", "N", name)
 
 
+def package_of(frame: str) -> str | None:
+    """``x (sqlalchemy/engine/base.py:12)`` -> ``sqlalchemy``; bidroom's own by module."""
+    where = frame.rpartition(" (")[2].rstrip(")").rsplit(":", 1)[0]
+    if not where or where.startswith("<"):
+        return None
+    if where.startswith(("service/", "devices/", "web/")):
+        return where
+    return where.split("/", 1)[0].removesuffix(".py")
+
+
 OURS = ("(service/", "(devices/", "(web/")
 NOT_OURS = ("(service/cli.py)",)
 
@@ -702,6 +712,7 @@ def summarise_profile(raw: Path, top: int = 20) -> list[str]:
     """py-spy's raw (collapsed) stacks as 'top' tables."""
     own: Counter[str] = Counter()
     total: Counter[str] = Counter()
+    packages: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     threads: dict[str, set[str]] = defaultdict(set)
     samples = 0
@@ -719,6 +730,13 @@ def summarise_profile(raw: Path, top: int = 20) -> list[str]:
         own[frames[-1]] += count
         for name in {function_of(f) for f in frames}:
             total[name] += count
+        for package in {package_of(f) for f in frames} - {
+            None,
+            "threading",
+            "bidroom",
+            "service/cli.py",
+        }:
+            packages[str(package)] += count
     if not samples:
         return ["py-spy recorded no samples"]
 
@@ -743,6 +761,12 @@ def summarise_profile(raw: Path, top: int = 20) -> list[str]:
         if any(o in name for o in OURS) and not name.endswith(NOT_OURS)
     ]
     lines += [f"  {pct(n)}  {name}" for name, n in ours[:top]]
+    lines.append(
+        "by package, bidroom's by module (a sample counts for each one on its stack; "
+        "SQLAlchemy's async engine runs in greenlets whose stacks py-spy shows apart from "
+        "the coroutine awaiting them, so count its cost here, not under the caller):"
+    )
+    lines += [f"  {pct(n)}  {name}" for name, n in packages.most_common(15)]
     return lines
 
 
@@ -792,7 +816,11 @@ def profile_bidroom(
     processes.stop(recorder)
     if not raw.exists():
         return run, [f"py-spy wrote no profile ({recorder.returncode}): {tail(spy_log, 5)}"]
-    return run, summarise_profile(raw)
+    kept = []
+    if args.profile_raw is not None:
+        shutil.copyfile(raw, args.profile_raw)
+        kept = [f"py-spy's raw stacks kept in {args.profile_raw}"]
+    return run, summarise_profile(raw) + kept
 
 
 # -- the report -----------------------------------------------------------------------
@@ -947,7 +975,15 @@ def main() -> int:
     parser.add_argument(
         "--profile", action="store_true", help="one more 20-connection run under py-spy"
     )
+    parser.add_argument(
+        "--profile-raw",
+        type=Path,
+        help="with --profile: also keep py-spy's raw collapsed stacks in this file "
+        "(for flamegraph.pl, speedscope or your own sums)",
+    )
     args = parser.parse_args()
+    if args.profile_raw is not None:
+        args.profile = True
 
     started = time.monotonic()
     server_core, load_core, pinning = choose_cores()
