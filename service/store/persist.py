@@ -340,22 +340,32 @@ def _upsert(entity: str, postgres: bool) -> Executable:
     return found
 
 
-def statements(batch: Batch) -> list[Statement]:
-    """Every statement of a batch: the journal first, then rows in foreign-key order."""
-    out: list[Statement] = []
+Rows = tuple[str, bool, list[dict[str, Any]]]  # table name, upsert?, rows
+
+
+def table_rows(batch: Batch) -> list[Rows]:
+    """The batch's plain rows, journal first, then entities in foreign-key order."""
+    out: list[Rows] = []
     if batch.journal:
-        out.append((insert(_JOURNAL), batch.journal))
-    by_entity: dict[str, list[tuple[Any, Any]]] = {}
-    for (entity, ident), obj in batch.rows.items():
-        by_entity.setdefault(entity, []).append((ident, obj))
+        out.append((_JOURNAL.name, False, batch.journal))
+    by_entity: dict[str, list[Any]] = {}
+    for (entity, _), obj in batch.rows.items():
+        if obj is not None:
+            by_entity.setdefault(entity, []).append(obj)
     for entity in INSERT_ORDER:
-        table = ENTITY_TABLES[entity]
-        rows = [row_values(entity, obj) for _, obj in by_entity.get(entity, ()) if obj is not None]
-        if rows:
-            stmt = insert(table) if entity == "access_event" else _upsert(entity, batch.postgres)
-            out.append((stmt, rows))
-        gone = [ident for ident, obj in by_entity.get(entity, ()) if obj is None]
+        if entity in by_entity:
+            rows = [row_values(entity, obj) for obj in by_entity[entity]]
+            out.append((ENTITY_TABLES[entity].name, entity != "access_event", rows))
+    return out
+
+
+def other_statements(batch: Batch) -> list[Statement]:
+    """Everything else a batch writes (rare: deletions, amendments, keys, erasures)."""
+    out: list[Statement] = []
+    for entity in INSERT_ORDER:
+        gone = [ident for (e, ident), obj in batch.rows.items() if e == entity and obj is None]
         if gone:
+            table = ENTITY_TABLES[entity]
             key = next(iter(table.primary_key))
             out.append((delete(table).where(key.in_(gone)), {}))
     if batch.amended:
@@ -379,13 +389,32 @@ def statements(batch: Batch) -> list[Statement]:
     return out
 
 
+_BY_NAME = {table.name: (entity, table) for entity, table in ENTITY_TABLES.items()}
+
+
+def statements(batch: Batch) -> list[Statement]:
+    """Every statement of a batch as SQLAlchemy Core (PostgreSQL's path)."""
+    out: list[Statement] = []
+    for name, upsert, rows in table_rows(batch):
+        if name == _JOURNAL.name:
+            out.append((insert(_JOURNAL), rows))
+            continue
+        entity, table = _BY_NAME[name]
+        out.append((_upsert(entity, batch.postgres) if upsert else insert(table), rows))
+    return out + other_statements(batch)
+
+
 async def write_async(conn: AsyncConnection, batch: Batch) -> None:
     for stmt, params in statements(batch):
         await conn.execute(stmt, params)
 
 
 def write_sync(conn: Connection, batch: Batch) -> None:
-    for stmt, params in statements(batch):
+    """SQLite's writer path: the hot rows as plain SQL on the writer's own connection."""
+    from service.store.sqlite_rows import write_rows
+
+    write_rows(conn, table_rows(batch))
+    for stmt, params in other_statements(batch):
         conn.execute(stmt, params)
 
 
