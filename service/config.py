@@ -8,8 +8,9 @@ all, and a test checks that the README and the example name every key.
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,21 @@ class PrinterConfig:
     timeout_s: float = 5.0
 
 
+@dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    # Networks whose clients may read GET /metrics without a token ([] for none).
+    allow_from: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    # A file holding the bearer token a Prometheus elsewhere sends (for any address).
+    token_file: Path | None = None
+
+    def __post_init__(self) -> None:
+        for network in self.allow_from:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ConfigError(f"[metrics] allow_from: {exc}") from exc
+
+
 DEFAULT_STARTUP_WAIT_S = 30.0
 
 
@@ -140,6 +156,7 @@ class Config:
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     printer: PrinterConfig = field(default_factory=PrinterConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     source: Path | None = None
 
     def reader(self, name: str) -> ReaderConfig | None:
@@ -168,7 +185,7 @@ def _section(cls: type, raw: Any, where: str) -> Any:
                 raise ConfigError(f"[{where}] {f.name} must be HH:MM, got {v!r}") from exc
         elif f.type.startswith("tuple") and isinstance(v, list):
             values[f.name] = tuple(v)
-        elif f.type == "Path" and isinstance(v, str):
+        elif f.type in ("Path", "Path | None") and isinstance(v, str):
             values[f.name] = Path(v)
     try:
         return cls(**values)
@@ -243,6 +260,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         "privacy",
         "security",
         "printer",
+        "metrics",
     }
     unknown = set(data) - top_known
     if unknown:
@@ -257,6 +275,9 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
             require_badge_token=security.require_badge_token,
             session_hours=security.session_hours,
         )
+    metrics = _section(MetricsConfig, data.get("metrics"), "metrics")
+    if metrics.token_file is not None and not metrics.token_file.is_absolute():
+        metrics = replace(metrics, token_file=base / metrics.token_file)
     return Config(
         database_url=_database_url(str(db.get("url", "sqlite+aiosqlite:///bidroom.db")), base),
         database_startup_wait_s=_startup_wait_s(db.get("startup_wait_s", DEFAULT_STARTUP_WAIT_S)),
@@ -272,6 +293,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         privacy=_section(PrivacyConfig, data.get("privacy"), "privacy"),
         security=security,
         printer=_section(PrinterConfig, data.get("printer"), "printer"),
+        metrics=metrics,
         source=source,
     )
 

@@ -35,6 +35,7 @@ class EventHub:
         self._scheduled = False
         self._kinds: list[str] = []
         self.sequence = 0
+        self.closed = False  # the daemon is stopping: every stream ends
 
     def subscribe(self, channel: str) -> Client:
         if channel not in self._renderers:
@@ -42,6 +43,15 @@ class EventHub:
         client = Client(channel)
         self._clients.add(client)
         return client
+
+    def close(self) -> None:
+        """End every live stream (the daemon stops): each client wakes up and sees ``closed``."""
+        self.closed = True
+        for client in list(self._clients):
+            client.overflowed = False
+            while not client.queue.empty():
+                client.queue.get_nowait()
+            client.queue.put_nowait("")
 
     def unsubscribe(self, client: Client) -> None:
         self._clients.discard(client)

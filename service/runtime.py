@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -31,9 +32,11 @@ from service.domain.policy import KindPolicy, Policy, ReaderPolicy
 from service.domain.state import RoomState
 from service.domain.taps import Decision, Tap
 from service.domain.tx import Tx
+from service.errors import BidroomError, Unavailable
 from service.events import EventHub
 from service.intake import TapIntake
 from service.keyfile import KeyFile
+from service.metrics import Metrics
 from service.notices import Notices
 from service.privacy import PersonalData
 from service.store.engine import checkpoint, make_engine, sqlite_path
@@ -53,6 +56,20 @@ TICK_S = 1.0
 # The note on a facility the configuration no longer lists (it comes back when listed).
 NOT_CONFIGURED = "tidak ada dalam konfigurasi / not in the configuration"
 STALE_CHECK_S = 2.0
+# At stop: how long the writer may take to finish what it was given, and how long the
+# readers get to show the last decisions before they are closed.
+DRAIN_S = 10.0
+READER_GRACE_S = 0.3
+
+
+class Stopping(Unavailable):
+    code = "stopping"
+
+
+STOPPING = Stopping(
+    "Layanan sedang berhenti; tap tidak diproses. Coba lagi sebentar lagi.",
+    "The service is stopping; the tap was not processed. Try again shortly.",
+)
 
 
 def utc_now() -> datetime:
@@ -138,6 +155,9 @@ class Runtime:
             )
         self._print_jobs: set[asyncio.Task[bool]] = set()
         self._checkpointed_at = 0
+        self.stopping = False  # set at the start of a stop: new taps are refused
+        self.metrics = Metrics(tuple(r.name for r in config.readers))
+        self.metrics.watch(self)
 
     @property
     def state(self) -> RoomState:
@@ -158,13 +178,23 @@ class Runtime:
         if self.engine.dialect.name == "postgresql":
             self._tasks.append(asyncio.create_task(self._listen(), name="pg-listen"))
 
+    def begin_stop(self) -> None:
+        """The first step of a stop: no new taps (503, try again), live streams end."""
+        self.stopping = True
+        self.hub.close()
+
     async def stop(self) -> None:
+        """Graceful: no new taps, what the writer was given committed, readers closed."""
+        self.begin_stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        await self._drain()
+        if self._supervisors:
+            await asyncio.sleep(READER_GRACE_S)  # the last decisions reach their readers
         for sup in self._supervisors:
             await sup.stop()
         self._supervisors.clear()
@@ -174,6 +204,18 @@ class Runtime:
             await self.printer.close()
         await self.writer.stop()
         await self.engine.dispose()
+
+    async def _drain(self) -> None:
+        """Wait until every rule handed to the writer so far is committed or failed.
+
+        The writer takes rules in order, so a no-op rule answers only after all before it.
+        """
+        try:
+            await asyncio.wait_for(self.writer.execute(lambda tx: None), DRAIN_S)
+        except TimeoutError:
+            _LOGGER.error("the writer did not finish within %g s; stopping anyway", DRAIN_S)
+        except BidroomError:
+            pass  # never started, or the database is gone: nothing more can commit
 
     def _start_devices(self) -> None:
         ctx = DeviceContext(
@@ -198,7 +240,19 @@ class Runtime:
         """Decide a tap; ``True`` as second value when it was a replay of one decided before."""
         if tap.reader in self.health:
             self.health[tap.reader].seen()
-        return await self.intake.submit(tap)
+        started = time.perf_counter()
+        try:
+            if self.stopping:
+                raise STOPPING
+            decision, replayed = await self.intake.submit(tap)
+        except BidroomError as exc:
+            self.metrics.tap_failed(tap.reader, exc.code)
+            raise
+        seconds = time.perf_counter() - started
+        self.metrics.tap_decided(
+            tap.reader, decision.granted, decision.reason.value, replayed, seconds
+        )
+        return decision, replayed
 
     # -- commands -------------------------------------------------------------
     async def execute(self, rule: Callable[[Tx], T]) -> T:

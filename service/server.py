@@ -21,6 +21,7 @@ from service.api import (
     routing,
 )
 from service.api.app import CONFIG, RUNTIME, auth_middleware, error_middleware
+from service.api.handlers import health
 from service.config import Config
 from service.runtime import Clock, Runtime, utc_now
 
@@ -53,6 +54,14 @@ def _runtime_ctx(
     return runtime_ctx
 
 
+async def _stop_taking_taps(app: web.Application) -> None:
+    """Stopping: the listening socket is closed; refuse new taps and end live streams
+    while the requests in flight finish (then the runtime drains and closes the readers)."""
+    runtime = app.get(RUNTIME)
+    if runtime is not None:
+        runtime.begin_stop()
+
+
 def create_app(
     config: Config,
     *,
@@ -72,6 +81,8 @@ def create_app(
     app.cleanup_ctx.append(
         _runtime_ctx(config, clock=clock, start_readers=start_readers, demo=demo)
     )
+    app.on_shutdown.append(_stop_taking_taps)
+    health.setup(app, config)  # who may read /metrics
     routing.setup_routes(app)
     if pages:
         pages_app.setup(app, demo=demo)

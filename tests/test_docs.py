@@ -26,6 +26,7 @@ SECTIONS = {
     "privacy": cfg.PrivacyConfig,
     "security": cfg.SecurityConfig,
     "printer": cfg.PrinterConfig,
+    "metrics": cfg.MetricsConfig,
 }
 
 
@@ -60,7 +61,7 @@ def test_readme_documents_no_key_the_code_does_not_read() -> None:
     documented = set(
         re.findall(
             r"`((?:database|server|site|room|queue|standards|privacy|"
-            r"security|printer|facilities|readers)\.[a-z_<>.]+)`",
+            r"security|printer|metrics|facilities|readers)\.[a-z_<>.]+)`",
             README,
         )
     )

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -134,12 +135,20 @@ class Writer:
         self._task: asyncio.Task[None] | None = None
         self._listeners: list[Listener] = []
         self.commits = 0
+        # For /metrics: batches the database refused as unavailable, and each commit's time.
+        self.database_errors = 0
+        self.commit_observers: list[Callable[[float], None]] = []
         self._reload_requested = False
         self._check_stale = False
 
     def subscribe(self, listener: Listener) -> None:
         """``listener(facts)`` is called after every commit (never raises into the writer)."""
         self._listeners.append(listener)
+
+    @property
+    def queue_depth(self) -> int:
+        """Rules waiting for the writer (the batch being committed is not counted)."""
+        return self._queue.qsize()
 
     # -- life cycle -----------------------------------------------------------------
     async def load(self) -> None:
@@ -201,7 +210,9 @@ class Writer:
             except Exception as exc:  # the writer must survive anything
                 _LOGGER.exception("writer batch failed")
                 self._rebuild([])
-                error = UNAVAILABLE if isinstance(exc, DBAPIError | OSError) else _internal(exc)
+                unavailable = isinstance(exc, DBAPIError | OSError)
+                self.database_errors += unavailable
+                error = UNAVAILABLE if unavailable else _internal(exc)
                 for job in jobs:
                     if not job.future.done():
                         job.future.set_exception(error)
@@ -241,6 +252,7 @@ class Writer:
             return
         except (OperationalError, InterfaceError, OSError) as exc:
             self._rebuild([])
+            self.database_errors += 1
             _LOGGER.error("database write failed, nothing saved: %s", type(exc).__name__)
             self._fail(done, UNAVAILABLE)
             return
@@ -289,6 +301,7 @@ class Writer:
 
     async def _commit(self, parts: list[Part]) -> None:
         batch = build_batch(parts, self.head, self.engine.dialect.name == "postgresql")
+        started = time.perf_counter()
         try:
             if self._sync_engine is not None:
                 await asyncio.get_running_loop().run_in_executor(
@@ -308,6 +321,8 @@ class Writer:
         self._persister.committed()
         self.head = batch.head
         self.commits += 1
+        for observe in self.commit_observers:
+            observe(time.perf_counter() - started)
 
     def _commit_sync(self, batch: Any) -> None:
         assert self._sync_engine is not None

@@ -22,13 +22,16 @@ def concrete(path: str) -> str:
 async def test_openapi_matches_the_routes(tmp_path: Path) -> None:
     async with running_site(site_config(tmp_path)) as site:
         doc = await site["fo"].call("GET", "/api/v1/openapi.json")
+        # The API, and the probes and metrics beside it (/healthz, /readyz, /metrics).
+        ops = {r.path for r in ROUTES if not r.path.startswith("/api/")}
         app_routes = {
             (r.method, r.resource.canonical)
             for r in site.server.app.router.routes()
             if r.resource is not None
-            and r.resource.canonical.startswith("/api/")
+            and (r.resource.canonical.startswith("/api/") or r.resource.canonical in ops)
             and r.method != "HEAD"
         }
+    assert ops == {"/healthz", "/readyz", "/metrics"}
     documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
     assert app_routes == documented
     assert doc["openapi"].startswith("3.")

@@ -120,6 +120,7 @@ class Daemon:
     generation: int = 0
     kills: int = 0
     ready_s: list[float] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # added to the environment
     _proc: asyncio.subprocess.Process | None = None
 
     @property
@@ -130,8 +131,9 @@ class Daemon:
     def running(self) -> bool:
         return self._proc is not None and self._proc.returncode is None
 
-    async def start(self, ready_within_s: float = 60) -> float:
-        """Start an instance and wait until the API answers; the seconds it took."""
+    async def start(self, ready_within_s: float = 60, *, wait: bool = True) -> float:
+        """Start an instance and wait until the API answers (unless ``wait`` is false);
+        the seconds it took."""
         assert not self.running, "the previous instance is still running"
         self.generation += 1
         started = time.monotonic()
@@ -151,8 +153,10 @@ class Daemon:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
             )
+        if not wait:
+            return 0.0
         await self._wait_ready(ready_within_s)
         took = time.monotonic() - started
         self.ready_s.append(took)
@@ -182,6 +186,18 @@ class Daemon:
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
         self.kills += 1
+
+    async def terminate(self, within_s: float = 30) -> int:
+        """SIGTERM, as ``systemctl stop`` sends it; the exit code."""
+        proc, self._proc = self._proc, None
+        assert proc is not None and proc.returncode is None, "bidroom died on its own"
+        proc.send_signal(signal.SIGTERM)
+        try:
+            return await asyncio.wait_for(proc.wait(), within_s)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise AssertionError(f"bidroom did not stop within {within_s} s") from None
 
     async def close(self) -> None:
         """The finaliser: whatever state the test left it in, no process stays behind."""

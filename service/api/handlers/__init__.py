@@ -2,6 +2,7 @@
 
 from service.api.handlers import (  # noqa: F401
     days,
+    health,
     identity,
     notices,
     ops,

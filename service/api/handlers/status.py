@@ -42,12 +42,14 @@ async def _stream(request: web.Request, hub: EventHub, channel: str) -> web.Stre
         await response.write(
             f"event: {channel}\ndata: {json.dumps(first, default=str)}\n\n".encode()
         )
-        while True:
+        while not hub.closed:
             try:
                 data = await asyncio.wait_for(client.queue.get(), KEEPALIVE_S)
             except TimeoutError:
                 await response.write(b": keepalive\n\n")
                 continue
+            if hub.closed:
+                break  # the daemon is stopping; the page reconnects by itself
             if client.overflowed:
                 client.overflowed = False
                 while not client.queue.empty():
