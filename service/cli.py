@@ -83,17 +83,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    web.run_app(
-        app,
-        host=host,
-        port=port,
-        print=None,
-        access_log=None,
-        handler_cancellation=True,
-        shutdown_timeout=5,
-        loop=_event_loop(),
-    )
-    return 0
+    from service.daemon import serve
+
+    # systemd's Type=notify: READY once the API answers, the watchdog, a graceful stop.
+    with asyncio.Runner(loop_factory=_event_loop) as runner:
+        return runner.run(serve(app, config, host, port))
 
 
 def _event_loop() -> asyncio.AbstractEventLoop:

@@ -31,6 +31,7 @@ async def test_sigterm_during_a_tap_storm(tmp_path: Path) -> None:
         await daemon.close()
     log = daemon.log_tail(200)
     assert code == 0, log
+    assert "stopped" in log
     assert len(storm.answered) >= 20, (storm.answered, log)
     assert storm.refused or storm.unanswered  # the clients were still tapping at the stop
 
