@@ -367,6 +367,10 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database").add_subparsers(dest="sub", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(run=cmd_db_upgrade)
 
+    from service.store.commands import add_commands as add_backup_commands
+
+    add_backup_commands(sub)  # backup, restore
+
     from service.reports.commands import add_commands
 
     add_commands(sub)  # report, archive, privacy

@@ -34,6 +34,8 @@ from service.config import Config
 from service.errors import BidroomError
 from service.runtime import Runtime
 from service.sd_notify import Notifier
+from service.store.backup import serving
+from service.store.engine import sqlite_path
 
 _LOGGER = logging.getLogger(__name__)
 # How long requests in flight may take to finish at stop before they are cancelled.
@@ -102,35 +104,36 @@ async def serve(app: web.Application, config: Config, host: str, port: int) -> i
     )
     heartbeat: asyncio.Task[None] | None = None
     try:
-        notifier.status(
-            "mulai: memeriksa basis data, migrasi, memuat data, pembaca / "
-            "starting: database check, migrations, state, readers"
-        )
-        try:
-            await runner.setup()  # the runtime starts: migrations, state, writer, readers
-            await web.TCPSite(runner, host, port).start()
-            runtime = app[RUNTIME]
-            beat = Heartbeat(runtime, notifier)
-            notifier.ready(health.status_line(runtime, []))
-            _LOGGER.info(
-                "ready on %s:%s%s",
-                host,
-                port,
-                f" (watchdog {notifier.watchdog_s:g} s)" if notifier.watchdog_s else "",
+        with serving(sqlite_path(config.database_url)):
+            notifier.status(
+                "mulai: memeriksa basis data, migrasi, memuat data, pembaca / "
+                "starting: database check, migrations, state, readers"
             )
-            heartbeat = asyncio.create_task(beat.run(), name="heartbeat")
-            await stop.wait()
-            _LOGGER.info("stopping: no new taps, finishing what is in flight")
-            notifier.stopping(
-                "berhenti: menyelesaikan transaksi, menutup pembaca / "
-                "stopping: finishing transactions, closing readers"
-            )
-        finally:
-            if heartbeat is not None:
-                heartbeat.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await heartbeat
-            await runner.cleanup()  # sockets, in-flight requests, drain, readers, database
+            try:
+                await runner.setup()  # the runtime starts: migrations, state, writer, readers
+                await web.TCPSite(runner, host, port).start()
+                runtime = app[RUNTIME]
+                beat = Heartbeat(runtime, notifier)
+                notifier.ready(health.status_line(runtime, []))
+                _LOGGER.info(
+                    "ready on %s:%s%s",
+                    host,
+                    port,
+                    f" (watchdog {notifier.watchdog_s:g} s)" if notifier.watchdog_s else "",
+                )
+                heartbeat = asyncio.create_task(beat.run(), name="heartbeat")
+                await stop.wait()
+                _LOGGER.info("stopping: no new taps, finishing what is in flight")
+                notifier.stopping(
+                    "berhenti: menyelesaikan transaksi, menutup pembaca / "
+                    "stopping: finishing transactions, closing readers"
+                )
+            finally:
+                if heartbeat is not None:
+                    heartbeat.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await heartbeat
+                await runner.cleanup()  # sockets, in-flight requests, drain, readers, database
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
