@@ -400,6 +400,14 @@ def main(argv: list[str] | None = None) -> int:
         error = exc if isinstance(exc, BidroomError) else locked_error(exc)
         print(f"bidroom: {error.message_id} / {error.message_en}", file=sys.stderr)
         return 2
+    except SystemExit as exc:
+        if not isinstance(exc.code, str):
+            raise
+        print(f"bidroom: {exc.code}", file=sys.stderr)  # a command's own refusal, one line
+        return 2
+    except OSError as exc:  # a file or a device that cannot be opened or written
+        print(f"bidroom: gagal / failed: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -92,6 +92,17 @@ class Heartbeat:
             await asyncio.sleep(self.every_s)
 
 
+async def _listen(runner: web.AppRunner, host: str, port: int) -> None:
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:  # the port is taken, the address is not this machine's
+        reason = exc.strerror or str(exc)
+        raise BidroomError(
+            f"Tidak dapat menerima koneksi di {host}:{port}: {reason} (server.host, server.port)",
+            f"Cannot listen on {host}:{port}: {reason} (server.host, server.port)",
+        ) from exc
+
+
 async def serve(app: web.Application, config: Config, host: str, port: int) -> int:
     """Run the application until SIGTERM or SIGINT; 0 after a graceful stop."""
     notifier = Notifier()
@@ -111,7 +122,7 @@ async def serve(app: web.Application, config: Config, host: str, port: int) -> i
             )
             try:
                 await runner.setup()  # the runtime starts: migrations, state, writer, readers
-                await web.TCPSite(runner, host, port).start()
+                await _listen(runner, host, port)
                 runtime = app[RUNTIME]
                 beat = Heartbeat(runtime, notifier)
                 notifier.ready(health.status_line(runtime, []))

@@ -116,6 +116,12 @@ def test_refusals_are_one_line_and_leave_files_alone(
     assert (tmp_path / "b.db").read_bytes() == before
     assert not list(tmp_path.glob("*.before-restore-*")) and not list(tmp_path.glob(".b.db*"))
 
+    missing = tmp_path / "nowhere" / "pw.txt"  # any file error is one line, exit code 2
+    code, _, err = cli(
+        capsys, config, "user", "add", "x", "--role", "admin", "--password-file", str(missing)
+    )
+    assert code == 2 and "No such file" in one_line_refusal(err)
+
     pg = tmp_path / "pg.toml"
     pg.write_text('[database]\nurl = "postgresql+asyncpg://postgres@127.0.0.1:5432/x"\n')
     assert "pg_dump" in one_line_refusal(cli(capsys, pg, "backup", "--to", "x.db")[2])

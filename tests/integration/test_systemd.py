@@ -170,6 +170,20 @@ async def test_ready_watchdog_stuck_writer_and_stopping(
         await daemon.close()
 
 
+async def test_a_port_in_use_is_one_line_and_exit_code_2(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'b.db'}", capacity=5, readers={}
+    )
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = await run_cli(config, "serve", "--port", str(port))
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("bidroom: Tidak dapat") and f"Cannot listen on 127.0.0.1:{port}" in last
+
+
 def test_notifier_without_systemd_and_for_another_process() -> None:
     quiet = Notifier({})
     assert not quiet.enabled and quiet.ready("x") is False and quiet.watchdog_s is None
