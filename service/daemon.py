@@ -10,7 +10,8 @@ The life of the daemon, as systemd (``Type=notify``) sees it:
    single writer with a deadline of half of it, and only when the writer has
    answered sends ``WATCHDOG=1`` (with a fresh ``STATUS=`` line). A stuck event
    loop sends nothing, and neither does a loop whose writer is stuck: systemd kills
-   and restarts the daemon after ``WatchdogSec=`` (``Restart=on-failure``);
+   the daemon with SIGABRT after ``WatchdogSec=`` (``faulthandler`` writes every
+   thread's stack to the journal first) and ``Restart=on-failure`` starts it again;
 4. SIGTERM (``systemctl stop``) or SIGINT: ``STOPPING=1``; the listening socket
    closes; new taps are refused with 503 and live streams end; requests in flight
    finish; the writer commits what it was given; the readers close; exit code 0.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import logging
 import signal
 import time
@@ -106,6 +108,9 @@ async def _listen(runner: web.AppRunner, host: str, port: int) -> None:
 async def serve(app: web.Application, config: Config, host: str, port: int) -> int:
     """Run the application until SIGTERM or SIGINT; 0 after a graceful stop."""
     notifier = Notifier()
+    # When the watchdog fires, systemd sends SIGABRT: the stacks of every thread go to
+    # stderr (the journal) first, so the log shows where the writer or the loop was stuck.
+    faulthandler.enable()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -13,6 +13,7 @@ import itertools
 import os
 import secrets
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -168,6 +169,24 @@ async def test_ready_watchdog_stuck_writer_and_stopping(
         await systemd.wait_for("STOPPING", within_s=1)
     finally:
         await daemon.close()
+
+
+async def test_a_watchdog_kill_leaves_every_stack_in_the_log(
+    tmp_path: Path, systemd: FakeSystemd
+) -> None:
+    """systemd kills a daemon whose watchdog ran out with SIGABRT: the journal then shows
+    where each thread was (the loop's, the writer's), not just "core dumped"."""
+    daemon, _ = await site(tmp_path, systemd.env)
+    try:
+        await daemon.start()
+        assert daemon._proc is not None
+        daemon._proc.send_signal(signal.SIGABRT)
+        await asyncio.wait_for(daemon._proc.wait(), 10)
+    finally:
+        await daemon.close()
+    log = daemon.log_tail(400)
+    assert "Fatal Python error: Aborted" in log and "Current thread" in log, log
+    assert log.count("Thread 0x") >= 2  # the loop's and the worker threads' (the writer's)
 
 
 async def test_a_port_in_use_is_one_line_and_exit_code_2(tmp_path: Path) -> None:
