@@ -21,7 +21,7 @@ number of series.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -106,6 +106,8 @@ class Metrics:
             registry=self.registry,
         )
         ProcessCollector(namespace="", registry=self.registry)
+        # The labelled counters by labels: a tap costs a dict lookup, not labels()'s lock.
+        self._tap_counters: dict[tuple[str, bool, str], Any] = {}
 
     def reader_label(self, reader: str) -> str:
         return reader if reader in self._readers else UNKNOWN_READER
@@ -113,11 +115,15 @@ class Metrics:
     def tap_decided(
         self, reader: str, granted: bool, reason: str, replayed: bool, seconds: float
     ) -> None:
-        label = self.reader_label(reader)
         if replayed:
-            self.tap_replays.labels(label).inc()
+            self.tap_replays.labels(self.reader_label(reader)).inc()
             return
-        self.taps.labels(label, "granted" if granted else "denied", reason).inc()
+        key = (self.reader_label(reader), granted, reason)  # bounded: never a client's text
+        counter = self._tap_counters.get(key)
+        if counter is None:
+            counter = self.taps.labels(key[0], "granted" if granted else "denied", reason)
+            self._tap_counters[key] = counter
+        counter.inc()
         self.decision_seconds.observe(seconds)
 
     def tap_failed(self, reader: str, error: str) -> None:
