@@ -20,10 +20,10 @@ import numpy as np
 
 from service.domain import mrz
 from service.scan import image
+from service.scan.result import Reading
 
 if TYPE_CHECKING:
     from service.scan.engine import Engine
-    from service.scan.reader import Reading
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 WIDTH = 1400  # the zone's 44 characters at about 30 px each
@@ -41,7 +41,6 @@ def _zone(rgb: image.Pixels) -> image.Pixels:
 
 
 def read_passport(engine: Engine, rgb: image.Pixels, today: date) -> Reading | None:
-    from service.scan.reader import Reading
 
     for turned in (rgb, np.ascontiguousarray(rgb[::-1, ::-1])):
         lines = engine.lines(_zone(turned), whitelist=ALPHABET, lang="eng")
