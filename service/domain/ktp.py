@@ -75,6 +75,7 @@ NOTES: dict[str, tuple[str, str]] = {
     "passes_disagree": ("dua pembacaan berbeda", "two readings differ"),
     "date_format": ("bukan tanggal HH-BB-TTTT", "not a DD-MM-YYYY date"),
     "nik_flagged": ("NIK tidak cocok dengan kartu", "the NIK does not match the card"),
+    "unchecked": ("tanpa digit pemeriksa; cocokkan", "no check digit; compare"),
 }
 _DATE = re.compile(r"(\d{2})\s*[-./]?\s*(\d{2})\s*[-./]?\s*(\d{4})")
 _COLON_LIKE = frozenset(":;.,|!1Iil'\"")

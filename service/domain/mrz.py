@@ -16,6 +16,7 @@ from datetime import date
 from service.domain.ktp import Field
 
 LENGTH = 44
+CHECKED = 0.99  # a field whose check digit holds (a misread passes 1 time in 10 at worst)
 _WEIGHTS = (7, 3, 1)
 _LINE = re.compile(r"^[A-Z0-9<]{30,48}$")
 
@@ -73,9 +74,36 @@ def find_lines(lines: list[str]) -> tuple[str, str] | None:
     return None
 
 
+_TO_DIGIT = str.maketrans("OQDIlZSB", "00011258")
+_TO_LETTER = str.maketrans("01258", "OIZSB")
+
+
+def _names(first: str) -> str:
+    """Given names and surname; the filler ``<`` that OCR reads as a letter is dropped.
+
+    The names carry no check digit, so what is read here is only ever a proposal.
+    """
+    surname, _, given = first[5:].translate(_TO_LETTER).partition("<<")
+    given = given.split("<<", 1)[0]
+    words = [w for w in f"{given}<{surname}".split("<") if len(w) > 1]
+    return " ".join(words)
+
+
 def parse_td3(first: str, second: str, confidence: float, today: date) -> Mrz:
-    """The passport's fields, each with the OCR's confidence and its check digit's verdict."""
-    surname, _, given = first[5:].partition("<<")
+    """The passport's fields, each with the OCR's confidence and its check digit's verdict.
+
+    Digits and letters are put where the zone's layout says they are (``O`` in a date is
+    ``0``, ``0`` in a country code is ``O``) before the check digits are computed.
+    """
+    number = second[0:10]
+    second = (
+        number
+        + second[10:13].translate(_TO_LETTER)
+        + second[13:20].translate(_TO_DIGIT)
+        + second[20]
+        + second[21:28].translate(_TO_DIGIT)
+        + second[28:]
+    )
     number, birth, expiry = second[0:9], second[13:19], second[21:27]
     checks = {
         "document_number": check_digit(number) == second[9],
@@ -85,16 +113,20 @@ def parse_td3(first: str, second: str, confidence: float, today: date) -> Mrz:
     }
 
     def field(value: str, check: str | None = None) -> Field:
-        failed = check is not None and not checks[check]
-        return Field(value, confidence, "unreadable" if failed else None)
+        """A check digit that holds is the best evidence there is; one that fails is said."""
+        if check is None:
+            return Field(value, confidence)
+        if checks[check]:
+            return Field(value, max(confidence, CHECKED))
+        return Field(value, min(confidence, 0.5), "unreadable")
 
     born = _date(birth, today, future=False)
     sex = {"M": "LAKI-LAKI", "F": "PEREMPUAN"}.get(second[20])
     fields = {
         "doc_number": field(number.replace("<", ""), "document_number"),
-        "name": field(" ".join(f"{given} {surname}".replace("<", " ").split())),
+        "name": Field(_names(first), min(confidence, 0.5), "unchecked"),
         "nationality": field(second[10:13].replace("<", "")),
-        "issuing_state": field(first[2:5].replace("<", "")),
+        "issuing_state": field(first[2:5].translate(_TO_LETTER).replace("<", "")),
         "birth_date": field(born.isoformat() if born else birth, "birth_date"),
         "expiry": field((_date(expiry, today, future=True) or date.min).isoformat(), "expiry"),
     }

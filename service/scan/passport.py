@@ -48,9 +48,8 @@ def read_passport(engine: Engine, rgb: image.Pixels, today: date) -> Reading | N
         found = mrz.find_lines(texts)
         if found is None:
             continue
-        confidence = min(
-            (w.confidence for line in lines for w in line if "<" in w.text), default=0.0
-        )
+        zone_words = [w for line in lines for w in line if "<" in w.text]
+        confidence = sum(w.confidence for w in zone_words) / max(1, len(zone_words))
         parsed = mrz.parse_td3(*found, confidence, today)
         return Reading("passport", parsed.fields, None, False, checks=parsed.checks)
     return None

@@ -340,9 +340,13 @@ def _uneven_light(page: Image.Image, depth: float, rng: random.Random) -> Image.
 
 
 def clean_scan(card: Image.Image, dpi: int = 300) -> bytes:
-    """A card scanned flat and sharp at ``dpi``, as a PNG."""
-    shot = Shot(camera=False, dpi=dpi, angle=0.0, blur=0.0, light=0.0)
-    return png_of(Image.open(io.BytesIO(degrade(card, shot))))
+    """A card scanned flat and sharp at ``dpi`` on a white bed, as a PNG."""
+    scale = dpi / DPI
+    small = card.resize((round(card.width * scale), round(card.height * scale)), Image.LANCZOS)
+    margin = round(10 * dpi / 25.4)
+    page = Image.new("RGB", (small.width + 2 * margin, small.height + 2 * margin), (240, 240, 238))
+    page.paste(small, (margin, margin))
+    return png_of(page)
 
 
 def png_of(image: Image.Image) -> bytes:
@@ -356,3 +360,30 @@ def sample(seed: int) -> tuple[Person, Shot, bytes]:
     who = person(seed)
     shot = shot_for(seed)
     return who, shot, degrade(draw_card(who, seed), shot, seed)
+
+
+# ICAO Doc 9303's own specimen (Part 4, TD3): its check digits are the standard's.
+SPECIMEN_MRZ = (
+    "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+    "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
+)
+OCR_B = Path("/usr/share/fonts/opentype/ocr-b/OCRB.otf")  # Debian's fonts-ocr-b
+
+
+def passport_page(mrz: tuple[str, str] = SPECIMEN_MRZ, dpi: int = 300) -> bytes:
+    """A passport data page (125 × 88 mm) with its photo, some print and the MRZ, as PNG."""
+    mm = dpi / 25.4
+    page = Image.new("RGB", (round(125 * mm), round(88 * mm)), (238, 232, 214))
+    pen = ImageDraw.Draw(page)
+    label = ImageFont.truetype(str(FONT_DIR / "DejaVuSans.ttf"), round(2.2 * mm))
+    pen.rectangle(
+        (round(5 * mm), round(12 * mm), round(37 * mm), round(52 * mm)), fill=(120, 130, 150)
+    )
+    for n, text in enumerate(
+        ("PASPOR / PASSPORT", "Nama / Name", mrz[0][5:].replace("<", " ").strip())
+    ):
+        pen.text((round(42 * mm), round((14 + 7 * n) * mm)), text, font=label, fill=(40, 40, 60))
+    zone = ImageFont.truetype(str(OCR_B), round(3.6 * mm))
+    for n, line in enumerate(mrz):
+        pen.text((round(5 * mm), round((70 + 6 * n) * mm)), line, font=zone, fill=(20, 20, 20))
+    return png_of(page)
