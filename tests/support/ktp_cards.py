@@ -284,6 +284,19 @@ def shot_for(seed: int) -> Shot:
     )
 
 
+def harsh_shot_for(seed: int) -> Shot:
+    """Worse than the issue asks (100–150 dpi, ±8°, heavy blur, JPEG 45): where guards matter."""
+    rng = random.Random(seed * 7 + 11)
+    return Shot(
+        camera=rng.random() < 0.5,
+        dpi=rng.randint(100, 150),
+        angle=rng.uniform(-8, 8),
+        blur=rng.uniform(0.8, 1.8),
+        light=rng.uniform(0.2, 0.45),
+        quality=45,
+    )
+
+
 def degrade(card: Image.Image, shot: Shot, seed: int = 0) -> bytes:
     """The card as a scanner or a phone delivers it: a JPEG (quality 60)."""
     rng = random.Random(seed * 31 + 5)
@@ -355,10 +368,10 @@ def png_of(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def sample(seed: int) -> tuple[Person, Shot, bytes]:
+def sample(seed: int, *, harsh: bool = False) -> tuple[Person, Shot, bytes]:
     """Card number ``seed``: who is on it, how it was taken, and the image bytes."""
     who = person(seed)
-    shot = shot_for(seed)
+    shot = harsh_shot_for(seed) if harsh else shot_for(seed)
     return who, shot, degrade(draw_card(who, seed), shot, seed)
 
 
