@@ -27,6 +27,7 @@ from service.scan import engine
 from tests.conftest import need_service
 from tests.support.hostile import snapshot
 from tests.support.ktp_cards import (
+    OCR_B,
     SPECIMEN_MRZ,
     clean_scan,
     draw_card,
@@ -134,6 +135,7 @@ async def test_a_nik_that_fails_the_check_is_flagged_with_its_reason(site: Site)
 
 
 async def test_a_passport_is_read_by_its_machine_readable_zone(site: Site) -> None:
+    need_service(OCR_B.exists(), f"the OCR-B font {OCR_B} (apt-get install fonts-ocr-b)")
     status, body = await post_image(site, passport_page(SPECIMEN_MRZ))
     assert status == 200, body
     assert body["document"] == "passport" and body["doc_type"] == "passport"
