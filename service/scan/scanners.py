@@ -63,9 +63,10 @@ async def _run(args: list[str], limit_s: float) -> tuple[int, bytes, bytes]:
     try:
         async with asyncio.timeout(limit_s):
             out, err = await process.communicate()
-    except TimeoutError:
-        process.kill()
-        await process.wait()
+    except BaseException:  # too slow, or the request went away: the child goes with it
+        if process.returncode is None:
+            process.kill()
+        await asyncio.shield(process.wait())
         raise
     return process.returncode or 0, out, err
 
