@@ -148,6 +148,11 @@ class Worker:
     """One thread that owns the engine; reads are handed to it and awaited."""
 
     def __init__(self) -> None:
+        import cv2
+
+        # One core for reading cards, the other stays free for the doors: OpenCV would
+        # otherwise spread a warp or a resize over every core (Tesseract here uses one).
+        cv2.setNumThreads(1)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bidroom-ocr")
         self._engine = Engine()
         self._waiting = 0

@@ -159,6 +159,14 @@ async def test_bodies_that_are_not_an_image(site: Site) -> None:
     assert (status, body["field"]) == (422, "image")
     status, body = await post_image(site, b"\0" * (17 * 2**20))
     assert status == 413
+    huge = png_of(Image.new("1", (8000, 6000)))  # 48 MP in a few KiB of PNG
+    status, body = await post_image(site, huge)
+    assert (status, body["message_en"]) == (422, "The image is too large; scan at 300 dpi.")
+    form = FormData()
+    form.add_field("note", "no file here", content_type="text/plain")  # multipart, no file
+    fo = site["fo"]
+    response = await fo.client.post(SCAN, data=form, headers={"X-CSRF-Token": fo.csrf})
+    assert response.status == 422 and (await response.json())["field"] == "image"
 
 
 async def test_the_image_is_kept_nowhere(
