@@ -6,6 +6,7 @@ from service.api.handlers import (  # noqa: F401
     notices,
     ops,
     reports,
+    scan,
     session,
     status,
     taps,
