@@ -31,6 +31,8 @@ LABELS: dict[str, Label] = {
     "arrived_at": ("Waktu kedatangan", "Arrival time"),
     "form_started_at": ("Waktu mulai mengisi formulir", "Time the form was started"),
     "nik": ("NIK", "NIK"),
+    "image": ("Gambar kartu identitas", "Image of the identity document"),
+    "scanner": ("Pemindai", "Scanner"),
     # Badges, readers, facilities, visits
     "reader": ("Pembaca kartu", "Card reader"),
     "uid": ("UID kartu", "Badge UID"),

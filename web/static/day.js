@@ -51,6 +51,7 @@ async function load() {
   document.getElementById("open-items").replaceChildren(...itemList(day.open_items));
   replaceKeeping(document.getElementById("day-breaches"), (day.breaches.length
     ? day.breaches.map(breachItem) : [h("li", { class: "empty" }, T("none"))]));
+  showAmendments(day.amendments || []);
   document.getElementById("close-day").hidden = !(CAN_CLOSE && day.state === "open");
   document.getElementById("sign-day").hidden = !(CAN_SIGN && day.state === "closed");
   const list = await api("GET", "/api/v1/visits?day=" + DAY);
@@ -59,6 +60,20 @@ async function load() {
     h("td", {}, v.name), h("td", {}, v.company), h("td", {}, fmtTime(v.registered_at)),
     h("td", {}, fmtTime(v.closed_at)), h("td", {}, T("state_" + v.state)))));
   await loadReports();
+}
+
+// What happened after the signature: each amendment with when, what, the records it
+// concerns and whether the Head has signed it; the Head signs the pending ones.
+function showAmendments(items) {
+  document.getElementById("amendments-box").hidden = items.length === 0;
+  document.getElementById("amendments").replaceChildren(...items.map((a) => h("li",
+    { class: a.signed_at ? "justified" : "breach" },
+    h("strong", {}, fmtTime(a.at)), " — " + a.kind.split(",").map((k) => T("fact_" + k) || k).join(", "),
+    h("span", { class: "small" }, " · " + a.rows.join(", ") + " · " + a.actor),
+    h("p", { class: "small" }, a.signed_at
+      ? T("signed_by") + " " + a.signed_by + " " + fmtTime(a.signed_at) : T("amendment_pending")))));
+  document.getElementById("sign-amendments").hidden =
+    !(CAN_SIGN && items.some((a) => !a.signed_at));
 }
 
 // The day's reports from the reports API: books and visit report in three formats,
@@ -92,4 +107,6 @@ async function action(button, path) {
 
 document.getElementById("close-day").addEventListener("click", (ev) => action(ev.target, `/api/v1/days/${DAY}/close`));
 document.getElementById("sign-day").addEventListener("click", (ev) => action(ev.target, `/api/v1/days/${DAY}/sign`));
+document.getElementById("sign-amendments").addEventListener("click",
+  (ev) => action(ev.target, `/api/v1/days/${DAY}/amendments/sign`));
 live("/api/v1/events", "status", () => { load().catch(() => {}); });

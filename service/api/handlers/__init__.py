@@ -7,6 +7,7 @@ from service.api.handlers import (  # noqa: F401
     notices,
     ops,
     reports,
+    scan,
     session,
     status,
     taps,

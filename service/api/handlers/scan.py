@@ -1,0 +1,127 @@
+"""Identity documents read from an image: the access form prefilled, nothing kept.
+
+``POST /api/v1/identity/scan`` takes the picture in the body (``image/jpeg``,
+``image/png`` or a multipart upload) or scans it from a SANE scanner
+(``?scanner=``); the answer is the fields read, each with its confidence, and the
+NIK's check. The picture is held in memory for this request only: it is not
+written to disk, logged, journaled or sent anywhere, and nothing is saved until the
+clerk saves the form. ``GET /api/v1/scanners`` tells the page what is available.
+"""
+
+from __future__ import annotations
+
+from aiohttp import BodyPartReader, web
+
+from service.api import params
+from service.api.app import lang_of, now_of
+from service.api.handlers.visits import FO
+from service.api.routing import route
+from service.errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
+from service.scan import engine, reader, result, scanners
+
+MAX_IMAGE_BYTES = 16 * 1024 * 1024  # a 12 MP phone JPEG is 3–6 MiB; a 300 dpi A4 PNG ~10
+IMAGE_TYPES = ("image/jpeg", "image/png")
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"Gambar terlalu besar (paling banyak {MAX_IMAGE_BYTES // 2**20} MiB).",
+        f"The image is too large (at most {MAX_IMAGE_BYTES // 2**20} MiB).",
+    )
+
+
+def _wrong_type() -> UnsupportedMediaType:
+    return UnsupportedMediaType(
+        "Kirim gambar JPEG atau PNG (atau unggahan multipart).",
+        "Send a JPEG or PNG image (or a multipart upload).",
+    )
+
+
+async def _image_from_body(request: web.Request) -> bytes:
+    """The picture in the body, read into memory and no further than the bound."""
+    if request.content_length is not None and request.content_length > MAX_IMAGE_BYTES:
+        raise _too_large()
+    kind = request.content_type.lower()
+    buffer = bytearray()
+    if kind in IMAGE_TYPES:
+        while chunk := await request.content.read(2**16):
+            buffer += chunk
+            if len(buffer) > MAX_IMAGE_BYTES:
+                raise _too_large()
+    elif kind == "multipart/form-data":
+        multipart = await request.multipart()
+        while (part := await multipart.next()) is not None:
+            if not isinstance(part, BodyPartReader) or part.filename is None:
+                continue
+            while chunk := await part.read_chunk(2**16):
+                buffer += chunk
+                if len(buffer) > MAX_IMAGE_BYTES:
+                    raise _too_large()
+            break
+    else:
+        raise _wrong_type()
+    if not buffer:
+        raise ValidationError(
+            "Gambar KTP belum dikirim.", "No image of the card was sent.", field="image"
+        )
+    return bytes(buffer)
+
+
+@route(
+    "GET",
+    "/api/v1/scanners",
+    summary="What can read a card here: OCR, SANE and the scanners it sees",
+    tag="identity",
+    roles=FO,
+)
+async def scanner_list(request: web.Request) -> web.Response:
+    ocr = engine.unavailable_reason()
+    sane = scanners.unavailable_reason()
+    found = await scanners.list_scanners() if sane is None else []
+    if sane is None and not found:
+        sane = (
+            "Tidak ada pemindai yang terdeteksi; periksa kabel dan daya pemindai.",
+            "No scanner was found; check the scanner's cable and power.",
+        )
+    lang = lang_of(request)
+
+    def state(reason: tuple[str, str] | None) -> dict[str, object]:
+        pick = None if reason is None else reason[1] if lang == "en" else reason[0]
+        return {
+            "available": reason is None,
+            "reason": pick,
+            "reason_id": reason[0] if reason else None,
+            "reason_en": reason[1] if reason else None,
+        }
+
+    return web.json_response(
+        {
+            "ocr": state(ocr),
+            "sane": state(sane),
+            "scanners": [
+                {"name": s.name, "vendor": s.vendor, "model": s.model, "kind": s.kind}
+                for s in found
+            ],
+        }
+    )
+
+
+@route(
+    "POST",
+    "/api/v1/identity/scan",
+    summary=(
+        "Read a KTP or passport from an image (body image/jpeg, image/png or multipart) "
+        "or from a SANE scanner; nothing is kept"
+    ),
+    tag="identity",
+    roles=FO,
+    params={"scanner": "SANE device name to scan from instead of sending an image"},
+)
+async def identity_scan(request: web.Request) -> web.Response:
+    scanner = params.text(request.query, "scanner", required=False, max_len=200)
+    engine.require()
+    data = await scanners.scan(scanner) if scanner else await _image_from_body(request)
+    today = now_of(request).date()
+    reading = await engine.worker().run(lambda ocr: reader.read(ocr, data, today))
+    return web.json_response(result.as_json(reading), headers=NO_STORE)
