@@ -18,7 +18,7 @@ from datetime import datetime
 from aiohttp import web
 
 from service.api import routing
-from service.auth import Principal, Role
+from service.auth import Principal
 from service.config import Config
 from service.errors import BidroomError, Forbidden, Unauthorized
 from service.runtime import Runtime
@@ -170,7 +170,11 @@ async def error_middleware(
 async def auth_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Every API route checks its role; pages check theirs in the web package."""
+    """Every API route checks its role; pages check theirs in the web package.
+
+    A role may call a route only when the route lists it: the administrator runs the
+    accounts and the configuration, not the Head's sign-off (SOP step 9).
+    """
     if not request.path.startswith("/api/"):
         return await handler(request)
     resource = request.match_info.route.resource
@@ -181,7 +185,7 @@ async def auth_middleware(
     found = await _authenticate(request)
     if found is None:
         raise Unauthorized("Silakan masuk terlebih dahulu.", "Please log in first.")
-    if found.role not in roles and not (found.role is Role.ADMIN and Role.DEVICE not in roles):
+    if found.role not in roles:  # exactly the roles the route lists: no role passes by rank
         raise Forbidden(
             "Peran Anda tidak diizinkan untuk tindakan ini.", "Your role may not do this."
         )

@@ -12,6 +12,7 @@ from aiohttp import ClientResponse
 from sqlalchemy import text
 
 from service.api.routing import ROUTES, Route
+from service.auth import Role
 from service.demo import demo_uid
 from tests.support.site import KTP_A, KTP_B, KTP_C, Site, Staff
 
@@ -295,6 +296,11 @@ async def refused(
 
 def body_routes() -> list[Route]:
     return [r for r in ROUTES if r.body is not None]
+
+
+def caller(site: Site, route: Route) -> Staff:
+    """The admin, or the Head on the routes only the Head may call (the sign-offs)."""
+    return site["admin"] if route.roles is None or Role.ADMIN in route.roles else site["head"]
 
 
 def headers(staff: Staff, content_type: str | None = "application/json") -> dict[str, str]:
