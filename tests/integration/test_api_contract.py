@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from service.api.routing import ROUTES
 from service.auth import Role
+from service.demo import DEMO_PASSWORD
 from tests.support.site import running_site, site_config
 
 PROBE_ID = "999999"
@@ -81,7 +82,15 @@ async def test_device_token_may_only_tap(tmp_path: Path) -> None:
         admin = site["admin"]
         token = (
             await admin.call(
-                "POST", "/api/v1/tokens", {"name": "agent-pc-01", "role": "device"}, expect=201
+                "POST",
+                "/api/v1/tokens",
+                {
+                    "name": "agent-pc-01",
+                    "role": "device",
+                    "readers": ["meja-pc-01"],
+                    "current_password": DEMO_PASSWORD,
+                },
+                expect=201,
             )
         )["token"]
         client = site["fo"].client

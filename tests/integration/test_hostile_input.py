@@ -21,7 +21,7 @@ import service.api.handlers  # noqa: F401  (declares the routes walked below)
 from service.api.labels import LABELS
 from service.api.params import MULTILINE
 from service.api.routing import ROUTES, Route
-from service.demo import demo_uid
+from service.demo import DEMO_PASSWORD, demo_uid
 from service.store.tables import AccessEventRow
 from tests.support.hostile import (
     DEEP,
@@ -266,9 +266,13 @@ async def malformed_requests_fail_alone_beside_good_taps(room: tuple[Site, Room]
     """Bad requests sent in the same instant as door taps: every tap is answered and kept."""
     site, _ = room
     admin = site["admin"]
-    token = (await admin.call("POST", "/api/v1/tokens", {"name": "agen", "role": "device"}, 201))[
-        "token"
-    ]
+    body = {
+        "name": "agen",
+        "role": "device",
+        "readers": ["pintu-masuk"],
+        "current_password": DEMO_PASSWORD,
+    }
+    token = (await admin.call("POST", "/api/v1/tokens", body, 201))["token"]
     device = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     client = admin.client
 

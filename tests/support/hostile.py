@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from service.api.routing import ROUTES, Route
 from service.auth import Role
-from service.demo import demo_uid
+from service.demo import DEMO_PASSWORD, demo_uid
 from tests.support.site import KTP_A, KTP_B, KTP_C, Site, Staff
 
 TABLES = (
@@ -142,6 +142,7 @@ class Room:
             "kind": "pc",
             "code": "PC-01",
             "name": "books.pdf" if route.path.startswith("/api/v1/archive/") else "pintu-masuk",
+            "username": "helpdesk",
             "day": self.day,
             "month": self.day[:7],
         }
@@ -222,8 +223,31 @@ class Room:
                 "name": "Petugas Dua",
                 "role": "front_office",
                 "password": "rahasia-panjang-1",
+                "current_password": DEMO_PASSWORD,
             },
-            "/api/v1/tokens": {"name": "agen-pc-02", "role": "device"},
+            "/api/v1/tokens": {
+                "name": "agen-pc-02",
+                "role": "device",
+                "readers": ["meja-pc-01"],
+                "current_password": DEMO_PASSWORD,
+            },
+            "/api/v1/me/password": {
+                "current_password": DEMO_PASSWORD,
+                "new_password": "sandi-baru-yang-panjang",
+            },
+            "/api/v1/staff/{username}/password": {
+                "new_password": "sandi-baru-yang-panjang",
+                "current_password": DEMO_PASSWORD,
+            },
+            "/api/v1/staff/{username}/role": {
+                "role": "helpdesk",
+                "current_password": DEMO_PASSWORD,
+            },
+            "/api/v1/login-locks/lift": {
+                "account": "helpdesk",
+                "address": "10.0.0.5",
+                "device": "0" * 32,
+            },
         }
         body = dict(bodies[route.path])
         assert set(body) == set(route.body or {}), f"update the valid body of {route.path}"
