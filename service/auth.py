@@ -152,18 +152,19 @@ async def login(
     if device is not None and await throttle.is_locked(engine, counted[0].key):
         device = None  # a locked known device is a stranger again
         counted = throttle.subjects(limits, attempt.username, attempt.address, None)
-    async with credentials.login_gate:  # the check and the count, one attempt at a time
+    async with credentials.login_gate:  # check, verify and count: one attempt at a time
         await throttle.admit(engine, counted, now, limits)
-    async with engine.connect() as conn:
-        row = (
-            await conn.execute(select(StaffRow).where(StaffRow.username == attempt.username))
-        ).first()
-    stored = row.password_hash if row is not None and row.active else None
-    if not await verify_password(stored, attempt.password) or row is None:
-        await throttle.failed(engine, counted, now)
-        _LOGGER.info("login refused (%s)", "known device" if device else "account and address")
-        raise Unauthorized(*WRONG_LOGIN)
-    await throttle.succeeded(engine, counted)
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(select(StaffRow).where(StaffRow.username == attempt.username))
+            ).first()
+        stored = row.password_hash if row is not None and row.active else None
+        if not await verify_password(stored, attempt.password) or row is None:
+            await throttle.failed(engine, counted, now)
+            known = "known device" if device else "account and address"
+            _LOGGER.info("login refused (%s)", known)
+            raise Unauthorized(*WRONG_LOGIN)
+        await throttle.succeeded(engine, counted)
     token, who = await start_session(engine, row.id, now, limits)
     cookie = throttle.device_cookie(device_key, attempt.username, device)
     return LoginResult(token, who, cookie)
@@ -183,20 +184,20 @@ async def reauthenticate(
     counted = throttle.subjects(limits, who.username, address, None)
     async with credentials.login_gate:
         await throttle.admit(engine, counted, now, limits)
-    async with engine.connect() as conn:
-        stored = (
-            await conn.execute(
-                select(StaffRow.password_hash).where(
-                    StaffRow.id == who.staff_id, StaffRow.active.is_(True)
+        async with engine.connect() as conn:
+            stored = (
+                await conn.execute(
+                    select(StaffRow.password_hash).where(
+                        StaffRow.id == who.staff_id, StaffRow.active.is_(True)
+                    )
                 )
+            ).scalar()
+        if not await verify_password(stored, password):
+            await throttle.failed(engine, counted, now)
+            raise Forbidden(
+                "Kata sandi Anda salah.", "Your password is wrong.", field="current_password"
             )
-        ).scalar()
-    if not await verify_password(stored, password):
-        await throttle.failed(engine, counted, now)
-        raise Forbidden(
-            "Kata sandi Anda salah.", "Your password is wrong.", field="current_password"
-        )
-    await throttle.succeeded(engine, counted)
+        await throttle.succeeded(engine, counted)
 
 
 async def start_session(
@@ -269,7 +270,7 @@ class Credentials:
         self._size = size
         self._clock = clock
         self._known: OrderedDict[str, _Known] = OrderedDict()
-        self.login_gate = asyncio.Lock()  # one login's throttle check and count at a time
+        self.login_gate = asyncio.Lock()  # one login (check, verify, count) at a time
 
     async def token(self, token: str) -> Principal | None:
         return (await self._get("t:" + digest(token), lambda: _token(self._engine, token))).who

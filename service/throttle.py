@@ -17,10 +17,11 @@ Failed logins in a row are counted per **subject** in the database (table
   or from the office's own address: the administrator's own browser still gets in
   (with its own delay and lock, should it be the one guessing).
 
-Every attempt is counted *before* the password is checked (inside the daemon's
-login gate, so attempts at the same instant cannot all slip under a limit), and a
-success takes the count back. The counts of a subject that is not locked are
-forgotten after a day of quiet. Locks are lifted by ``bidroom user unlock`` on the
+Each attempt is checked, its password verified and its outcome counted inside the
+daemon's login gate, one attempt at a time (Argon2 runs one at a time anyway), so
+attempts sent at the same instant cannot all slip under a limit; a success clears
+the account's and the device's counts. The counts of a subject that is not locked
+are forgotten after a day of quiet. Locks are lifted by ``bidroom user unlock`` on the
 server (which needs no login, so the last admin can never be locked out for good),
 or by an admin through ``POST /api/v1/login-locks/lift``.
 """
@@ -122,10 +123,10 @@ async def is_locked(engine: AsyncEngine, key: str) -> bool:
 async def admit(
     engine: AsyncEngine, found: list[Subject], now: datetime, limits: SecurityConfig
 ) -> None:
-    """Refuse the attempt (429) while a subject is locked or waits; else count it."""
+    """Refuse the attempt (429) while a subject is locked or must still wait."""
     keys = [s.key for s in found]
     cutoff = now - FORGET_AFTER
-    async with engine.begin() as conn:
+    async with engine.connect() as conn:
         rows = {
             r.subject: r
             for r in await conn.execute(
@@ -152,8 +153,6 @@ async def admit(
                 f"Too many failed logins. Try again in {wait} seconds.",
                 retry_after_s=wait,
             )
-        for key in keys:
-            await _count(conn, key, now, cutoff)
 
 
 async def _count(conn: AsyncConnection, key: str, now: datetime, cutoff: datetime) -> None:
@@ -173,8 +172,10 @@ async def _count(conn: AsyncConnection, key: str, now: datetime, cutoff: datetim
 
 
 async def failed(engine: AsyncEngine, found: list[Subject], now: datetime) -> None:
-    """The password was wrong: lock each subject that has reached its limit."""
+    """The password was wrong: count it, and lock each subject that reached its limit."""
     async with engine.begin() as conn:
+        for subject in found:
+            await _count(conn, subject.key, now, now - FORGET_AFTER)
         for subject in found:
             await conn.execute(
                 update(LoginThrottleRow)
@@ -194,23 +195,13 @@ async def failed(engine: AsyncEngine, found: list[Subject], now: datetime) -> No
 
 
 async def succeeded(engine: AsyncEngine, found: list[Subject]) -> None:
-    """The password was right: the account's and the device's counts start again; the
-    address gives back the one attempt counted for this login."""
+    """The password was right: the account's and the device's counts start again (an
+    address keeps its count: one good login there says nothing about the others)."""
+    keys = [s.key for s in found if s.kind != "address"]
     async with engine.begin() as conn:
-        for subject in found:
-            if subject.kind == "address":
-                await conn.execute(
-                    update(LoginThrottleRow)
-                    .where(LoginThrottleRow.subject == subject.key)
-                    .values(failures=LoginThrottleRow.failures - 1)
-                )
         await conn.execute(
             delete(LoginThrottleRow).where(
-                LoginThrottleRow.locked_at.is_(None),
-                or_(
-                    LoginThrottleRow.subject.in_([s.key for s in found if s.kind != "address"]),
-                    LoginThrottleRow.failures <= 0,
-                ),
+                LoginThrottleRow.locked_at.is_(None), LoginThrottleRow.subject.in_(keys)
             )
         )
 

@@ -221,3 +221,19 @@ async def test_only_the_head_signs(site: Site) -> None:
     assert_plain(said)
     await site["admin"].call("POST", f"/api/v1/days/{day}/amendments/sign", expect=403)
     assert (await site["head"].call("POST", f"/api/v1/days/{day}/sign"))["signed_by"] == "kepala"
+
+
+async def test_attempts_at_once_cannot_slip_under_the_limit(site: Site) -> None:
+    """Ten wrong passwords sent at the same instant: three are checked, seven wait; ten
+    right ones at once (a room of clerks after a restart) all get in."""
+    client = await fresh(site)
+    try:
+        wrong = await asyncio.gather(*(attempt(client, "kepala", f"salah-{n}") for n in range(10)))
+        assert sorted(r.status for r in wrong) == [401] * 3 + [429] * 7
+        site.clock.advance(minutes=5)
+        right = await asyncio.gather(
+            *(attempt(client, "frontoffice", DEMO_PASSWORD, f"10.0.1.{n}") for n in range(10))
+        )
+        assert [r.status for r in right] == [200] * 10
+    finally:
+        await client.close()
