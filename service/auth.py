@@ -1,15 +1,21 @@
-"""Staff accounts, roles, sessions and API tokens.
+"""Staff accounts, roles, logins and sessions; who a request is (:class:`Credentials`).
 
-Passwords are Argon2id hashes (19 MiB, t=2, the OWASP minimum). Browser sessions
-are random tokens in an HttpOnly, SameSite=Strict cookie, stored only as their
-SHA-256, each with a CSRF token that unsafe requests must echo. API clients and
-devices (remote reader agents) use bearer tokens, also stored as SHA-256.
+Passwords are Argon2id hashes (:mod:`service.passwords`). A login is throttled
+(:mod:`service.throttle`) and starts a **new** session: a random 256-bit token in an
+HttpOnly, SameSite=Strict cookie, stored only as its SHA-256, with a CSRF token that
+unsafe requests must echo. A session ends at logout, ``security.session_hours``
+after it began (absolute timeout), ``security.session_idle_minutes`` after its last
+request (idle timeout), and when its user's password, role or account state
+changes (:mod:`service.accounts`). API clients and devices use bearer tokens
+(:mod:`service.tokens`), also stored as SHA-256.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import hashlib
+import logging
 import secrets
 import time
 from collections import OrderedDict
@@ -17,18 +23,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.errors import Conflict, Unauthorized, ValidationError
+from service import throttle
+from service.config import SecurityConfig
+from service.errors import Conflict, Forbidden, Unauthorized
+from service.passwords import check_password_policy, hash_password, verify_password
 from service.store.tables import ApiTokenRow, SessionRow, StaffRow
-from service.workers import in_password_thread
 
-HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-# A hash to verify against when the user does not exist, so timing does not tell.
-_DUMMY_HASH = HASHER.hash("bidroom-no-such-user")
+_LOGGER = logging.getLogger(__name__)
+# A session's last request is written at most this often (the idle timeout's grain).
+TOUCH_EVERY = timedelta(seconds=60)
 
 
 class Role(enum.StrEnum):
@@ -39,6 +46,7 @@ class Role(enum.StrEnum):
     DEVICE = "device"
 
 
+STAFF_ROLES = (Role.FRONT_OFFICE, Role.HELPDESK, Role.HEAD, Role.ADMIN)
 ROLE_LABELS: dict[Role, tuple[str, str]] = {
     Role.FRONT_OFFICE: ("Petugas Front Office", "Front-office officer"),
     Role.HELPDESK: ("Petugas Helpdesk", "Help-desk officer"),
@@ -57,29 +65,26 @@ class Principal:
     name: str
     role: Role
     csrf: str | None = None  # set for cookie sessions only
+    # The readers a bearer token may tap for; None: any (staff sessions and tokens).
+    readers: frozenset[str] | None = None
 
     @property
     def actor(self) -> str:
         return self.username
 
+    def may_use_reader(self, reader: str) -> bool:
+        return self.readers is None or reader in self.readers
 
-def _digest(token: str) -> str:
+
+def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def check_password_policy(password: str) -> None:
-    if len(password) < 8:
-        raise ValidationError(
-            "Kata sandi minimal 8 karakter.",
-            "The password must have at least 8 characters.",
-            field="password",
-        )
 
 
 async def add_staff(
     engine: AsyncEngine, username: str, name: str, role: Role, password: str, now: datetime
 ) -> int:
-    check_password_policy(password)
+    check_password_policy(password, username)
+    hashed = await hash_password(password)
     async with engine.begin() as conn:
         exists = (
             await conn.execute(select(StaffRow.id).where(StaffRow.username == username))
@@ -92,7 +97,7 @@ async def add_staff(
                 username=username,
                 name=name,
                 role=role.value,
-                password_hash=await in_password_thread(HASHER.hash, password),
+                password_hash=hashed,
                 active=True,
                 created_at=now,
             )
@@ -101,96 +106,145 @@ async def add_staff(
         return int(result.scalar_one())
 
 
-async def set_password(engine: AsyncEngine, username: str, password: str) -> None:
-    check_password_policy(password)
-    hashed = await in_password_thread(HASHER.hash, password)
-    async with engine.begin() as conn:
-        await conn.execute(
-            update(StaffRow).where(StaffRow.username == username).values(password_hash=hashed)
-        )
-
-
 async def list_staff(engine: AsyncEngine) -> list[dict[str, object]]:
     async with engine.connect() as conn:
         rows = (
             await conn.execute(
                 select(
                     StaffRow.id, StaffRow.username, StaffRow.name, StaffRow.role, StaffRow.active
-                )
+                ).order_by(StaffRow.username)
             )
         ).all()
     return [dict(r._mapping) for r in rows]
 
 
+WRONG_LOGIN = ("Nama pengguna atau kata sandi salah.", "Wrong username or password.")
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One login attempt: what was typed, from where, and the browser's device cookie."""
+
+    username: str
+    password: str
+    address: str
+    device_cookie: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    token: str
+    principal: Principal
+    device_cookie: str  # the known-device cookie to (re)set in this browser
+
+
 async def login(
-    engine: AsyncEngine, username: str, password: str, now: datetime, hours: int
+    engine: AsyncEngine,
+    credentials: Credentials,
+    attempt: Attempt,
+    now: datetime,
+    limits: SecurityConfig,
+    device_key: bytes,
+) -> LoginResult:
+    """Check the password under the throttle; start a new session."""
+    device = throttle.device_of(device_key, attempt.device_cookie, attempt.username)
+    counted = throttle.subjects(limits, attempt.username, attempt.address, device)
+    if device is not None and await throttle.is_locked(engine, counted[0].key):
+        device = None  # a locked known device is a stranger again
+        counted = throttle.subjects(limits, attempt.username, attempt.address, None)
+    async with credentials.login_gate:  # check, verify and count: one attempt at a time
+        await throttle.admit(engine, counted, now, limits)
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(select(StaffRow).where(StaffRow.username == attempt.username))
+            ).first()
+        stored = row.password_hash if row is not None and row.active else None
+        if not await verify_password(stored, attempt.password) or row is None:
+            await throttle.failed(engine, counted, now)
+            known = "known device" if device else "account and address"
+            _LOGGER.info("login refused (%s)", known)
+            raise Unauthorized(*WRONG_LOGIN)
+        await throttle.succeeded(engine, counted)
+    token, who = await start_session(engine, row.id, now, limits)
+    cookie = throttle.device_cookie(device_key, attempt.username, device)
+    return LoginResult(token, who, cookie)
+
+
+async def reauthenticate(
+    engine: AsyncEngine,
+    credentials: Credentials,
+    who: Principal,
+    password: str,
+    address: str,
+    now: datetime,
+    limits: SecurityConfig,
+) -> None:
+    """The signed-in user's own password again before a sensitive change (ASVS V3.7.1);
+    a wrong one counts as a failed login of the account and the address."""
+    counted = throttle.subjects(limits, who.username, address, None)
+    async with credentials.login_gate:
+        await throttle.admit(engine, counted, now, limits)
+        async with engine.connect() as conn:
+            stored = (
+                await conn.execute(
+                    select(StaffRow.password_hash).where(
+                        StaffRow.id == who.staff_id, StaffRow.active.is_(True)
+                    )
+                )
+            ).scalar()
+        if not await verify_password(stored, password):
+            await throttle.failed(engine, counted, now)
+            raise Forbidden(
+                "Kata sandi Anda salah.", "Your password is wrong.", field="current_password"
+            )
+        await throttle.succeeded(engine, counted)
+
+
+async def start_session(
+    engine: AsyncEngine, staff_id: int, now: datetime, limits: SecurityConfig
 ) -> tuple[str, Principal]:
-    """Check the password; return a new session token and the principal."""
-    async with engine.connect() as conn:
-        row = (await conn.execute(select(StaffRow).where(StaffRow.username == username))).first()
-    stored = row.password_hash if row is not None and row.active else _DUMMY_HASH
-    try:
-        # Argon2 takes tens of milliseconds of CPU (it releases the GIL): never on the loop
-        # that answers the door readers.
-        await in_password_thread(HASHER.verify, stored, password)
-    except (VerificationError, InvalidHashError):
-        row = None
-    if row is None or not row.active:
-        raise Unauthorized("Nama pengguna atau kata sandi salah.", "Wrong username or password.")
+    """A new session token (never one the client chose) for a checked staff member."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    idle = timedelta(minutes=limits.session_idle_minutes)
     async with engine.begin() as conn:
-        await conn.execute(delete(SessionRow).where(SessionRow.expires_at < now))
         await conn.execute(
-            insert(SessionRow).values(
-                token_hash=_digest(token),
-                staff_id=row.id,
-                csrf=csrf,
-                created_at=now,
-                expires_at=now + timedelta(hours=hours),
+            delete(SessionRow).where(
+                or_(SessionRow.expires_at < now, SessionRow.last_seen_at < now - idle)
             )
         )
+        await conn.execute(
+            insert(SessionRow).values(
+                token_hash=digest(token),
+                staff_id=staff_id,
+                csrf=csrf,
+                created_at=now,
+                expires_at=now + timedelta(hours=limits.session_hours),
+                last_seen_at=now,
+            )
+        )
+        row = (await conn.execute(select(StaffRow).where(StaffRow.id == staff_id))).one()
     return token, Principal(row.id, row.username, row.name, Role(row.role), csrf)
 
 
 async def logout(engine: AsyncEngine, token: str) -> None:
     async with engine.begin() as conn:
-        await conn.execute(delete(SessionRow).where(SessionRow.token_hash == _digest(token)))
+        await conn.execute(delete(SessionRow).where(SessionRow.token_hash == digest(token)))
 
 
-async def from_session(engine: AsyncEngine, token: str, now: datetime) -> Principal | None:
-    who, expires = await _session_and_expiry(engine, token)
-    return who if who is not None and expires is not None and expires > now else None
-
-
-async def create_token(
-    engine: AsyncEngine, name: str, role: Role, now: datetime, staff_id: int | None = None
-) -> str:
-    token = "brt_" + secrets.token_urlsafe(32)
+async def end_sessions(engine: AsyncEngine, credentials: Credentials, staff_id: int) -> int:
+    """End every session of one staff member, here at once and elsewhere within a second."""
     async with engine.begin() as conn:
-        await conn.execute(
-            insert(ApiTokenRow).values(
-                token_hash=_digest(token),
-                name=name,
-                role=role.value,
-                staff_id=staff_id,
-                created_at=now,
-            )
-        )
-    return token
+        result = await conn.execute(delete(SessionRow).where(SessionRow.staff_id == staff_id))
+    credentials.forget_staff(staff_id)
+    return int(result.rowcount or 0)
 
 
-async def from_token(engine: AsyncEngine, token: str) -> Principal | None:
-    async with engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(ApiTokenRow).where(
-                    ApiTokenRow.token_hash == _digest(token), ApiTokenRow.revoked_at.is_(None)
-                )
-            )
-        ).first()
-    if row is None:
-        return None
-    return Principal(row.staff_id, row.name, row.name, Role(row.role))
+@dataclass(slots=True)
+class _Known:
+    fetched: float  # monotonic time of the database read
+    who: Principal | None
+    expires: datetime | None = None
+    seen: datetime | None = None
 
 
 class Credentials:
@@ -201,7 +255,7 @@ class Credentials:
     second per token (and per unknown token, so a flood of bad ones costs no more).
     A token revoked, a session ended or an account disabled (here, by another
     process or another daemon on the same database) is refused within that second;
-    a logout here is forgotten at once.
+    one ended here is forgotten at once.
     """
 
     def __init__(
@@ -215,56 +269,88 @@ class Credentials:
         self._ttl = ttl_s
         self._size = size
         self._clock = clock
-        self._known: OrderedDict[str, tuple[float, Principal | None, datetime | None]] = (
-            OrderedDict()
-        )
+        self._known: OrderedDict[str, _Known] = OrderedDict()
+        self.login_gate = asyncio.Lock()  # one login (check, verify, count) at a time
 
     async def token(self, token: str) -> Principal | None:
-        return await self._get(
-            "t:" + _digest(token), lambda: _token_and_expiry(self._engine, token)
-        )
+        return (await self._get("t:" + digest(token), lambda: _token(self._engine, token))).who
 
-    async def session(self, token: str, now: datetime) -> Principal | None:
-        who = await self._get(
-            "s:" + _digest(token), lambda: _session_and_expiry(self._engine, token)
-        )
-        expires = self._known.get("s:" + _digest(token), (0.0, None, None))[2]
-        return who if who is not None and (expires is None or expires > now) else None
+    async def session(
+        self, token: str, now: datetime, idle: timedelta | None = None
+    ) -> Principal | None:
+        """The session's staff member, unless it ended (absolute or ``idle`` timeout)."""
+        known = await self._get("s:" + digest(token), lambda: _session(self._engine, token))
+        if known.who is None or known.expires is None or known.expires <= now:
+            return None
+        seen = known.seen or now
+        if idle is not None and seen + idle <= now:
+            return None
+        if now - seen >= TOUCH_EVERY:
+            known.seen = now
+            await self._touch(token, now)
+        return known.who
+
+    async def _touch(self, token: str, now: datetime) -> None:
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    update(SessionRow)
+                    .where(SessionRow.token_hash == digest(token))
+                    .values(last_seen_at=now)
+                )
+        except SQLAlchemyError:  # the database briefly gone: the session lives on in memory
+            _LOGGER.warning("could not record a session's last request")
 
     def forget(self, token: str) -> None:
         """A logout or a revocation made here: take effect at once."""
-        digest = _digest(token)
-        self._known.pop("t:" + digest, None)
-        self._known.pop("s:" + digest, None)
+        self.forget_hash(digest(token))
+
+    def forget_hash(self, token_hash: str) -> None:
+        self._known.pop("t:" + token_hash, None)
+        self._known.pop("s:" + token_hash, None)
+
+    def forget_staff(self, staff_id: int) -> None:
+        """Every session and token of one staff member (password, role or state changed)."""
+        for key in [k for k, v in self._known.items() if v.who and v.who.staff_id == staff_id]:
+            del self._known[key]
 
     def forget_all(self) -> None:
         self._known.clear()
 
-    async def _get(
-        self,
-        key: str,
-        fetch: Callable[[], Awaitable[tuple[Principal | None, datetime | None]]],
-    ) -> Principal | None:
+    async def _get(self, key: str, fetch: Callable[[], Awaitable[_Known]]) -> _Known:
         now = self._clock()
         hit = self._known.get(key)
-        if hit is not None and now - hit[0] < self._ttl:
+        if hit is not None and now - hit.fetched < self._ttl:
             self._known.move_to_end(key)
-            return hit[1]
-        who, expires = await fetch()
-        self._known[key] = (now, who, expires)
+            return hit
+        known = await fetch()
+        known.fetched = now
+        self._known[key] = known
         self._known.move_to_end(key)
         while len(self._known) > self._size:
             self._known.popitem(last=False)
-        return who
+        return known
 
 
-async def _token_and_expiry(engine: AsyncEngine, token: str) -> tuple[Principal | None, None]:
-    return await from_token(engine, token), None
+async def _token(engine: AsyncEngine, token: str) -> _Known:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(ApiTokenRow, StaffRow.active)
+                .outerjoin(StaffRow, StaffRow.id == ApiTokenRow.staff_id)
+                .where(ApiTokenRow.token_hash == digest(token), ApiTokenRow.revoked_at.is_(None))
+            )
+        ).first()
+    if row is None or row.active is False:
+        return _Known(0.0, None)
+    role = Role(row.role)
+    # A device token made before tokens named their readers may use none.
+    readers = row.readers if row.readers is not None or role is not Role.DEVICE else []
+    allowed = None if readers is None else frozenset(str(r) for r in readers)
+    return _Known(0.0, Principal(row.staff_id, row.name, row.name, role, readers=allowed))
 
 
-async def _session_and_expiry(
-    engine: AsyncEngine, token: str
-) -> tuple[Principal | None, datetime | None]:
+async def _session(engine: AsyncEngine, token: str) -> _Known:
     async with engine.connect() as conn:
         row = (
             await conn.execute(
@@ -276,11 +362,13 @@ async def _session_and_expiry(
                     StaffRow.active,
                     SessionRow.csrf,
                     SessionRow.expires_at,
+                    SessionRow.last_seen_at,
                 )
                 .join(SessionRow, SessionRow.staff_id == StaffRow.id)
-                .where(SessionRow.token_hash == _digest(token))
+                .where(SessionRow.token_hash == digest(token))
             )
         ).first()
     if row is None or not row.active:
-        return None, None
-    return Principal(row.id, row.username, row.name, Role(row.role), row.csrf), row.expires_at
+        return _Known(0.0, None)
+    who = Principal(row.id, row.username, row.name, Role(row.role), row.csrf)
+    return _Known(0.0, who, row.expires_at, row.last_seen_at)

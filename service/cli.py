@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import getpass
 import secrets
 import shutil
 import signal
@@ -100,7 +99,7 @@ def _event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-# -- init, users, tokens -------------------------------------------------------------
+# -- init (users and tokens: service/cli_accounts.py) ---------------------------------
 async def cmd_init(args: argparse.Namespace, config: Config) -> int:
     target = Path(args.config or DEFAULT_CONFIG_NAME)
     if target.exists():
@@ -119,70 +118,6 @@ async def cmd_init(args: argparse.Namespace, config: Config) -> int:
             runtime.engine, args.admin, "Administrator", Role.ADMIN, password, datetime.now(UTC)
         )
         print(f"admin: {args.admin}  kata sandi / password: {password}")
-        return 0
-
-    return await _with_runtime(config, work)
-
-
-def _read_password(args: argparse.Namespace) -> str:
-    if args.password_file:
-        return Path(args.password_file).read_text(encoding="utf-8").strip()
-    first = getpass.getpass("Kata sandi / password: ")
-    if first != getpass.getpass("Ulangi / repeat: "):
-        raise SystemExit("kata sandi tidak sama / passwords differ")
-    return first
-
-
-async def cmd_user_add(args: argparse.Namespace, config: Config) -> int:
-    from service import auth
-    from service.auth import Role
-
-    password = _read_password(args)
-
-    async def work(runtime: Any) -> int:
-        await auth.add_staff(
-            runtime.engine,
-            args.username,
-            args.name or args.username,
-            Role(args.role),
-            password,
-            datetime.now(UTC),
-        )
-        print(f"pengguna {args.username} ({args.role}) ditambahkan / added")
-        return 0
-
-    return await _with_runtime(config, work)
-
-
-async def cmd_user_list(args: argparse.Namespace, config: Config) -> int:
-    from service import auth
-
-    async def work(runtime: Any) -> int:
-        for s in await auth.list_staff(runtime.engine):
-            print(
-                f"{s['username']:<20} {s['role']:<14} {'aktif' if s['active'] else 'nonaktif'}"
-                f"  {s['name']}"
-            )
-        return 0
-
-    return await _with_runtime(config, work)
-
-
-async def cmd_token_add(args: argparse.Namespace, config: Config) -> int:
-    from service import auth
-    from service.auth import Role
-
-    async def work(runtime: Any) -> int:
-        token = await auth.create_token(
-            runtime.engine, args.name, Role(args.role), datetime.now(UTC)
-        )
-        if args.output:
-            out = Path(args.output)
-            out.write_text(token + "\n", encoding="utf-8")
-            out.chmod(0o600)
-            print(f"token ditulis ke / written to {out}")
-        else:
-            print(token)
         return 0
 
     return await _with_runtime(config, work)
@@ -325,23 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password", help="(default: a generated one, printed)")
     p.set_defaults(run=cmd_init)
 
-    user = sub.add_parser("user", help="staff accounts").add_subparsers(dest="sub", required=True)
-    p = user.add_parser("add", help="add a staff account")
-    p.add_argument("username")
-    p.add_argument("--role", required=True, choices=["front_office", "helpdesk", "head", "admin"])
-    p.add_argument("--name")
-    p.add_argument("--password-file", help="read the password from a file (else prompt)")
-    p.set_defaults(run=cmd_user_add)
-    user.add_parser("list", help="list staff accounts").set_defaults(run=cmd_user_list)
+    from service.cli_accounts import add_commands as add_account_commands
 
-    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="sub", required=True)
-    p = token.add_parser("add", help="create a bearer token (e.g. for a reader agent)")
-    p.add_argument("--name", required=True)
-    p.add_argument(
-        "--role", default="device", choices=["device", "front_office", "helpdesk", "head", "admin"]
-    )
-    p.add_argument("--output", help="write it to this file (mode 0600)")
-    p.set_defaults(run=cmd_token_add)
+    add_account_commands(sub)  # user, token
 
     badge = sub.add_parser("badge", help="the badge pool").add_subparsers(dest="sub", required=True)
     p = badge.add_parser("enroll", help="enrol a badge (by UID, or read and sign it on a reader)")

@@ -110,7 +110,43 @@ class PrivacyConfig:
 class SecurityConfig:
     key_file: Path = Path("bidroom.key")
     require_badge_token: bool = False
+    # A staff login ends this long after it began, however busy (absolute timeout) ...
     session_hours: int = 12
+    # ... or after this long without a request (idle timeout).
+    session_idle_minutes: int = 30
+    # The site is reached over HTTPS (directly or through a TLS proxy): cookies get Secure
+    # and the __Host- prefix.
+    https: bool = False
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For/-Proto are believed.
+    trusted_proxies: tuple[str, ...] = ()
+    # Failed logins in a row (per account; per client address three times as many)
+    # before each next attempt waits, 1 s doubling up to login_max_delay_s.
+    login_delay_after: int = 3
+    login_max_delay_s: int = 60
+    # Failed logins in a row that lock an account / a client address until an admin
+    # lifts the lock (a browser that logged in as that user before keeps its own count).
+    login_lockout_after: int = 10
+    login_address_lockout_after: int = 50
+
+    def __post_init__(self) -> None:
+        positive = {
+            "session_hours": self.session_hours,
+            "session_idle_minutes": self.session_idle_minutes,
+            "login_delay_after": self.login_delay_after,
+            "login_max_delay_s": self.login_max_delay_s,
+            "login_lockout_after": self.login_lockout_after,
+            "login_address_lockout_after": self.login_address_lockout_after,
+        }
+        for name, value in positive.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"[security] {name} must be a whole number >= 1, got {value!r}")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"[security] trusted_proxies: {proxy!r} is not an address or network"
+                ) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,11 +306,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
     base = source.parent if source else Path.cwd()
     security = _section(SecurityConfig, data.get("security"), "security")
     if not security.key_file.is_absolute():
-        security = SecurityConfig(
-            key_file=base / security.key_file,
-            require_badge_token=security.require_badge_token,
-            session_hours=security.session_hours,
-        )
+        security = replace(security, key_file=base / security.key_file)
     metrics = _section(MetricsConfig, data.get("metrics"), "metrics")
     if metrics.token_file is not None and not metrics.token_file.is_absolute():
         metrics = replace(metrics, token_file=base / metrics.token_file)

@@ -116,3 +116,17 @@ def test_the_two_commands_are_first() -> None:
         if line.strip() and not line.strip().startswith("#")
     ]
     assert first[:2] == ["make demo", "make test"]
+
+
+def test_the_readme_role_table_is_the_route_table() -> None:
+    """The README's API table names, for every route, exactly the roles the route lets in
+    (no role passes by rank: an admin may not sign a day off)."""
+    import service.api.handlers  # noqa: F401
+
+    rows = re.findall(
+        r"^\| `(GET|POST|PUT|DELETE)` \| `([^`]+)` \| [^|]+ \| ([^|]+) \|$", README, re.M
+    )
+    documented = {(m, p): {r.strip() for r in roles.split(",")} for m, p, roles in rows}
+    for r in ROUTES:
+        expected = {"public"} if r.roles is None else {role.value for role in r.roles}
+        assert documented.get((r.method, r.path)) == expected, (r.method, r.path)

@@ -20,9 +20,9 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from service.api.app import CONFIG, RUNTIME, SESSION_COOKIE, lang_of
+from service.api.app import CONFIG, RUNTIME, lang_of, session_of
 from service.auth import Principal, Role
-from web import i18n, texts
+from web import i18n, login, texts
 from web.texts import DEMO
 
 _LOGGER = logging.getLogger(__name__)
@@ -74,12 +74,8 @@ def _asset_version() -> str:
 
 
 async def who_is(request: web.Request) -> Principal | None:
-    """The staff member behind the session cookie, or None."""
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
-        return None
-    runtime = request.app[RUNTIME]
-    return await runtime.credentials.session(cookie, runtime.clock())
+    """The staff member behind the session cookie, or None (also once it has ended)."""
+    return await session_of(request)
 
 
 def allowed(who: Principal, roles: tuple[Role, ...]) -> bool:
@@ -132,18 +128,6 @@ def _page_handler(page: Page) -> Callable[[web.Request], Awaitable[web.StreamRes
     return handler
 
 
-async def login_page(request: web.Request) -> web.StreamResponse:
-    who = await who_is(request)
-    target = request.query.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    if who is not None:
-        raise web.HTTPFound(target)
-    context = base_context(request, None, None)
-    context.update({"title": context["_"]("Masuk"), "next": target})
-    return aiohttp_jinja2.render_template("login.html", request, context)
-
-
 @web.middleware
 async def security_headers(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -166,7 +150,7 @@ def setup(app: web.Application, *, demo: bool) -> None:
         undefined=jinja2.StrictUndefined,
     )
     app.middlewares.append(security_headers)
-    app.router.add_get("/login", login_page)
+    login.setup(app, base_context)  # GET /login (the page), POST /login (its own form)
     for page in PAGES:
         app.router.add_get(page.path, _page_handler(page), name=f"page_{page.name}_view")
     app.router.add_static("/static/", STATIC_DIR, name="static")

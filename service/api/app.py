@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from service.api import routing
-from service.auth import Principal, Role
+from service.api import cookies, routing
+from service.auth import Principal
 from service.config import Config
 from service.errors import BidroomError, Forbidden, Unauthorized
 from service.runtime import Runtime
@@ -28,7 +28,7 @@ _LOGGER = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", Runtime)
 CONFIG = web.AppKey("config", Config)
 PRINCIPAL_KEY = web.RequestKey("principal", Principal)
-SESSION_COOKIE = "bidroom_session"
+SESSION_COOKIE = cookies.SESSION  # "__Host-" in front when served over HTTPS
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 VERSION = "0.1.0"
 
@@ -75,8 +75,9 @@ def error_response(request: web.Request, exc: BidroomError) -> web.Response:
     if exc.field:
         body["field"] = exc.field
     headers = {}
-    if exc.http_status == 503:  # busy or the database briefly gone: say when to try again
-        headers["Retry-After"] = str(getattr(exc, "retry_after_s", 2))
+    retry = getattr(exc, "retry_after_s", None)
+    if exc.http_status == 503 or retry is not None:  # busy, gone, throttled: say when
+        headers["Retry-After"] = str(retry or 2)
     return web.json_response(body, status=exc.http_status, headers=headers)
 
 
@@ -87,6 +88,18 @@ def principal(request: web.Request) -> Principal:
     return found
 
 
+async def session_of(request: web.Request) -> Principal | None:
+    """The staff member behind the request's session cookie, unless the session ended
+    (logout, absolute or idle timeout, password, role or account changed)."""
+    security = request.app[CONFIG].security
+    cookie = cookies.read(request, security, cookies.SESSION)
+    if not cookie:
+        return None
+    runtime = request.app[RUNTIME]
+    idle = timedelta(minutes=security.session_idle_minutes)
+    return await runtime.credentials.session(cookie, runtime.clock(), idle)
+
+
 async def _authenticate(request: web.Request) -> Principal | None:
     runtime = request.app[RUNTIME]
     header = request.headers.get("Authorization", "")
@@ -95,9 +108,9 @@ async def _authenticate(request: web.Request) -> Principal | None:
         if found is None:
             raise Unauthorized("Token tidak sah.", "Invalid token.")
         return found
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = cookies.read(request, request.app[CONFIG].security, cookies.SESSION)
     if cookie:
-        found = await runtime.credentials.session(cookie, runtime.clock())
+        found = await session_of(request)
         if found is not None and request.method not in SAFE_METHODS:
             sent = request.headers.get("X-CSRF-Token")
             if sent is None:
@@ -170,7 +183,11 @@ async def error_middleware(
 async def auth_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Every API route checks its role; pages check theirs in the web package."""
+    """Every API route checks its role; pages check theirs in the web package.
+
+    A role may call a route only when the route lists it: the administrator runs the
+    accounts and the configuration, not the Head's sign-off (SOP step 9).
+    """
     if not request.path.startswith("/api/"):
         return await handler(request)
     resource = request.match_info.route.resource
@@ -181,7 +198,7 @@ async def auth_middleware(
     found = await _authenticate(request)
     if found is None:
         raise Unauthorized("Silakan masuk terlebih dahulu.", "Please log in first.")
-    if found.role not in roles and not (found.role is Role.ADMIN and Role.DEVICE not in roles):
+    if found.role not in roles:  # exactly the roles the route lists: no role passes by rank
         raise Forbidden(
             "Peran Anda tidak diizinkan untuk tindakan ini.", "Your role may not do this."
         )

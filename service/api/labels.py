@@ -71,6 +71,12 @@ LABELS: dict[str, Label] = {
     "username": ("Nama pengguna", "Username"),
     "password": ("Kata sandi", "Password"),
     "role": ("Peran", "Role"),
+    "current_password": ("Kata sandi Anda saat ini", "Your current password"),
+    "new_password": ("Kata sandi baru", "New password"),
+    "readers": ("Pembaca kartu token", "Readers of the token"),
+    "account": ("Akun", "Account"),
+    "address": ("Alamat komputer", "Computer address"),
+    "device": ("Peramban", "Browser"),
 }
 
 FALLBACK: Label = ("Isian", "A field")

@@ -329,16 +329,25 @@ class StaffRow(Base):
 
 
 class SessionRow(Base):
+    """A staff login: ends at ``expires_at`` (absolute) or after the idle timeout since
+    ``last_seen_at`` (written at most once a minute), or when deleted (logout, password
+    change, account disabled, role changed)."""
+
     __tablename__ = "sessions"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
 
 
 class ApiTokenRow(Base):
-    """Bearer tokens for API clients and devices (remote agents)."""
+    """Bearer tokens for API clients and devices (remote agents).
+
+    ``readers``: the reader names the token may tap and send heartbeats for (a device
+    token always has them; ``None`` on a staff token means any reader).
+    """
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -348,6 +357,20 @@ class ApiTokenRow(Base):
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    readers: Mapped[list[Any] | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class LoginThrottleRow(Base):
+    """Failed logins in a row per subject: ``account:<username>``, ``address:<ip>`` or
+    ``device:<id>`` (a browser that logged in before). Shared by every daemon on the
+    database; a lock stays until an admin lifts it (see service/throttle.py)."""
+
+    __tablename__ = "login_throttle"
+    subject: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int]
+    last_failure_at: Mapped[datetime]
+    locked_at: Mapped[datetime | None]
 
 
 class SealedFileRow(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -58,9 +59,24 @@ async def test_pages_carry_security_headers(client: TestClient[Any, Any]) -> Non
 
 async def test_login_never_redirects_off_site(client: TestClient[Any, Any]) -> None:
     text = await (await client.get("/login?next=//evil.example/x")).text()
-    assert 'data-next="/"' in text
+    assert 'name="next" value="/"' in text
     text = await (await client.get("/login?next=/return")).text()
-    assert 'data-next="/return"' in text
+    assert 'name="next" value="/return"' in text
+    token = re.search(r'name="csrf" value="([^"]+)"', text)
+    assert token is not None
+    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        form = {"csrf": token.group(1), "next": target, "username": "frontoffice"}
+        form["password"] = DEMO_PASSWORD
+        done = await client.post("/login", data=form, allow_redirects=False)
+        assert done.status == 303 and done.headers["Location"] == "/", target
+        await client.post("/api/v1/logout", headers={"X-CSRF-Token": await csrf_of(client)})
+        text = await (await client.get("/login")).text()
+        token = re.search(r'name="csrf" value="([^"]+)"', text)
+        assert token is not None
+
+
+async def csrf_of(client: TestClient[Any, Any]) -> str:
+    return str((await (await client.get("/api/v1/me")).json())["csrf"])
 
 
 async def test_helpdesk_role_sees_its_pages_only(client: TestClient[Any, Any]) -> None:

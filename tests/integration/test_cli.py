@@ -108,9 +108,9 @@ async def test_demo_folder_shares_data_with_every_command(tmp_path: Path) -> Non
 
 
 def test_init_users_tokens_and_upgrade(tmp_path: Path) -> None:
-    init = bidroom(tmp_path, "init", "--password", "rahasia-admin-1")
+    init = bidroom(tmp_path, "init", "--password", "rahasia-kantor-1")
     assert "admin" in init.stdout and (tmp_path / "bidroom.toml").exists()
-    (tmp_path / "pw").write_text("rahasia-rina-1\n")
+    (tmp_path / "pw").write_text("rahasia-loket-1\n")
     bidroom(
         tmp_path,
         "user",
@@ -129,7 +129,11 @@ def test_init_users_tokens_and_upgrade(tmp_path: Path) -> None:
         tmp_path, "user", "add", "rina", "--role", "helpdesk", "--password-file", "pw", check=False
     )
     assert duplicate.returncode == 2 and "sudah ada" in duplicate.stderr
-    bidroom(tmp_path, "token", "add", "--name", "agent-pc-01", "--output", "agent.token")
+    bidroom(
+        tmp_path,
+        *("token", "add", "--name", "agent-pc-01", "--reader", "meja-pc-01"),
+        *("--output", "agent.token"),
+    )
     token = (tmp_path / "agent.token").read_text().strip()
     assert token.startswith("brt_") and (tmp_path / "agent.token").stat().st_mode & 0o077 == 0
     assert "upgraded" in bidroom(tmp_path, "db", "upgrade").stdout

@@ -129,7 +129,15 @@ async def open_site(daemon: Daemon, http: aiohttp.ClientSession) -> tuple[Staff,
     me = await staff.call("POST", "/api/v1/login", {"username": ADMIN, "password": PASSWORD})
     staff.csrf = me["csrf"]
     token = await staff.call(
-        "POST", "/api/v1/tokens", {"name": "door-agent", "role": "device"}, expect=201
+        "POST",
+        "/api/v1/tokens",
+        {
+            "name": "door-agent",
+            "role": "device",
+            "readers": [DOOR_IN, DOOR_OUT],
+            "current_password": PASSWORD,
+        },
+        expect=201,
     )
     for n in range(1, BADGES + 1):
         await staff.call(

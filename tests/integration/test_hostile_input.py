@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 import service.api.handlers  # noqa: F401  (declares the routes walked below)
 from service.api.labels import LABELS
 from service.api.params import MULTILINE
-from service.api.routing import ROUTES
-from service.demo import demo_uid
+from service.api.routing import ROUTES, Route
+from service.demo import DEMO_PASSWORD, demo_uid
 from service.store.tables import AccessEventRow
 from tests.support.hostile import (
     DEEP,
@@ -33,6 +33,7 @@ from tests.support.hostile import (
     ONE_PC,
     Room,
     body_routes,
+    caller,
     headers,
     prepare,
     refused,
@@ -54,9 +55,9 @@ async def pg_room(tmp_path: Path, pg_url: str) -> AsyncIterator[tuple[Site, Room
         yield site, await prepare(site)
 
 
-async def post_json(site: Site, path: str, body: Any) -> Any:
-    admin = site["admin"]
-    return await admin.client.post(path, data=json.dumps(body), headers=headers(admin))
+async def post_json(site: Site, route: Route, path: str, body: Any) -> Any:
+    staff = caller(site, route)
+    return await staff.client.post(path, data=json.dumps(body), headers=headers(staff))
 
 
 def test_every_input_has_a_label() -> None:
@@ -80,7 +81,7 @@ async def hostile_text_in_every_text_field(room: tuple[Site, Room]) -> None:
             for value in values.values():
                 before = await snapshot(site)
                 body = {**ids.body(route), name: value}
-                response = await post_json(site, ids.path(route), body)
+                response = await post_json(site, route, ids.path(route), body)
                 await refused(site, response, field=name, before=before)
                 tried += 1
     assert tried > 300
@@ -98,7 +99,9 @@ async def test_hostile_flags_numbers_times_and_lists(room: tuple[Site, Room]) ->
             kind = spec.rstrip("!")
             for value in HOSTILE_BY_KIND.get(kind, []):
                 before = await snapshot(site)
-                response = await post_json(site, ids.path(route), {**ids.body(route), name: value})
+                response = await post_json(
+                    site, route, ids.path(route), {**ids.body(route), name: value}
+                )
                 await refused(site, response, field=name, before=before)
                 kinds.add(kind)
     assert kinds == set(HOSTILE_BY_KIND)
@@ -115,6 +118,7 @@ async def test_malformed_bodies_on_every_body_route(room: tuple[Site, Room]) -> 
 
     for route in body_routes():
         path = ids.path(route)
+        admin = caller(site, route)
         for raw in (
             b"{nope",
             b"[]",
@@ -164,6 +168,7 @@ async def hostile_ids_in_every_path(room: tuple[Site, Room]) -> None:
     routes = [r for r in ROUTES if "{id}" in r.path]
     assert len(routes) >= 15
     for route in routes:
+        admin = caller(site, route)
         for value in HOSTILE_IDS:
             before = await snapshot(site)
             body = json.dumps(ids.body(route)) if route.body is not None else None
@@ -188,6 +193,7 @@ async def test_hostile_days_and_months(room: tuple[Site, Room]) -> None:
     admin = site["admin"]
     checked = 0
     for route in ROUTES:
+        admin = caller(site, route)
         body = json.dumps(ids.body(route)) if route.body is not None else None
         cases = []
         if "{day}" in route.path:
@@ -212,6 +218,7 @@ async def test_hostile_query_values(room: tuple[Site, Room]) -> None:
     good = {"state": "open", "doc_type": "ktp", "doc_number": "1571015708850001", "all": "1"}
     good |= {"format": "csv", "book": "all"}
     for route in ROUTES:
+        admin = caller(site, route)
         for name in set(route.params) - {"day"}:
             for value in ("%00", "a%1Bb", "a%0Ab", "x" * 300, "pdf%C2%85"):
                 query = "&".join(
@@ -261,9 +268,13 @@ async def malformed_requests_fail_alone_beside_good_taps(room: tuple[Site, Room]
     """Bad requests sent in the same instant as door taps: every tap is answered and kept."""
     site, _ = room
     admin = site["admin"]
-    token = (await admin.call("POST", "/api/v1/tokens", {"name": "agen", "role": "device"}, 201))[
-        "token"
-    ]
+    body = {
+        "name": "agen",
+        "role": "device",
+        "readers": ["pintu-masuk"],
+        "current_password": DEMO_PASSWORD,
+    }
+    token = (await admin.call("POST", "/api/v1/tokens", body, 201))["token"]
     device = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     client = admin.client
 
@@ -328,7 +339,7 @@ async def test_any_text_is_taken_as_sent_or_refused_plainly(
         ("/api/v1/visits", "name", name, ids.body(ROUTE_VISITS)),
     ):
         before = await snapshot(site)
-        response = await post_json(site, path, {**extra, field: value})
+        response = await post_json(site, ROUTE_VISITS, path, {**extra, field: value})
         assert response.status < 500, await response.text()
         if response.status == 201:
             assert (await response.json())[field] == value.strip()

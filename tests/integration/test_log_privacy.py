@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from service.config import Config
+from service.demo import DEMO_PASSWORD
 from service.domain import visits
 from service.domain.facts import Identity
 from service.domain.identity import DocumentType
@@ -79,7 +80,13 @@ async def failed_writes_log_no_values(config: Config, caplog: pytest.LogCaptureF
         with pytest.raises(Conflict):
             await runtime.execute(register)
         # A direct write through the API: the error middleware logs it with a traceback.
-        body = {"username": "siti", "name": STAFF_NAME, "role": "helpdesk", "password": "x" * 12}
+        body = {
+            "username": "siti",
+            "name": STAFF_NAME,
+            "role": "helpdesk",
+            "password": "sandi-baru-yang-panjang",
+            "current_password": DEMO_PASSWORD,
+        }
         answer = await site["admin"].call("POST", "/api/v1/staff", body, expect=500)
         assert answer["error"] == "internal"
 

@@ -36,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from service.api.app import RUNTIME
-from service.auth import Role, create_token
+from service.auth import Role
 from service.domain import facts, visits
 from service.domain.taps import DENY, Decision, Reason, Tap
 from service.domain.tx import Tx
@@ -47,6 +47,7 @@ from service.server import create_app
 from service.store import writer as writer_module
 from service.store.loader import load_state
 from service.store.tables import AccessEventRow
+from service.tokens import create_token
 from tests.integration.test_state_model import form, tables
 from tests.support.site import FakeClock, site_config
 

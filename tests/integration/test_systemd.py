@@ -104,7 +104,11 @@ async def site(tmp_path: Path, env: dict[str, str]) -> tuple[Daemon, str]:
         capacity=50,
         readers={DOOR_IN: "door_in", DOOR_OUT: "door_out"},
     )
-    made = await run_cli(config, "token", "add", "--name", "doors", "--output", "door.token")
+    made = await run_cli(
+        config,
+        *("token", "add", "--name", "doors", "--reader", DOOR_IN, "--reader", DOOR_OUT),
+        *("--output", "door.token"),
+    )
     assert made.returncode == 0, made.stderr
     token = (tmp_path / "door.token").read_text(encoding="utf-8").strip()
     return Daemon(config, free_port(), tmp_path / "daemon.log", env=env), token

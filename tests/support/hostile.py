@@ -12,7 +12,8 @@ from aiohttp import ClientResponse
 from sqlalchemy import text
 
 from service.api.routing import ROUTES, Route
-from service.demo import demo_uid
+from service.auth import Role
+from service.demo import DEMO_PASSWORD, demo_uid
 from tests.support.site import KTP_A, KTP_B, KTP_C, Site, Staff
 
 TABLES = (
@@ -141,6 +142,7 @@ class Room:
             "kind": "pc",
             "code": "PC-01",
             "name": "books.pdf" if route.path.startswith("/api/v1/archive/") else "pintu-masuk",
+            "username": "helpdesk",
             "day": self.day,
             "month": self.day[:7],
         }
@@ -221,8 +223,31 @@ class Room:
                 "name": "Petugas Dua",
                 "role": "front_office",
                 "password": "rahasia-panjang-1",
+                "current_password": DEMO_PASSWORD,
             },
-            "/api/v1/tokens": {"name": "agen-pc-02", "role": "device"},
+            "/api/v1/tokens": {
+                "name": "agen-pc-02",
+                "role": "device",
+                "readers": ["meja-pc-01"],
+                "current_password": DEMO_PASSWORD,
+            },
+            "/api/v1/me/password": {
+                "current_password": DEMO_PASSWORD,
+                "new_password": "sandi-baru-yang-panjang",
+            },
+            "/api/v1/staff/{username}/password": {
+                "new_password": "sandi-baru-yang-panjang",
+                "current_password": DEMO_PASSWORD,
+            },
+            "/api/v1/staff/{username}/role": {
+                "role": "helpdesk",
+                "current_password": DEMO_PASSWORD,
+            },
+            "/api/v1/login-locks/lift": {
+                "account": "helpdesk",
+                "address": "10.0.0.5",
+                "device": "0" * 32,
+            },
         }
         body = dict(bodies[route.path])
         assert set(body) == set(route.body or {}), f"update the valid body of {route.path}"
@@ -295,6 +320,11 @@ async def refused(
 
 def body_routes() -> list[Route]:
     return [r for r in ROUTES if r.body is not None]
+
+
+def caller(site: Site, route: Route) -> Staff:
+    """The admin, or the Head on the routes only the Head may call (the sign-offs)."""
+    return site["admin"] if route.roles is None or Role.ADMIN in route.roles else site["head"]
 
 
 def headers(staff: Staff, content_type: str | None = "application/json") -> dict[str, str]:

@@ -59,7 +59,17 @@ async def _open_room(base: str, http: aiohttp.ClientSession, badges: int) -> str
 
     me = await call("POST", "/api/v1/login", {"username": ADMIN, "password": PASSWORD})
     csrf = me["csrf"]
-    token = await call("POST", "/api/v1/tokens", {"name": "doors", "role": "device"}, csrf)
+    token = await call(
+        "POST",
+        "/api/v1/tokens",
+        {
+            "name": "doors",
+            "role": "device",
+            "readers": [DOOR_IN, DOOR_OUT],
+            "current_password": PASSWORD,
+        },
+        csrf,
+    )
     for n in range(1, badges + 1):
         await call("POST", "/api/v1/badges", {"uid": badge_uid(n), "label": f"R-{n:03d}"}, csrf)
         visit = await call(

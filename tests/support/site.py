@@ -45,6 +45,9 @@ def site_config(tmp_path: Path, db_url: str | None = None, **sections: Any) -> C
         data = tomllib.load(fh)
     data["room"].update({"opening": "08:00", "closing": "16:00", "days": [1, 2, 3, 4, 5]})
     data["queue"]["turnover_gap_s"] = 60
+    # The tests move the clock through whole days: logins last through them unless a test
+    # asks for the real timeouts (tests/integration/test_asvs_sessions.py does).
+    data.setdefault("security", {}).update({"session_idle_minutes": 7 * 1440, "session_hours": 168})
     for name, values in sections.items():
         if isinstance(values, dict) and isinstance(data.get(name), dict):
             data[name].update(values)

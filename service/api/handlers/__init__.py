@@ -1,6 +1,7 @@
 """Importing this package registers every API route (see service.api.routing)."""
 
 from service.api.handlers import (  # noqa: F401
+    accounts,
     days,
     health,
     identity,

@@ -1,116 +1,116 @@
-"""Login, logout, who am I; staff and API tokens (admin); the OpenAPI document."""
+"""Log in and out, who am I, change my own password; the OpenAPI document.
+
+``POST /api/v1/login`` takes JSON only (415 otherwise); the login page posts its own
+form to ``/login`` (:mod:`web.login`), which ends in the same :func:`log_in`. Staff
+accounts and tokens (admin) are in :mod:`service.api.handlers.accounts`.
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from service import auth
-from service.api import params
-from service.api.app import CONFIG, RUNTIME, SESSION_COOKIE, VERSION, now_of, principal
+from service.accounts import set_password
+from service.api import cookies, params
+from service.api.app import CONFIG, RUNTIME, VERSION, now_of, principal
 from service.api.routing import ALL_STAFF, openapi_document, route
-from service.auth import Role
-from service.errors import ValidationError
+from service.auth import Attempt, LoginResult
+from service.errors import Forbidden
+
+
+async def log_in(request: web.Request, username: str, password: str) -> LoginResult:
+    """Check a login (throttled) and end the session this browser had before, if any."""
+    runtime, security = request.app[RUNTIME], request.app[CONFIG].security
+    attempt = Attempt(
+        username,
+        password,
+        cookies.client_address(request, security),
+        cookies.read(request, security, cookies.DEVICE),
+    )
+    found = await auth.login(
+        runtime.engine,
+        runtime.credentials,
+        attempt,
+        now_of(request),
+        security,
+        runtime.keys.derive("device-cookie"),
+    )
+    await _end_this_session(request)
+    return found
+
+
+async def _end_this_session(request: web.Request) -> None:
+    cookie = cookies.read(request, request.app[CONFIG].security, cookies.SESSION)
+    if cookie:
+        await auth.logout(request.app[RUNTIME].engine, cookie)
+        request.app[RUNTIME].credentials.forget(cookie)
+
+
+def _who(who: auth.Principal) -> dict[str, object]:
+    return {"username": who.username, "name": who.name, "role": who.role.value, "csrf": who.csrf}
 
 
 @route(
     "POST",
     "/api/v1/login",
-    summary="Log in (sets the session cookie)",
+    summary="Log in (sets the session cookie); throttled per account and client address",
     tag="session",
     roles=None,
     body={"username": "string!", "password": "string!"},
 )
 async def login(request: web.Request) -> web.Response:
     body = await params.json_body(request)
-    runtime = request.app[RUNTIME]
-    token, who = await auth.login(
-        runtime.engine,
-        params.text(body, "username"),
-        params.text(body, "password"),
-        now_of(request),
-        request.app[CONFIG].security.session_hours,
-    )
-    response = web.json_response(
-        {"username": who.username, "name": who.name, "role": who.role.value, "csrf": who.csrf}
-    )
-    response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/", secure=request.secure
-    )
+    username = params.text(body, "username", max_len=100)
+    found = await log_in(request, username, params.text(body, "password"))
+    response = web.json_response(_who(found.principal))
+    security = request.app[CONFIG].security
+    cookies.put_login(request, security, response, found.token, found.device_cookie)
     return response
 
 
 @route("POST", "/api/v1/logout", summary="Log out", tag="session")
 async def logout(request: web.Request) -> web.Response:
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        await auth.logout(request.app[RUNTIME].engine, cookie)
-        request.app[RUNTIME].credentials.forget(cookie)
+    await _end_this_session(request)
     response = web.json_response({"ok": True})
-    response.del_cookie(SESSION_COOKIE, path="/")
+    cookies.drop(request, request.app[CONFIG].security, response, cookies.SESSION)
     return response
 
 
 @route("GET", "/api/v1/me", summary="The logged-in staff member", tag="session")
 async def me(request: web.Request) -> web.Response:
-    who = principal(request)
-    return web.json_response(
-        {"username": who.username, "name": who.name, "role": who.role.value, "csrf": who.csrf}
-    )
-
-
-@route("GET", "/api/v1/staff", summary="List staff accounts", tag="admin", roles=(Role.ADMIN,))
-async def staff_list(request: web.Request) -> web.Response:
-    return web.json_response(await auth.list_staff(request.app[RUNTIME].engine))
+    return web.json_response(_who(principal(request)))
 
 
 @route(
     "POST",
-    "/api/v1/staff",
-    summary="Add a staff account",
-    tag="admin",
-    roles=(Role.ADMIN,),
-    body={"username": "string!", "name": "string!", "role": "string!", "password": "string!"},
+    "/api/v1/me/password",
+    summary="Change my own password (the current one again); every session of mine ends "
+    "and this browser gets a new one",
+    tag="session",
+    roles=ALL_STAFF,
+    body={"current_password": "string!", "new_password": "string!"},
 )
-async def staff_add(request: web.Request) -> web.Response:
+async def my_password(request: web.Request) -> web.Response:
+    runtime, who, security = request.app[RUNTIME], principal(request), request.app[CONFIG].security
     body = await params.json_body(request)
-    try:
-        role = Role(params.text(body, "role"))
-    except ValueError:
-        raise ValidationError("Peran tidak dikenal.", "Unknown role.", field="role") from None
-    ident = await auth.add_staff(
-        request.app[RUNTIME].engine,
-        params.text(body, "username"),
-        params.text(body, "name"),
-        role,
-        params.text(body, "password"),
-        now_of(request),
+    current, new = params.text(body, "current_password"), params.text(body, "new_password")
+    if who.staff_id is None or who.csrf is None:
+        raise Forbidden(
+            "Kata sandi hanya dapat diganti dari sesi masuk petugas.",
+            "A password can only be changed from a staff login session.",
+        )
+    now = now_of(request)
+    address = cookies.client_address(request, security)
+    await auth.reauthenticate(
+        runtime.engine, runtime.credentials, who, current, address, now, security
     )
-    return web.json_response({"id": ident}, status=201)
-
-
-@route(
-    "POST",
-    "/api/v1/tokens",
-    summary="Create a bearer token for a device or API client",
-    tag="admin",
-    roles=(Role.ADMIN,),
-    body={"name": "string!", "role": "string!"},
-)
-async def token_add(request: web.Request) -> web.Response:
-    body = await params.json_body(request)
-    try:
-        role = Role(params.text(body, "role"))
-    except ValueError:
-        raise ValidationError("Peran tidak dikenal.", "Unknown role.", field="role") from None
-    token = await auth.create_token(
-        request.app[RUNTIME].engine, params.text(body, "name"), role, now_of(request)
-    )
-    return web.json_response({"token": token}, status=201)
+    await set_password(runtime.engine, runtime.credentials, who.username, new, field="new_password")
+    token, fresh = await auth.start_session(runtime.engine, who.staff_id, now, security)
+    response = web.json_response(_who(fresh))
+    cookies.put(request, security, response, cookies.SESSION, token)
+    return response
 
 
 @route("GET", "/api/v1/openapi.json", summary="This document", tag="session", roles=None)
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(openapi_document(VERSION))
-
-
-__all__ = ["ALL_STAFF"]

@@ -5,14 +5,24 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.api import params
-from service.api.app import RUNTIME, lang_of, now_of
+from service.api.app import RUNTIME, lang_of, now_of, principal
 from service.api.labels import LABELS
 from service.api.routing import ALL_STAFF, route
 from service.auth import Role
 from service.domain.taps import InvalidTap, Tap, reason_text
-from service.errors import NotFound, ValidationError
+from service.errors import Forbidden, NotFound, ValidationError
 
 TAP_ROLES = (*ALL_STAFF, Role.DEVICE)
+
+
+def _may_use(request: web.Request, reader: str) -> None:
+    """A token bound to readers (every device token is) is refused on any other (403)."""
+    if not principal(request).may_use_reader(reader):
+        raise Forbidden(
+            f"Token ini tidak diizinkan untuk pembaca kartu {reader}.",
+            f"This token may not be used for the reader {reader}.",
+            field="reader",
+        )
 
 
 @route(
@@ -33,6 +43,7 @@ async def tap(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     body = await params.json_body(request)
     reader = params.text(body, "reader", max_len=100)
+    _may_use(request, reader)
     if reader not in runtime.policy.readers:
         raise NotFound(
             f"Pembaca kartu '{reader}' tidak terdaftar.",
@@ -80,6 +91,7 @@ async def tap(request: web.Request) -> web.Response:
 async def heartbeat(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     name = params.path_text(request, "name", label=LABELS["reader"])
+    _may_use(request, name)
     health = runtime.health.get(name)
     if health is None:
         raise NotFound(f"Pembaca kartu '{name}' tidak terdaftar.", f"Unknown reader '{name}'.")

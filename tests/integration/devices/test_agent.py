@@ -26,12 +26,13 @@ from devices.agent import AgentTimings, Outbox, run_agent
 from devices.base import ReaderState
 from devices.simulated import is_running, simulate_tap
 from service.api.app import RUNTIME
-from service.auth import Role, create_token
+from service.auth import Role
 from service.config import Config, ReaderConfig, SecurityConfig
 from service.domain.taps import Led, ReaderRole, Reason
 from service.runtime import Runtime
 from service.server import create_app
 from service.store.tables import AccessEventRow
+from service.tokens import create_token
 
 TOKEN = "s3cret-agent-token"
 READER = "meja-pc-01"
@@ -345,7 +346,9 @@ async def test_agent_against_the_real_daemon(tmp_path: Path) -> None:
     await real.start()
     proc = AgentProcess(real.server, tmp_path / "outbox.sqlite3")
     try:
-        token = await create_token(real.runtime.engine, "agent", Role.DEVICE, datetime.now(UTC))
+        token = await create_token(
+            real.runtime.engine, "agent", Role.DEVICE, datetime.now(UTC), readers=[READER]
+        )
         proc.token = token
         await proc.start()
         # Heartbeats reach the daemon: its agent: reader turns online.

@@ -37,7 +37,7 @@ from aiohttp.test_utils import TestServer
 from devices.agent import AgentTimings, run_agent
 from devices.simulated import is_running, simulate_tap
 from service.config import Config
-from service.demo import demo_uid
+from service.demo import DEMO_PASSWORD, demo_uid
 from service.domain.taps import Led, Reason
 from service.keyfile import KeyFile
 from service.runtime import utc_now
@@ -152,7 +152,12 @@ async def live_daemon(config: Config) -> AsyncIterator[tuple[TestServer, Staff, 
 @asynccontextmanager
 async def running_agent(room: Room, outbox: Path) -> AsyncIterator[None]:
     """The remote agent at PC-01, as ``bidroom agent`` runs it, until the block ends."""
-    body = {"name": "agent-pc-01", "role": "device"}
+    body = {
+        "name": "agent-pc-01",
+        "role": "device",
+        "readers": ["meja-pc-01"],
+        "current_password": DEMO_PASSWORD,
+    }
     token = (await room.admin.call("POST", "/api/v1/tokens", body, expect=201))["token"]
     stop = asyncio.Event()
     url = f"http://127.0.0.1:{room.server.port}"

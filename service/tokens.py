@@ -1,0 +1,138 @@
+"""Bearer tokens for devices (reader agents) and API clients: made, listed, revoked.
+
+A token is shown once, when it is made, and stored only as its SHA-256. A ``device``
+token names the readers it may tap and send heartbeats for (``--reader``, one or
+more); any other reader refuses it with 403. A staff-role token may name readers too,
+else it may use any. Names are unique among the tokens in force, so ``bidroom token
+revoke NAME`` says which one goes. A revocation made in this daemon takes effect at
+once; in another daemon on the same database within a second (the
+:class:`~service.auth.Credentials` cache).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Collection, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from service.auth import Credentials, Role, digest
+from service.errors import Conflict, NotFound, ValidationError
+from service.store.tables import ApiTokenRow
+
+MAX_READERS = 50
+
+
+def check_readers(role: Role, readers: Iterable[str], known: Collection[str]) -> list[str]:
+    """The readers a new token names, each a configured reader; a device needs one."""
+    names = sorted(set(readers))
+    if len(names) > MAX_READERS:
+        raise ValidationError(
+            f"Paling banyak {MAX_READERS} pembaca kartu per token.",
+            f"At most {MAX_READERS} readers per token.",
+            field="readers",
+        )
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        listed = ", ".join(unknown)
+        raise ValidationError(
+            f"Pembaca kartu ini tidak ada dalam konfigurasi: {listed}.",
+            f"These readers are not in the configuration: {listed}.",
+            field="readers",
+        )
+    if role is Role.DEVICE and not names:
+        raise ValidationError(
+            "Token perangkat harus menyebut pembaca kartu yang boleh dipakainya.",
+            "A device token must name the readers it may use.",
+            field="readers",
+        )
+    return names
+
+
+async def create_token(
+    engine: AsyncEngine,
+    name: str,
+    role: Role,
+    now: datetime,
+    staff_id: int | None = None,
+    readers: list[str] | None = None,
+) -> str:
+    """A new token (returned once); ``readers`` must have been checked by the caller."""
+    if role is Role.DEVICE and not readers:
+        raise ValidationError(
+            "Token perangkat harus menyebut pembaca kartu yang boleh dipakainya.",
+            "A device token must name the readers it may use.",
+            field="readers",
+        )
+    token = "brt_" + secrets.token_urlsafe(32)
+    async with engine.begin() as conn:
+        taken = await conn.execute(
+            select(ApiTokenRow.id).where(ApiTokenRow.name == name, ApiTokenRow.revoked_at.is_(None))
+        )
+        if taken.first() is not None:
+            raise Conflict(
+                f"Sudah ada token berlaku bernama {name}; cabut dulu atau pakai nama lain.",
+                f"A token named {name} is in force; revoke it first or use another name.",
+                field="name",
+            )
+        await conn.execute(
+            insert(ApiTokenRow).values(
+                token_hash=digest(token),
+                name=name,
+                role=role.value,
+                staff_id=staff_id,
+                created_at=now,
+                readers=readers or None,
+            )
+        )
+    return token
+
+
+async def list_tokens(engine: AsyncEngine) -> list[dict[str, Any]]:
+    """Every token, in force first, without its secret or its hash."""
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(ApiTokenRow).order_by(
+                    ApiTokenRow.revoked_at.is_not(None), ApiTokenRow.name, ApiTokenRow.id
+                )
+            )
+        ).all()
+    return [
+        {
+            "id": r.id,
+            "name": r.name,
+            "role": r.role,
+            "readers": r.readers if r.readers is not None or r.role != "device" else [],
+            "created_at": r.created_at.isoformat(),
+            "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
+            "revoked_by": r.revoked_by,
+        }
+        for r in rows
+    ]
+
+
+async def revoke_token(
+    engine: AsyncEngine, credentials: Credentials, name: str, now: datetime, actor: str
+) -> int:
+    """Revoke the token in force named ``name`` (404 when there is none)."""
+    async with engine.begin() as conn:
+        hashes = (
+            await conn.execute(
+                update(ApiTokenRow)
+                .where(ApiTokenRow.name == name, ApiTokenRow.revoked_at.is_(None))
+                .values(revoked_at=now, revoked_by=actor)
+                .returning(ApiTokenRow.token_hash)
+            )
+        ).scalars()
+        revoked = list(hashes)
+    if not revoked:
+        raise NotFound(
+            f"Tidak ada token berlaku bernama {name}.", f"No token named {name} is in force."
+        )
+    for token_hash in revoked:
+        credentials.forget_hash(token_hash)
+    return len(revoked)
