@@ -75,7 +75,7 @@ DOOR_IN, DOOR_OUT = "pintu-masuk", "pintu-keluar"
 BADGES = 20
 CAPACITY = 30
 CONNECTIONS = (20, 1)
-ADMIN, PASSWORD = "admin", "rahasia-bench-1"
+ADMIN, PASSWORD = "admin", "rahasia-bench-panjang-1"
 TAP_PATH = "/api/v1/taps"
 TARGET_RATIO = {20: 1.0, 1: 0.8}
 TARGET_P99_MS = {20: 25.0}
@@ -596,7 +596,20 @@ def prepare_bidroom(folder: Path) -> tuple[Path, str]:
     (folder / "admin.pw").write_text(PASSWORD + "\n", encoding="utf-8")
     steps = [
         ("user", "add", ADMIN, "--role", "admin", "--password-file", "admin.pw"),
-        ("token", "add", "--name", "bench-door", "--role", "device", "--output", "token.txt"),
+        (
+            "token",
+            "add",
+            "--name",
+            "bench-door",
+            "--role",
+            "device",
+            "--output",
+            "token.txt",
+            "--reader",
+            "pintu-masuk",
+            "--reader",
+            "pintu-keluar",
+        ),
     ]
     for args in steps:
         done = cli(config, *args)

@@ -93,6 +93,7 @@ async def prepare(config: Path, daemon: Daemon) -> tuple[str, str, list[str]]:
     assert result.returncode == 0, result.stderr
     admin = (config.parent / "admin.token").read_text().strip()
     result = await run_cli(config, "token", "add", "--name", "door", "--role", "device",
+                           "--reader", "pintu-masuk", "--reader", "pintu-keluar",
                            "--output", str(config.parent / "device.token"))  # fmt: skip
     assert result.returncode == 0, result.stderr
     device = (config.parent / "device.token").read_text().strip()
