@@ -4,9 +4,10 @@ Every reader ends here (device adapters through the runtime's ``submit``,
 ``POST /api/v1/taps``, the demo panel, ``bidroom simulate tap``):
 
 1. a tap whose ``event_id`` was already decided gets the first decision back and
-   writes nothing: the most recent decisions are in memory (a bounded LRU), and
-   a tap older than what it holds is looked up in the database, whose unique
-   ``event_id`` is the last word (a replay that slips past both fails on it);
+   writes nothing: the most recent decisions are in memory (a bounded LRU); one it
+   no longer holds is found by the database's unique ``event_id``: the tap is decided
+   again, its insert is refused, nothing of it is kept, and the stored decision is
+   looked up and answered. A new tap, the common case, never costs a lookup;
 2. the reader's own time is checked: never ahead of the daemon's clock beyond
    ``taps.clock_skew_s``, never older than ``taps.max_age_s``, never before the
    last signed day;
@@ -34,7 +35,7 @@ from service.domain.policy import Policy
 from service.domain.state import RoomState
 from service.domain.taps import Decision, ReaderRole, Reason, Tap
 from service.domain.tx import Tx
-from service.errors import ValidationError
+from service.errors import Conflict, ValidationError
 from service.logs import redact_uid
 from service.store.tables import AccessEventRow
 from service.store.writer import Writer
@@ -63,8 +64,6 @@ class TapIntake:
         # The most recent committed decisions by event id, with their time; bounded.
         self._decided: OrderedDict[str, tuple[Decision, float]] = OrderedDict()
         self._size = remembered
-        # Decisions older than this (a timestamp) may have been forgotten: look them up.
-        self._horizon = 0.0
         writer.subscribe(self._on_commit)
 
     async def submit(self, tap: Tap) -> tuple[Decision, bool]:
@@ -72,11 +71,14 @@ class TapIntake:
         if known is not None:
             return known[0], True
         received = self._clock()
-        if tap.at.timestamp() <= self._horizon + self._limits.clock_skew_s:
+        try:
+            self._check_reported(tap, received)
+        except ValidationError:
+            # A reader's outbox re-sending a tap decided long ago gets its first answer.
             stored = await self._stored_decision(tap.event_id)
             if stored is not None:
                 return stored, True
-        self._check_reported(tap, received)
+            raise
         replayed: list[bool] = []
 
         def rule(tx: Tx) -> Decision:
@@ -91,7 +93,14 @@ class TapIntake:
             return access.decide_tap(tx, self._policy, tap, received)
 
         started = time.perf_counter()
-        decision = await self._writer.execute(rule)
+        try:
+            decision = await self._writer.execute(rule)
+        except Conflict:
+            # Decided before, beyond what memory holds: the unique event_id refused it.
+            stored = await self._stored_decision(tap.event_id)
+            if stored is None:
+                raise
+            return stored, True
         # The one line per tap at INFO (the adapters log theirs at DEBUG).
         _LOGGER.info(
             "%s: badge %s %s (%s) %.1f ms",
@@ -137,8 +146,7 @@ class TapIntake:
     def _remember(self, event_id: str, decision: Decision, at: float) -> None:
         self._decided[event_id] = (decision, at)
         while len(self._decided) > self._size:
-            _, (_, forgotten) = self._decided.popitem(last=False)
-            self._horizon = max(self._horizon, forgotten)
+            self._decided.popitem(last=False)
 
     def decision_of(self, row: Any, state: RoomState) -> Decision:
         """The decision a stored access event (a row, or an AccessEvent) was answered with."""
@@ -176,11 +184,9 @@ class TapIntake:
             ).all()
         state = self._writer.published
         self._decided = OrderedDict()
-        self._horizon = rows[-1].at.timestamp() if len(rows) == self._size else 0.0
         for row in reversed(rows):
             self._remember(row.event_id, self.decision_of(row, state), row.at.timestamp())
 
     def forget_before(self, timestamp: float) -> None:
         while self._decided and next(iter(self._decided.values()))[1] < timestamp:
-            _, (_, forgotten) = self._decided.popitem(last=False)
-            self._horizon = max(self._horizon, forgotten)
+            self._decided.popitem(last=False)

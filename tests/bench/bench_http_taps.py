@@ -790,7 +790,8 @@ def profile_bidroom(
     args: argparse.Namespace,
     folder: Path,
 ) -> tuple[Run | None, list[str]]:
-    """One more 20-connection run with py-spy recording bidroom (on the generator's core)."""
+    """One more run (20 connections unless told) with py-spy recording bidroom (on the
+    generator's core)."""
     spy = py_spy()
     if spy is None:
         return None, ["py-spy is not installed and could not be installed: no profile"]
@@ -823,7 +824,7 @@ def profile_bidroom(
         processes.stop(recorder)
         why = tail(spy_log, 5)
         return None, [f"py-spy could not attach to bidroom (ptrace not allowed here?): {why}"]
-    run = load(daemon, generator, 20, seconds, "p20")
+    run = load(daemon, generator, args.profile_connections, seconds, "profile")
     with contextlib.suppress(subprocess.TimeoutExpired):
         recorder.wait(seconds + 30)
     processes.stop(recorder)
@@ -987,6 +988,12 @@ def main() -> int:
     parser.add_argument("--generator", choices=["auto", "wrk", "aiohttp"], default="auto")
     parser.add_argument(
         "--profile", action="store_true", help="one more 20-connection run under py-spy"
+    )
+    parser.add_argument(
+        "--profile-connections",
+        type=int,
+        default=20,
+        help="with --profile: connections in the profiled run (default 20)",
     )
     parser.add_argument(
         "--profile-raw",
@@ -1169,7 +1176,7 @@ def report(
         print()
         if profiled is not None:
             print(
-                f"profile (py-spy record, 200 Hz, on a separate 20-connection run of "
+                f"profile (py-spy record, 200 Hz, on a separate {args.profile_connections}-connection run of "
                 f"{args.duration:g} s: {profiled.rate:.0f} req/s, p99 {profiled.p99_ms:.1f} ms "
                 "under the profiler):"
             )

@@ -126,6 +126,61 @@ async def test_restart_restores_the_state_and_replays(tmp_path: Path) -> None:
         await second.stop()
 
 
+async def count_events(runtime: Runtime) -> int:
+    path = sqlite_path(runtime.config.database_url)
+    assert path is not None
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("SELECT count(*) FROM access_events").fetchone()[0])
+
+
+async def test_a_replay_memory_has_forgotten_gets_its_first_answer(tmp_path: Path) -> None:
+    """Replays beyond the in-memory decisions: the unique event_id refuses the second
+    decision, nothing of it is kept, the stored one is answered; new taps committed in
+    the same batch are unaffected, and one too old to decide still gets its answer."""
+    config = site_config(tmp_path)
+    clock = FakeClock()
+    runtime = Runtime(config, clock=clock, start_readers=False)
+    await runtime.start()
+    try:
+        visit_id = await admitted_visit(runtime)
+        entry = await runtime.submit(Tap("pintu-masuk", UID, START, "m-1"))
+        assert entry.granted
+        clock.advance(minutes=1)
+        exit_ = await runtime.submit(Tap("pintu-keluar", UID, clock(), "m-2"))
+        assert exit_.granted and not runtime.state.visits[visit_id].inside
+        head, events = runtime.writer.head, await count_events(runtime)
+        runtime.intake.forget_before(clock().timestamp() + 86400)  # memory holds nothing
+
+        # Decided again on today's state this would be a fresh entry; it must not be.
+        again, replayed = await runtime.submit_ex(Tap("pintu-masuk", UID, START, "m-1"))
+        assert replayed and again.reason == entry.reason
+        assert not runtime.state.visits[visit_id].inside
+        assert (runtime.writer.head, await count_events(runtime)) == (head, events)
+
+        # The replay in one batch with new taps: they commit, it is answered as before.
+        clock.advance(minutes=1)
+        now = clock()
+        results = await asyncio.gather(
+            runtime.submit_ex(Tap("pintu-keluar", UID, START, "m-2")),
+            runtime.submit_ex(Tap("pintu-masuk", UID, now, "m-3")),
+            runtime.submit_ex(Tap("pintu-masuk", "04FFFFFFFFFFFF01", now, "m-4")),
+        )
+        assert results[0] == (exit_, True)
+        assert results[1][0].granted and not results[1][1]
+        assert not results[2][0].granted and not results[2][1]
+        assert runtime.state.visits[visit_id].inside
+        assert await count_events(runtime) == events + 2
+
+        # Beyond taps.max_age_s: too old to decide now, but its first answer stands.
+        runtime.intake.forget_before(clock().timestamp() + 86400)
+        clock.advance(hours=3)
+        late, replayed = await runtime.submit_ex(Tap("pintu-masuk", UID, START, "m-1"))
+        assert replayed and late == again
+        assert await journal_faults(runtime.engine) == []
+    finally:
+        await runtime.stop()
+
+
 async def test_corrupt_database_is_moved_aside(tmp_path: Path) -> None:
     config = site_config(tmp_path)
     path = sqlite_path(config.database_url)
