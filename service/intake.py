@@ -41,9 +41,10 @@ from service.store.tables import AccessEventRow
 from service.store.writer import Writer
 
 _LOGGER = logging.getLogger(__name__)
-# How many recent decisions answer replays from memory (a busy day's taps, at most a
-# few megabytes); older replays are looked up in the database.
-REMEMBERED = 20_000
+# How many recent decisions answer replays from memory: a busy room's day is a few
+# hundred taps, a reader's outbox re-sends within minutes; about 2 MB. Older replays
+# are refused by the database's unique event_id and answered with the stored decision.
+REMEMBERED = 4_096
 
 
 class TapIntake:

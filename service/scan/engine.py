@@ -20,13 +20,13 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from service.domain.ktp import Line, Word
 from service.errors import BidroomError
-from service.scan.image import Pixels
+
+if TYPE_CHECKING:
+    from service.scan.image import Pixels
 
 TESSDATA_DIRS = (
     "/usr/share/tesseract-ocr/5/tessdata",
@@ -100,6 +100,7 @@ class Engine:
         self, gray: Pixels, *, single_line: bool = False, whitelist: str = "", lang: str = "ind"
     ) -> list[Line]:
         """The words Tesseract reads in a grey image, line by line, with confidences."""
+        import numpy as np
         import tesserocr
 
         api = self._api(lang)

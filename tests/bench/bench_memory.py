@@ -93,6 +93,7 @@ async def main() -> None:
         f"{CONCURRENCY} at a time): min {min(samples):6.1f} MB, max {max(samples):6.1f} MB, "
         f"end {samples[-1]:6.1f} MB (drift {drift:+.1f} MB)"
     )
+    print("RSS every 10,000 taps (MB): " + " ".join(f"{s:.1f}" for s in samples))
     print(f"machine load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     ok_start, ok_flat = started <= TARGET_START_MB, abs(drift) <= TARGET_DRIFT_MB
     print(

@@ -10,6 +10,10 @@ clerk saves the form. ``GET /api/v1/scanners`` tells the page what is available.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from datetime import date
+
 from aiohttp import BodyPartReader, web
 
 from service.api import params
@@ -17,7 +21,8 @@ from service.api.app import lang_of, now_of
 from service.api.handlers.visits import FO
 from service.api.routing import route
 from service.errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
-from service.scan import engine, reader, result, scanners
+from service.scan import engine, result, scanners
+from service.scan.result import Reading
 
 MAX_IMAGE_BYTES = 16 * 1024 * 1024  # a 12 MP phone JPEG is 3–6 MiB; a 300 dpi A4 PNG ~10
 IMAGE_TYPES = ("image/jpeg", "image/png")
@@ -107,6 +112,12 @@ async def scanner_list(request: web.Request) -> web.Response:
     )
 
 
+def _reader() -> Callable[[engine.Engine, bytes, date], Reading]:
+    from service.scan.reader import read
+
+    return read
+
+
 @route(
     "POST",
     "/api/v1/identity/scan",
@@ -123,5 +134,7 @@ async def identity_scan(request: web.Request) -> web.Response:
     engine.require()
     data = await scanners.scan(scanner) if scanner else await _image_from_body(request)
     today = now_of(request).date()
-    reading = await engine.worker().run(lambda ocr: reader.read(ocr, data, today))
+    # OpenCV and NumPy (about 50 MB) are loaded by the first scan, in a thread, not at start.
+    read = await asyncio.to_thread(_reader)
+    reading = await engine.worker().run(lambda ocr: read(ocr, data, today))
     return web.json_response(result.as_json(reading), headers=NO_STORE)
