@@ -55,8 +55,9 @@ OnDeviceEvent = Callable[[DoorEvent], Awaitable[None]]
 KeyLookup = Callable[[str], bytes | None]
 
 _CP_FLAGS = (osdp.LibFlag.EnforceSecure, osdp.LibFlag.EnableNotification)
-# Longest pause between two attempts to bring an offline reader back.
-_REVIVE_MAX_S = 30.0
+# Longest pause between two attempts to bring an offline reader back: a reader that
+# comes back is in use again within 5 s (the attempt itself takes a few refreshes).
+_REVIVE_MAX_S = 4.0
 # How long a stopping bus waits for taps in flight before cancelling them.
 _GRACE_S = 1.0
 _OPTIONS = frozenset({"held_open_s", "forced_window_s", "door_input"})
@@ -269,7 +270,7 @@ class OsdpBus:
         """libosdp waits 300 s before it retries an offline reader; we retry sooner.
 
         Disabling and re-enabling the PD (libosdp's hot-plug) restarts its state
-        machine: 1 s after going offline, then 2, 4 ... up to 30 s apart.
+        machine: 1 s after going offline, then 2, then every 4 s.
         """
         delay = 1.0
         while self._cp is not None:
