@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service import throttle
 from service.config import SecurityConfig
-from service.errors import Conflict, Forbidden, Unauthorized
+from service.errors import Conflict, Forbidden, Unauthorized, Unavailable
 from service.passwords import check_password_policy, hash_password, verify_password
 from service.store.tables import ApiTokenRow, SessionRow, StaffRow
 
@@ -323,7 +323,19 @@ class Credentials:
         if hit is not None and now - hit.fetched < self._ttl:
             self._known.move_to_end(key)
             return hit
-        known = await fetch()
+        try:
+            known = await fetch()
+        except (SQLAlchemyError, OSError) as exc:
+            if hit is None:
+                raise Unavailable(
+                    "Basis data sedang tidak dapat dihubungi; coba lagi sebentar lagi.",
+                    "The database is unreachable; please try again shortly.",
+                ) from exc
+            # The database is away: who we knew a moment ago is still who they are (a
+            # revocation made meanwhile elsewhere takes effect once it is back).
+            _LOGGER.warning("database unavailable; a credential is checked from memory")
+            hit.fetched = now
+            return hit
         known.fetched = now
         self._known[key] = known
         self._known.move_to_end(key)

@@ -21,18 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import text
 
 from devices.base import ReaderState
 from service.domain.taps import ReaderRole
 from service.errors import BidroomError
-from service.store.engine import sqlite_path
+from service.store.engine import write_problem
 
 if TYPE_CHECKING:
     from service.runtime import Runtime
@@ -57,42 +53,9 @@ class Check:
         return body
 
 
-def _sqlite_writable(path: Path) -> None:
-    """Take the write lock for an instant and give it back (raises what SQLite says)."""
-    with contextlib.closing(sqlite3.connect(path, timeout=CHECK_S / 2, isolation_level=None)) as db:
-        db.execute("BEGIN IMMEDIATE")
-        db.execute("ROLLBACK")
-
-
-async def _postgres_writable(runtime: Runtime) -> str | None:
-    """None when writable, else what is wrong."""
-    async with runtime.engine.connect() as conn:
-        row = (
-            await conn.execute(
-                text(
-                    "SELECT pg_is_in_recovery(), "
-                    "current_setting('default_transaction_read_only') = 'on'"
-                )
-            )
-        ).one()
-    if row[0]:
-        return "standby in recovery"
-    return "read-only" if row[1] else None
-
-
 async def database_check(runtime: Runtime) -> Check:
     started = time.perf_counter()
-    path = sqlite_path(runtime.config.database_url)
-    try:
-        if path is not None:
-            await asyncio.wait_for(asyncio.to_thread(_sqlite_writable, path), CHECK_S)
-            problem = None
-        else:
-            problem = await asyncio.wait_for(_postgres_writable(runtime), CHECK_S)
-    except TimeoutError:
-        problem = f"no answer within {CHECK_S:g} s"
-    except Exception as exc:  # any driver error is "not writable", with its kind
-        problem = f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}"
+    problem = await write_problem(runtime.engine, runtime.config.database_url, CHECK_S)
     ms = round((time.perf_counter() - started) * 1000, 1)
     if problem is None:
         return Check("database", True, detail={"ms": ms})

@@ -13,11 +13,15 @@ Every reader ends here (device adapters through the runtime's ``submit``,
    last signed day;
 3. the pure access rules (:func:`service.domain.access.decide_tap`) decide it in the
    single writer, on the **daemon's** clock, and the answer comes back only after
-   the commit.
+   the commit;
+4. when the database refuses the commit (gone, locked: the writer waits 0.15 s at
+   most; once known away, not at all), the door fails secure: an entry is refused ("database unavailable"), an
+   exit opens and is kept in the local :mod:`service.spool` until it is recorded.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -33,12 +37,13 @@ from service.domain import access
 from service.domain import facts as f
 from service.domain.policy import Policy
 from service.domain.state import RoomState
-from service.domain.taps import Decision, ReaderRole, Reason, Tap
+from service.domain.taps import DENY, Decision, ReaderRole, Reason, Tap
 from service.domain.tx import Tx
-from service.errors import Conflict, ValidationError
+from service.errors import BidroomError, Conflict, Unavailable, ValidationError
 from service.logs import redact_uid
+from service.spool import ExitSpool
 from service.store.tables import AccessEventRow
-from service.store.writer import Writer
+from service.store.writer import UNAVAILABLE, Writer
 
 _LOGGER = logging.getLogger(__name__)
 # How many recent decisions answer replays from memory: a busy room's day is a few
@@ -56,6 +61,7 @@ class TapIntake:
         limits: TapsConfig,
         clock: Callable[[], datetime],
         remembered: int = REMEMBERED,
+        spool: ExitSpool | None = None,
     ) -> None:
         self._writer = writer
         self._policy = policy
@@ -65,6 +71,8 @@ class TapIntake:
         # The most recent committed decisions by event id, with their time; bounded.
         self._decided: OrderedDict[str, tuple[Decision, float]] = OrderedDict()
         self._size = remembered
+        self._spool = spool
+        self._draining = asyncio.Lock()
         writer.subscribe(self._on_commit)
 
     async def submit(self, tap: Tap) -> tuple[Decision, bool]:
@@ -80,6 +88,20 @@ class TapIntake:
             if stored is not None:
                 return stored, True
             raise
+        if self._writer.unavailable_since is not None:
+            # Known away (the runtime probes it twice a second): answer now, no waiting.
+            return await self._without_database(tap, received), False
+        if self._spool is not None and self._spool.count:
+            await self.drain()  # exits opened while the database was away come first
+        try:
+            return await self._decide(tap, received)
+        except Unavailable as exc:
+            if exc is not UNAVAILABLE:  # stopping, or not started: no decision at all
+                raise
+            return await self._without_database(tap, received), False
+
+    async def _decide(self, tap: Tap, received: datetime) -> tuple[Decision, bool]:
+        """The tap through the writer: decided on the state, committed, then answered."""
         replayed: list[bool] = []
 
         def rule(tx: Tx) -> Decision:
@@ -112,6 +134,53 @@ class TapIntake:
             (time.perf_counter() - started) * 1000,
         )
         return decision, bool(replayed)
+
+    async def _without_database(self, tap: Tap, received: datetime) -> Decision:
+        """The database refused the commit: entry fails secure, an exit always opens."""
+        reader = self._policy.readers.get(tap.reader)
+        if reader is not None and reader.role is ReaderRole.DOOR_OUT and self._spool is not None:
+            try:
+                await asyncio.to_thread(self._spool.add, tap, received)
+            except Exception:  # even unspooled, nobody is locked in; the log says what is lost
+                _LOGGER.exception("%s: exit opened but could not be spooled", tap.reader)
+            else:
+                _LOGGER.warning(
+                    "%s: badge %s exit opened without the database; spooled",
+                    tap.reader,
+                    redact_uid(tap.uid),
+                )
+            feedback = access.feedback_for(ReaderRole.DOOR_OUT, True, self._policy)
+            return Decision(True, Reason.EXIT_SPOOLED, feedback)
+        _LOGGER.warning(
+            "%s: badge %s refused, the database is unavailable", tap.reader, redact_uid(tap.uid)
+        )
+        return Decision(False, Reason.DATABASE_UNAVAILABLE, DENY)
+
+    async def drain(self) -> int:
+        """Record the spooled exits through the one tap path; how many are still spooled.
+
+        Each is decided at the time the daemon received it (its door opened then) and
+        leaves the spool only once committed (or refused for good, logged).
+        """
+        spool = self._spool
+        if spool is None:
+            return 0
+        async with self._draining:
+            for item in await asyncio.to_thread(spool.pending):
+                try:
+                    decision, _ = await self._decide(item.tap, item.received)
+                except Unavailable:
+                    break  # still away: try again later
+                except BidroomError as exc:
+                    _LOGGER.warning(
+                        "%s: spooled exit could not be recorded: %s", item.tap.reader, exc
+                    )
+                else:
+                    _LOGGER.info(
+                        "%s: spooled exit recorded (%s)", item.tap.reader, decision.reason.value
+                    )
+                await asyncio.to_thread(spool.remove, item.tap.event_id)
+            return spool.count
 
     def _check_reported(self, tap: Tap, received: datetime) -> None:
         """A reader's own time: never ahead beyond the skew, never too old or before a seal."""

@@ -39,6 +39,8 @@ from service.keyfile import KeyFile
 from service.metrics import Metrics
 from service.notices import Notices
 from service.privacy import PersonalData
+from service.recovery import recover_database
+from service.spool import ExitSpool
 from service.store.engine import checkpoint, make_engine, sqlite_path
 from service.store.integrity import prepare_database
 from service.store.loader import load_state
@@ -53,6 +55,7 @@ _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 TICK_S = 1.0
+SPOOL_FILE = "bidroom-exit-spool.db"
 # The note on a facility the configuration no longer lists (it comes back when listed).
 NOT_CONFIGURED = "tidak ada dalam konfigurasi / not in the configuration"
 STALE_CHECK_S = 2.0
@@ -143,7 +146,10 @@ class Runtime:
         self._start_readers = start_readers
         self._day = self.policy.day_of(clock())
         # The one path for every tap: replays, the reader's own time, the rules, the commit.
-        self.intake = TapIntake(self.writer, self.policy, self.engine, config.taps, clock)
+        self.spool = ExitSpool(config.security.key_file.parent / SPOOL_FILE)
+        self.intake = TapIntake(
+            self.writer, self.policy, self.engine, config.taps, clock, spool=self.spool
+        )
         self.writer.subscribe(self._on_commit)
         self.fact_listeners: list[Callable[[list[f.Fact]], None]] = []
         self.printer: TicketPrinter | None = None
@@ -175,6 +181,7 @@ class Runtime:
         if self._start_readers:
             self._start_devices()
         self._tasks.append(asyncio.create_task(self._ticker(), name="ticker"))
+        self._tasks.append(asyncio.create_task(self._recover(), name="database-recovery"))
         if self.engine.dialect.name == "postgresql":
             self._tasks.append(asyncio.create_task(self._listen(), name="pg-listen"))
 
@@ -203,6 +210,7 @@ class Runtime:
         if self.printer is not None:
             await self.printer.close()
         await self.writer.stop()
+        self.spool.close()
         await self.engine.dispose()
 
     async def _drain(self) -> None:
@@ -323,6 +331,11 @@ class Runtime:
             except Exception:
                 _LOGGER.exception("tick failed")
 
+    async def _recover(self) -> None:
+        await recover_database(
+            self.intake, self.writer, self.spool, self.config.database_url, self.hub
+        )
+
     async def _listen(self) -> None:
         """PostgreSQL: another daemon's commit (NOTIFY bidroom_journal) makes us reload."""
         await listen_for_commits(self.engine.url, self.writer.refresh_if_stale)
@@ -396,6 +409,12 @@ class Runtime:
             {"reader": e.reader, "kind": e.kind, "at": e.at.isoformat()} for e in self.device_events
         ]
         body["notices"] = self.notices.open()
+        since = self.writer.unavailable_since
+        body["database"] = {
+            "available": since is None,
+            "unavailable_since": since.isoformat() if since else None,
+            "exits_spooled": self.spool.count,
+        }
         return body
 
     def public_queue(self) -> dict[str, Any]:

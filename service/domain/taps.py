@@ -106,6 +106,8 @@ class Reason(enum.StrEnum):
     VISIT_NOT_READY = "visit_not_ready"
     BADGE_OF_ANOTHER_VISIT = "badge_of_another_visit"
     OFFLINE_STORED = "offline_stored"
+    DATABASE_UNAVAILABLE = "database_unavailable"
+    EXIT_SPOOLED = "exit_spooled"
 
 
 REASON_TEXT: dict[Reason, tuple[str, str]] = {
@@ -147,6 +149,14 @@ REASON_TEXT: dict[Reason, tuple[str, str]] = {
     Reason.OFFLINE_STORED: (
         "Offline, tap disimpan dan akan dikirim",
         "Offline, tap stored; will be sent",
+    ),
+    Reason.DATABASE_UNAVAILABLE: (
+        "Basis data tidak tersedia; masuk ditolak sampai pulih",
+        "Database unavailable; entry refused until it is back",
+    ),
+    Reason.EXIT_SPOOLED: (
+        "Silakan keluar (dicatat begitu basis data pulih)",
+        "Exit granted (recorded once the database is back)",
     ),
 }
 

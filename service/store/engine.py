@@ -10,6 +10,7 @@ waits for a file another process holds locked and moves aside only a corrupt one
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import sqlite3
@@ -19,7 +20,7 @@ from typing import Any
 import asyncpg
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
@@ -29,6 +30,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_PREFIX = "sqlite+aiosqlite:///"
 # How long a SQLite statement waits for another connection's lock before "locked".
 BUSY_TIMEOUT_S = 5
+# The single writer waits far less: a door tap must be refused (entry) or opened and
+# spooled (exit) within 250 ms when another process holds the database.
+WRITER_BUSY_TIMEOUT_S = 0.15
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -90,6 +94,7 @@ def _hide_server_detail(context: ExceptionContext) -> None:
 def _writer_pragmas(dbapi_connection: Any, record: Any) -> None:
     _sqlite_pragmas(dbapi_connection, record)
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={int(WRITER_BUSY_TIMEOUT_S * 1000)}")
     # The writer never checkpoints inside a tap's commit; checkpoint() does it between.
     cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
@@ -102,7 +107,7 @@ def sync_engine_for(engine: AsyncEngine) -> Engine | None:
     url = engine.url.set(drivername="sqlite")
     sync = create_engine(
         url,
-        connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+        connect_args={"timeout": WRITER_BUSY_TIMEOUT_S, "check_same_thread": False},
         poolclass=QueuePool,
         pool_size=1,
         max_overflow=0,
@@ -137,3 +142,41 @@ async def migrate(engine: AsyncEngine) -> None:
     """Apply every migration up to head (the same code for SQLite and PostgreSQL)."""
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade)
+
+
+def _sqlite_writable(path: Path, timeout_s: float) -> None:
+    """Take the write lock for an instant and give it back (raises what SQLite says)."""
+    with contextlib.closing(sqlite3.connect(path, timeout=timeout_s, isolation_level=None)) as db:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("ROLLBACK")
+
+
+async def _postgres_problem(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT pg_is_in_recovery(), "
+                    "current_setting('default_transaction_read_only') = 'on'"
+                )
+            )
+        ).one()
+    if row[0]:
+        return "standby in recovery"
+    return "read-only" if row[1] else None
+
+
+async def write_problem(engine: AsyncEngine, url: str, timeout_s: float) -> str | None:
+    """None when the database takes writes now, else what is wrong (for people and logs)."""
+    path = sqlite_path(url)
+    try:
+        if path is not None:
+            await asyncio.wait_for(
+                asyncio.to_thread(_sqlite_writable, path, timeout_s / 2), timeout_s
+            )
+            return None
+        return await asyncio.wait_for(_postgres_problem(engine), timeout_s)
+    except TimeoutError:
+        return f"no answer within {timeout_s:g} s"
+    except Exception as exc:  # any driver error is "not writable", with its kind
+        return f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}"

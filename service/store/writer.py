@@ -36,7 +36,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -140,6 +140,8 @@ class Writer:
         self.commit_observers: list[Callable[[float], None]] = []
         self._reload_requested = False
         self._check_stale = False
+        # Since when the database refuses our writes (None: the last write went through).
+        self.unavailable_since: datetime | None = None
 
     def subscribe(self, listener: Listener) -> None:
         """``listener(facts)`` is called after every commit (never raises into the writer)."""
@@ -212,6 +214,8 @@ class Writer:
                 self._rebuild([])
                 unavailable = isinstance(exc, DBAPIError | OSError)
                 self.database_errors += unavailable
+                if unavailable:
+                    self._went_unavailable()
                 error = UNAVAILABLE if unavailable else _internal(exc)
                 for job in jobs:
                     if not job.future.done():
@@ -253,6 +257,7 @@ class Writer:
         except (OperationalError, InterfaceError, OSError) as exc:
             self._rebuild([])
             self.database_errors += 1
+            self._went_unavailable()
             _LOGGER.error("database write failed, nothing saved: %s", type(exc).__name__)
             self._fail(done, UNAVAILABLE)
             return
@@ -320,9 +325,20 @@ class Writer:
             raise
         self._persister.committed()
         self.head = batch.head
+        if self.unavailable_since is not None:
+            _LOGGER.warning("the database takes writes again")
+            self.unavailable_since = None
         self.commits += 1
         for observe in self.commit_observers:
             observe(time.perf_counter() - started)
+
+    def _went_unavailable(self) -> None:
+        if self.unavailable_since is None:
+            self.unavailable_since = datetime.now(UTC)
+
+    def mark_available(self) -> None:
+        """A probe wrote to the database: it is back, even before our next commit."""
+        self.unavailable_since = None
 
     def _commit_sync(self, batch: Any) -> None:
         assert self._sync_engine is not None

@@ -75,3 +75,37 @@ async def test_banner_until_an_admin_marks_it_handled(
     await expect(fo_board.locator(".sys-notice")).to_have_count(0)
     for context in (fo, english, admin):
         await context.close()
+
+
+async def test_database_away_banner_comes_and_goes_live(
+    site: Site, browser: Any, demo_login: Any
+) -> None:
+    """Another process holds the database: every board says so within a second, and what
+    the doors do meanwhile; the banner leaves by itself once the database is back."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from service.api.app import RUNTIME
+    from service.domain.taps import Reason, Tap
+
+    assert site.app is not None
+    runtime = site.app[RUNTIME]
+    fo = await demo_login(browser, site, "frontoffice")
+    board = await fo.new_page()
+    await board.goto(site.url + "/")
+    await expect(board.locator("#occ-inside")).not_to_have_text("–", timeout=WAIT)
+    path = sqlite_path(site.config.database_url)
+    assert path is not None
+    locker = sqlite3.connect(path, timeout=1, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        tap = Tap("pintu-masuk", "04D3E000000001", datetime.now(UTC), "away-1")
+        assert (await runtime.submit(tap)).reason is Reason.DATABASE_UNAVAILABLE
+        banner = board.locator(".sys-notice[data-notice=database]")
+        await expect(banner).to_contain_text("Basis data tidak tersedia", timeout=WAIT)
+        await expect(banner).to_contain_text("pintu keluar tetap membuka")
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    await expect(board.locator(".sys-notice[data-notice=database]")).to_have_count(0, timeout=WAIT)
+    await fo.close()

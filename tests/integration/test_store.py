@@ -15,7 +15,6 @@ from service.domain.facts import Identity
 from service.domain.identity import DocumentType
 from service.domain.taps import Tap
 from service.domain.tx import Tx
-from service.errors import Unavailable
 from service.runtime import Runtime
 from service.store.audit import journal_faults
 from service.store.engine import sqlite_path
@@ -50,8 +49,8 @@ async def admitted_visit(runtime: Runtime, name: str = "Uji") -> int:
 
 
 async def test_database_briefly_gone_loses_nothing(tmp_path: Path) -> None:
-    """A tap while the file is locked by someone else: not acknowledged, state unchanged;
-    the same tap again once the lock is gone is decided normally."""
+    """A tap while the file is locked by someone else: refused, not recorded, state
+    unchanged; the same tap again once the lock is gone is decided normally."""
     config = site_config(tmp_path)
     runtime = Runtime(config, clock=FakeClock(), start_readers=False)
     await runtime.start()
@@ -62,13 +61,16 @@ async def test_database_briefly_gone_loses_nothing(tmp_path: Path) -> None:
         blocker = sqlite3.connect(path, timeout=1)
         blocker.execute("BEGIN EXCLUSIVE")
         try:
-            with pytest.raises(Unavailable):
-                await runtime.submit(Tap("pintu-masuk", UID, START, "locked-1"))
+            # Fail-secure: refused, and not recorded (test_database_away.py has the rest).
+            refused = await runtime.submit(Tap("pintu-masuk", UID, START, "locked-1"))
+            assert refused.reason.value == "database_unavailable"
             assert runtime.state.visits[visit_id].inside is False
             assert runtime.state.occupancy() == 0
         finally:
             blocker.rollback()
             blocker.close()
+        while runtime.writer.unavailable_since is not None:  # probed twice a second
+            await asyncio.sleep(0.05)
         decision = await runtime.submit(Tap("pintu-masuk", UID, START, "locked-1"))
         assert decision.granted and runtime.state.visits[visit_id].inside
         assert await journal_faults(runtime.engine) == []

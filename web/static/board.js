@@ -237,10 +237,15 @@ let shownNotices = null;
 // the board until then. Redrawn only when the set changes, so a screen reader says it once.
 function renderNotices(s) {
   const notices = s.notices || [];
-  const key = notices.map((n) => n.id).join(",");
+  const db = s.database || { available: true };
+  const key = notices.map((n) => n.id).join(",") + "|" + (db.available ? "" : db.unavailable_since + "/" + db.exits_spooled);
   if (key === shownNotices) return;
   shownNotices = key;
-  section("system-notices", notices.map((n) => {
+  // The database away: what the doors do now, until a probe finds it back (within 1 s).
+  const away = db.available ? [] : [h("section", { class: "sys-notice", role: "alert", "data-notice": "database" },
+    h("strong", {}, T("db_away_title")), " ",
+    h("span", {}, T("db_away_text").replace("{at}", fmtTime(db.unavailable_since)).replace("{n}", String(db.exits_spooled))))];
+  section("system-notices", away.concat(notices.map((n) => {
     const text = T("moved_aside_text").replace("{path}", n.path || "").replace("{aside}", n.aside || "")
       .replace("{at}", DATE_FMT.format(new Date(n.at)) + ", " + fmtTime(n.at));
     return h("section", { class: "sys-notice", role: "alert", "data-notice": n.id, "data-kind": n.kind },
@@ -249,7 +254,7 @@ function renderNotices(s) {
         ? h("button", { type: "button", class: "ack",
           onclick: (ev) => act(ev.target, "POST", `/api/v1/notices/${n.id}/ack`) }, T("acknowledge"))
         : h("span", { class: "who-acks" }, T("admin_acknowledges")));
-  }));
+  })));
 }
 
 function render(s) {
