@@ -43,6 +43,12 @@ async def listen_for_commits(url: URL, on_commit: Callable[[], Awaitable[None]])
                     await asyncio.wait_for(wake.wait(), RECONNECT_S)
                 if wake.is_set():
                     wake.clear()
-                    await on_commit()
+                    try:
+                        await on_commit()
+                    except Exception:  # the database away meanwhile: the next one retries
+                        _LOGGER.warning("could not pick up another daemon's commit yet")
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            _LOGGER.warning("LISTEN connection lost (%s); reconnecting", exc)
         finally:
-            await conn.close()
+            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await conn.close(timeout=1)

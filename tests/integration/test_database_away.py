@@ -204,3 +204,77 @@ async def test_credentials_known_a_moment_ago_work_while_the_database_is_broken(
         assert await runtime.credentials.token(token) == known
     finally:
         await runtime.stop()
+
+
+class Link:
+    """A TCP link to PostgreSQL the test can cut, as if PostgreSQL had stopped."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._open: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+        for writer in list(self._open):
+            writer.transport.abort()
+        self._open.clear()
+
+    async def _serve(self, down_r: asyncio.StreamReader, down_w: asyncio.StreamWriter) -> None:
+        up_r, up_w = await asyncio.open_connection(*self.target)
+        self._open |= {down_w, up_w}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError, ConnectionError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.transport.abort()
+
+        await asyncio.gather(pipe(down_r, up_w), pipe(up_r, down_w))
+
+
+async def test_postgresql_stopped_and_back(tmp_path: Path, pg_url: str) -> None:
+    from urllib.parse import urlsplit
+
+    target = urlsplit(pg_url)
+    assert target.hostname and target.port
+    link = Link(target.hostname, target.port)
+    await link.start()
+    url = pg_url.replace(f"{target.hostname}:{target.port}", f"127.0.0.1:{link.port}")
+    clock = FakeClock()
+    runtime = Runtime(site_config(tmp_path, db_url=url), clock=clock, start_readers=False)
+    await runtime.start()
+    try:
+        inside = await admitted(runtime, UID_A, "K-901", "Ani")
+        waiting = await admitted(runtime, UID_B, "K-902", "Budi")
+        assert (await runtime.submit(Tap("pintu-masuk", UID_A, START, "a-in"))).granted
+        await link.cut()
+        started = time.perf_counter()
+        out = await runtime.submit(Tap("pintu-keluar", UID_A, clock(), "a-out"))
+        refused = await runtime.submit(Tap("pintu-masuk", UID_B, clock(), "b-in"))
+        print(
+            f"PostgreSQL stopped: exit and entry answered in {time.perf_counter() - started:.3f} s"
+        )
+        assert out.granted and out.reason is Reason.EXIT_SPOOLED
+        assert refused.reason is Reason.DATABASE_UNAVAILABLE
+        assert runtime.status()["database"]["available"] is False
+        assert runtime.state.visits[inside].inside
+        await asyncio.sleep(1.5)  # a while away
+        await link.start()  # PostgreSQL back on the same address
+        await eventually(lambda: runtime.spool.count == 0, within=15)
+        await eventually(lambda: runtime.status()["database"]["available"], within=15)
+        assert not runtime.state.visits[inside].inside
+        entry = await runtime.submit(Tap("pintu-masuk", UID_B, clock(), "b-in-2"))
+        assert entry.granted and runtime.state.visits[waiting].inside
+        assert await journal_faults(runtime.engine) == []
+    finally:
+        await runtime.stop()
+        await link.cut()
