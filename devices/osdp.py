@@ -58,6 +58,9 @@ _CP_FLAGS = (osdp.LibFlag.EnforceSecure, osdp.LibFlag.EnableNotification)
 # Longest pause between two attempts to bring an offline reader back: a reader that
 # comes back is in use again within 5 s (the attempt itself takes a few refreshes).
 _REVIVE_MAX_S = 4.0
+# A reader refusing our Secure Channel key does so within this long of our first poll
+# (libosdp takes ~8 s to give up on one that does not answer at all).
+_HANDSHAKE_S = 3.0
 # How long a stopping bus waits for taps in flight before cancelling them.
 _GRACE_S = 1.0
 _OPTIONS = frozenset({"held_open_s", "forced_window_s", "door_input"})
@@ -150,6 +153,7 @@ class OsdpBus:
         self._slots: dict[int, _Slot] = {}
         self._revive: dict[int, asyncio.Task[None]] = {}
         self._online: dict[int, bool] = {}  # last PD status reported, by address
+        self._attempt: dict[int, float] = {}  # when we last started talking to each reader
         self._submit: TapSubmit | None = None
         self._health: Mapping[str, ReaderHealth] = {}
 
@@ -181,6 +185,7 @@ class OsdpBus:
         self._cp, self._submit, self._health = cp, submit, health
         self._slots = {i: _Slot(r, r.door(loop, self._emit)) for i, r in enumerate(readers)}
         self._online = {}
+        self._attempt = {r.address: loop.time() for r in readers}
         cp.start()
         _LOGGER.info("%s: control panel started for %s", self.name, ", ".join(self.readers))
         try:
@@ -257,7 +262,7 @@ class OsdpBus:
                     revive.cancel()
                 health.set_state(ReaderState.ONLINE)
             else:
-                health.set_state(ReaderState.BACKOFF, "reader not answering or refused its key")
+                health.set_state(ReaderState.BACKOFF, self._why_offline(slot, known))
                 if slot.reader.address not in self._revive:  # disabling reports offline too
                     task = asyncio.ensure_future(self._revive_reader(slot.reader))
                     self._revive[slot.reader.address] = task
@@ -265,6 +270,19 @@ class OsdpBus:
                 self._emit(name, "online" if online else "offline")
         elif event.get("type") == _NOTE_SC:
             _LOGGER.debug("%s: secure channel %s", name, "up" if event.get("arg0") else "down")
+
+    def _why_offline(self, slot: _Slot, was_online: bool | None) -> str:
+        """A reader that refuses the Secure Channel does so within the handshake, about a
+        second after we start talking to it; one that does not answer at all is declared
+        offline only after libosdp's ~8 s of unanswered polls."""
+        started = self._attempt.get(slot.reader.address)
+        quick = started is not None and asyncio.get_running_loop().time() - started < _HANDSHAKE_S
+        if not was_online and quick:
+            return (
+                "Secure Channel key mismatch: the reader answers but refuses our key; "
+                f"install it again with `bidroom reader install-key --reader {slot.reader.name}`"
+            )
+        return "reader not answering"
 
     async def _revive_reader(self, reader: BusReader) -> None:
         """libosdp waits 300 s before it retries an offline reader; we retry sooner.
@@ -279,6 +297,7 @@ class OsdpBus:
             if cp is None or not cp.disable_pd(reader.address):
                 return
             await asyncio.sleep(max(0.05, 4 * self._refresh_s))  # disable takes a refresh
+            self._attempt[reader.address] = asyncio.get_running_loop().time()
             if not cp.enable_pd(reader.address):
                 _LOGGER.warning("%s: could not re-enable the reader", reader.name)
             delay = min(_REVIVE_MAX_S, delay * 2)

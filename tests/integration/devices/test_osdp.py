@@ -176,6 +176,8 @@ async def test_reader_with_another_key_is_refused(
             peer.card("04A23B5C")
             await asyncio.sleep(0.3)
             assert door.state is not ReaderState.ONLINE
+            # Named as what it is on the board, not as "not answering".
+            assert "Secure Channel key mismatch" in (door.health[READER].last_error or "")
     finally:
         peer.stop()
     assert door.taps == []
@@ -253,6 +255,7 @@ async def test_reader_that_stops_answering_is_brought_back(
         reader.stop()  # power cut at the reader; the bus adapter stays plugged in
         await wait_until(lambda: door.state is ReaderState.BACKOFF, within=15, what="offline")
         await wait_until(lambda: "offline" in door.kinds(), what="offline event")
+        assert door.health[READER].last_error == "reader not answering"  # not a key problem
         again = osdp_reader(door.link.master, 1, door.keys.reader_key(READER))
         try:
             await wait_until(lambda: door.state is ReaderState.ONLINE, within=5, what="revived")
