@@ -47,6 +47,7 @@ from service.domain.apply import apply
 from service.domain.state import RoomState
 from service.domain.tx import Tx
 from service.errors import BidroomError, Conflict, Unavailable, ValidationError
+from service.store.catchup import CannotCatchUp, facts_after
 from service.store.engine import sync_engine_for
 from service.store.persist import (
     Head,
@@ -135,6 +136,7 @@ class Writer:
         self._task: asyncio.Task[None] | None = None
         self._listeners: list[Listener] = []
         self.commits = 0
+        self.catch_ups = 0  # other writers' commits applied from the journal
         # For /metrics: batches the database refused as unavailable, and each commit's time.
         self.database_errors = 0
         self.commit_observers: list[Callable[[float], None]] = []
@@ -224,12 +226,35 @@ class Writer:
     async def _reload_if_due(self) -> None:
         if self._check_stale:
             self._check_stale = False
-            self._reload_requested = self._reload_requested or await self._stale()
+            if not self._reload_requested and await self._stale():
+                self._reload_requested = not await self._catch_up()
         if self._reload_requested:
             self._reload_requested = False
             _LOGGER.info("reloading the state from the database")
             await self.load()
             self._notify([])
+
+    async def _catch_up(self) -> bool:
+        """Apply what other writers committed after our head (False: reload instead)."""
+        try:
+            facts, head = await facts_after(self.engine, self.head, self._persister.personal)
+        except CannotCatchUp as exc:
+            _LOGGER.info("reloading instead of catching up: %s", exc)
+            return False
+        try:
+            for fact in facts:  # no await in between: nobody sees a half-applied state
+                apply(self.published, fact)
+            self.published.taps_in_flight.clear()
+        except Exception:
+            _LOGGER.exception("another writer's facts do not apply here; reloading")
+            return False
+        self.head = head
+        self.catch_ups += 1
+        if any(isinstance(fact, f.PersonalDataErased) for fact in facts):
+            self._persister.forget_keys()  # a shredded key must not be used from memory
+        self._rebuild([])
+        self._notify(facts)
+        return True
 
     async def _stale(self) -> bool:
         from service.store.loader import journal_head
@@ -250,8 +275,9 @@ class Writer:
             if attempt >= MAX_CONFLICT_RETRIES:
                 self._fail(done, UNAVAILABLE)
                 return
-            _LOGGER.warning("write conflict: another writer committed first; reloading")
-            await self.load()
+            _LOGGER.info("write conflict: another writer committed first; catching up")
+            if not await self._catch_up():
+                await self.load()
             await self._process([d.job for d in done], attempt + 1)
             return
         except (OperationalError, InterfaceError, OSError) as exc:

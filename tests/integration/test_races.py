@@ -54,7 +54,7 @@ async def pair(tmp_path: Path, pg_url: str) -> tuple[Runtime, Runtime]:
 async def test_one_badge_at_two_daemons_entry_readers_is_admitted_once(
     tmp_path: Path, pg_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="service.store.writer")
+    caplog.set_level(logging.INFO, logger="service.store.writer")
     one, two = await pair(tmp_path, pg_url)
     try:
         now = one.clock()
@@ -79,6 +79,9 @@ async def test_one_badge_at_two_daemons_entry_readers_is_admitted_once(
         assert admitted_twice == []
         # The race really happened: the second writer's commit met the first's journal row.
         assert any("write conflict" in r.message for r in caplog.records)
+        # ... and the loser applied the winner's facts from the journal (no full reload).
+        assert one.writer.catch_ups + two.writer.catch_ups >= 1
+        assert not any("reloading" in r.message for r in caplog.records)
         await one.writer.refresh_if_stale()
         await two.writer.refresh_if_stale()
         assert one.state.occupancy() == two.state.occupancy() == ROUNDS

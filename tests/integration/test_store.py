@@ -103,6 +103,42 @@ async def test_a_second_process_writing_is_picked_up(tmp_path: Path) -> None:
         await daemon.stop()
 
 
+async def test_another_writers_commits_are_applied_from_the_journal(tmp_path: Path) -> None:
+    """A second writer's facts reach the daemon by the journal (names opened with the
+    data keys), not by reloading every table; a row that does not continue the chain
+    makes it reload instead, and the state is right either way."""
+    config = site_config(tmp_path)
+    daemon = Runtime(config, clock=FakeClock(), start_readers=False)
+    await daemon.start()
+    try:
+        cli = Runtime(config, clock=FakeClock(), start_readers=False)
+        await cli.start()
+        try:
+            first = await admitted_visit(cli, "Nguyễn Văn Ánh")
+            await daemon.writer.refresh_if_stale()
+            assert daemon.writer.catch_ups == 1
+            assert daemon.state.visits[first].name == "Nguyễn Văn Ánh"
+            assert daemon.writer.head == cli.writer.head
+            # Another commit, whose journal row is then altered: no catching up on it.
+            await cli.execute(
+                lambda tx: visits.enroll_badge(tx, "04AA000000000002", "K-901", START, "t")
+            )
+        finally:
+            await cli.stop()
+        path = sqlite_path(config.database_url)
+        assert path is not None
+        with sqlite3.connect(path) as db:
+            db.execute(
+                "UPDATE journal SET actor = 'someone' WHERE seq = (SELECT max(seq) FROM journal)"
+            )
+        await daemon.writer.refresh_if_stale()
+        assert daemon.writer.catch_ups == 1  # reloaded instead
+        assert any(b.label == "K-901" for b in daemon.state.badges.values())
+        assert daemon.state.visits[first].name == "Nguyễn Văn Ánh"
+    finally:
+        await daemon.stop()
+
+
 async def test_restart_restores_the_state_and_replays(tmp_path: Path) -> None:
     config = site_config(tmp_path)
     clock = FakeClock()
