@@ -47,7 +47,7 @@ async def test_queue_display_needs_no_login_and_shows_no_personal_data(
     response = await client.get("/queue-display")
     assert response.status == 200
     text = await response.text()
-    assert "<h1>Nomor antrian" in text
+    assert '<h1><span class="tv-room">Ruang Bidding (demo)</span>' in text  # room.name
     assert '"readers"' not in text and '"demo_badges"' not in text
 
 
