@@ -152,18 +152,49 @@ async def _call_and_check(
 async def test_without_espeak_the_tv_chimes_and_says_why(
     site: Any, browser: Any, demo_login: Any
 ) -> None:
+    """The longest number of the room (a laptop desk's) at 1366x768, no speech engine, and
+    the daemon restarted under the TV."""
     site.app[RUNTIME].speech = Speech(program="espeak-ng-is-not-here")
     context, display = await open_display(browser, site, 1366, 768)
     fo = await demo_login(browser, site, "frontoffice")
     api = await Api(await fo.new_page(), site.url).start()
-    ids = await queue_with_all_pcs_taken(api)
+    ids = [(await api.visit(n, wanted_kind="laptop_desk"))["id"] for n in range(1, 6)]
+    for n, visit_id in enumerate(ids, 1):
+        await api.post(f"/api/v1/visits/{visit_id}/badge", {"label": f"K-{n:03d}"})
     await free_pc(api, ids[0])
-    await expect(display.locator('.tv-ticket[data-number="PC-001"]')).to_be_visible(timeout=WAIT)
+    ticket = display.locator('.tv-ticket[data-number="LPT-001"]')
+    await expect(ticket).to_contain_text("LPT-01", timeout=WAIT)
+    m = await display.locator(".tv-number").evaluate(MEASURE)
+    assert m["glyphs"] >= m["viewH"] / 10 and m["lines"] == 1, m
+    assert m["left"] >= 0 and m["right"] <= m["viewW"] and m["scrollH"] <= m["viewH"], m
+    last = display.locator("#last .tv-last-item").first
+    await expect(last).to_contain_text("LPT-01")
+    assert await last.evaluate("(li) => li.scrollWidth <= li.clientWidth")  # the time shows
     body = display.locator("body")
     await expect(body).to_have_attribute("data-chimes", "1")
     await expect(body).to_have_attribute("data-speech", "off", timeout=WAIT)
     note = display.locator("#speech-note")
     await expect(note).to_contain_text("espeak-ng")
     await expect(note).to_contain_text("hanya membunyikan lonceng")
+
+    # The daemon restarts: the TV reconnects by itself, keeps the call, announces nothing again.
+    await site.stop()
+    await expect(display.locator("#conn")).to_have_text(re.compile("Terputus"), timeout=WAIT)
+    await site.start()
+    await expect(display.locator("#conn")).to_have_text("Tersambung", timeout=WAIT)
+    await expect(ticket).to_be_visible()
+    await expect(display.locator("#last .tv-last-item")).to_have_count(1)
+    assert await body.get_attribute("data-chimes") == "1"
+
+    # A site whose prefix is longer (MEJAL-001) still gets one line: the type is made
+    # smaller to fit the box, but never below a tenth of the screen's height.
+    await display.evaluate(
+        """render({kinds: [], calls: [{number: "MEJAL-001", facility: "MEJA-01",
+           label: "Meja", called_at: new Date().toISOString()}]})"""
+    )
+    m = await display.locator('.tv-ticket[data-number="MEJAL-001"] .tv-number').evaluate(MEASURE)
+    assert m["glyphs"] >= m["viewH"] / 10 and m["lines"] == 1, m
+    box = await display.locator("#called .tv-ticket").bounding_box()
+    assert box is not None and box["x"] <= m["left"] and m["right"] <= box["x"] + box["width"], m
     await fo.close()
     await context.close()

@@ -102,6 +102,22 @@ document.getElementById("sound").addEventListener("click", (ev) => {
 
 const keyOf = (c) => c.number + "@" + c.called_at;
 
+// A long number (a four-letter prefix on a narrow screen) is made smaller to stay on one
+// line inside its box, never below a tenth of the screen's height.
+function fit(el) {
+  if (!el) return;
+  el.style.fontSize = "";
+  const box = getComputedStyle(el.parentElement);
+  const room = el.parentElement.clientWidth - parseFloat(box.paddingLeft) - parseFloat(box.paddingRight);
+  let size = parseFloat(getComputedStyle(el).fontSize);
+  const least = window.innerHeight * 0.14; // digits are about 0.73 of the type size
+  while (el.getBoundingClientRect().width > room && size > least) {
+    size = Math.max(least, size * 0.94);
+    el.style.fontSize = size + "px";
+  }
+}
+window.addEventListener("resize", () => fit(document.querySelector("#called .tv-number")));
+
 function render(q) {
   const calls = q.calls || [];
   const fresh = known === null ? [] : calls.filter((c) => !known.has(keyOf(c)));
@@ -113,6 +129,7 @@ function render(q) {
         h("span", { class: "tv-facility" }, "→ " + (latest.facility || latest.label)),
         h("span", { class: "tv-kind" }, latest.label))
     : h("p", { class: "empty" }, T("no_number")));
+  fit(document.querySelector("#called .tv-number"));
   document.getElementById("last").replaceChildren(...calls.map((c) =>
     h("li", { class: "tv-last-item" + (c === latest ? " latest" : ""), "data-number": c.number },
       h("span", { class: "tv-last-number" }, c.number),
