@@ -113,6 +113,13 @@ async def test_only_a_number_called_today_is_spoken(tmp_path: Path) -> None:
         body = await long.json()
         assert long.status == 422 and "Nomor antrian" in body["message"], body
         assert "number" not in body["message"]
+        for hostile in ("PC-%00", "%F0%9F%94%8A", "PC-%D9%A0%D9%A0%D9%A1", "..%2F..%2Fetc"):
+            response = await tv.get(SPEECH.format(hostile))
+            assert response.status in (404, 422), (hostile, response.status)
+            body = await response.json()
+            assert body["message"].startswith("Nomor antrian"), body
+        # The good request beside them is still answered as before.
+        assert (await tv.get(SPEECH.format("PC-001"))).status == 503  # (no engine here)
         # Tomorrow the numbers start again: yesterday's PC-001 is not spoken.
         site.clock.advance(days=1)
         assert (await tv.get(SPEECH.format("PC-001"))).status == 404
