@@ -40,6 +40,7 @@ from service.metrics import Metrics
 from service.notices import Notices
 from service.privacy import PersonalData
 from service.recovery import recover_database
+from service.speech import Speech
 from service.spool import ExitSpool
 from service.store.engine import checkpoint, make_engine, sqlite_path
 from service.store.integrity import prepare_database
@@ -141,6 +142,7 @@ class Runtime:
         }
         self.device_events: deque[DeviceEvent] = deque(maxlen=50)
         self.hub = EventHub({"status": self.status, "queue": self.public_queue})
+        self.speech = Speech()  # the waiting-area TV's spoken calls (espeak-ng)
         self._supervisors: list[Supervisor] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._start_readers = start_readers
@@ -418,4 +420,4 @@ class Runtime:
         return body
 
     def public_queue(self) -> dict[str, Any]:
-        return status.public_queue(self.state, self.policy)
+        return status.public_queue(self.state, self.policy, self.policy.day_of(self.clock()))

@@ -6,7 +6,7 @@ front office needs on screen (names, companies, masked document numbers).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from service.domain import anomalies, queue, standards
@@ -104,10 +104,29 @@ def queue_view(state: RoomState, policy: Policy) -> dict[str, Any]:
     return {"kinds": kinds}
 
 
-def public_queue(state: RoomState, policy: Policy) -> dict[str, Any]:
+LAST_CALLS = 5
+
+
+def last_calls(state: RoomState, policy: Policy, today: date) -> list[dict[str, Any]]:
+    """Today's last five calls, newest first (also those served or skipped since)."""
+    called = [t for t in state.tickets.values() if t.day == today and t.called_at is not None]
+    called.sort(key=lambda t: (t.called_at, t.id), reverse=True)
+    return [
+        {
+            "number": t.number,
+            "facility": state.facilities[t.facility_id].code if t.facility_id else None,
+            "label": policy.kinds[t.kind].label if t.kind in policy.kinds else t.kind,
+            "called_at": _iso(t.called_at),
+        }
+        for t in called[:LAST_CALLS]
+    ]
+
+
+def public_queue(state: RoomState, policy: Policy, today: date) -> dict[str, Any]:
     """For the waiting-area TV: numbers only, no personal data."""
     view = queue_view(state, policy)
     return {
+        "calls": last_calls(state, policy, today),
         "kinds": [
             {
                 "kind": k["kind"],
@@ -119,7 +138,7 @@ def public_queue(state: RoomState, policy: Policy) -> dict[str, Any]:
                 ],
             }
             for k in view["kinds"]
-        ]
+        ],
     }
 
 

@@ -108,6 +108,12 @@ def base_context(request: web.Request, who: Principal | None, page: Page | None)
         "demo": request.app[DEMO],
         "retention_days": request.app[CONFIG].privacy.retention_days,
         "page_data": texts.page_data(request, lang, who),
+        # queuetv: the room's name (room.name) in the header and on the waiting-area TV,
+        # whose clock runs in the site's time zone from the server's time.
+        "room_name": request.app[CONFIG].room.name,
+        "site_name": request.app[CONFIG].site.name,
+        "site_tz": request.app[CONFIG].site.timezone,
+        "server_now": now.isoformat(),
     }
 
 

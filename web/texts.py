@@ -142,6 +142,8 @@ JS_STRINGS: dict[str, str] = {
     "f_regency": "Kabupaten/kota",
     "f_issuing_state": "Negara penerbit",
     "f_expiry": "Berlaku sampai",
+    # --- queuetv ---
+    "speech_off": "Suara panggilan tidak tersedia; layar hanya membunyikan lonceng.",
 }
 
 

@@ -77,6 +77,8 @@ LABELS: dict[str, Label] = {
     "account": ("Akun", "Account"),
     "address": ("Alamat komputer", "Computer address"),
     "device": ("Peramban", "Browser"),
+    # --- queuetv ---
+    "number": ("Nomor antrian", "Queue number"),
 }
 
 FALLBACK: Label = ("Isian", "A field")

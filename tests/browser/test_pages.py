@@ -47,7 +47,7 @@ async def test_queue_display_needs_no_login_and_shows_no_personal_data(
     response = await client.get("/queue-display")
     assert response.status == 200
     text = await response.text()
-    assert "<h1>Nomor antrian" in text
+    assert '<h1><span class="tv-room">Ruang Bidding (demo)</span>' in text  # room.name
     assert '"readers"' not in text and '"demo_badges"' not in text
 
 
@@ -111,3 +111,10 @@ async def test_demo_panel_only_in_demo(tmp_path: Path) -> None:
         text = await (await plain.get("/")).text()
         assert 'id="occ-inside"' in text and 'id="demo-tap"' not in text
         assert "demo_badges" not in text
+
+
+async def test_staff_pages_name_the_configured_room(client: TestClient[Any, Any]) -> None:
+    """room.name (the demo's "Ruang Bidding (demo)"), never a name typed into a template."""
+    await log_in(client, "frontoffice")
+    text = await (await client.get("/")).text()
+    assert 'class="brand" title="Ruang Bidding (demo) · LPSE Kota Jambi"' in text

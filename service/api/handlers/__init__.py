@@ -7,6 +7,7 @@ from service.api.handlers import (  # noqa: F401
     identity,
     notices,
     ops,
+    queue_speech,
     reports,
     scan,
     session,

@@ -78,7 +78,7 @@ async def events(request: web.Request) -> web.StreamResponse:
 @route(
     "GET",
     "/api/v1/queue/public",
-    summary="Called and waiting numbers, no personal data (waiting-area display)",
+    summary="Today's last five calls, the called and waiting numbers, no personal data (waiting-area display)",
     tag="queue",
     roles=None,
 )
