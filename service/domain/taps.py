@@ -104,8 +104,9 @@ class Reason(enum.StrEnum):
     NO_VISIT_SERVED = "no_visit_served"
     VISIT_HAS_BADGE = "visit_has_badge"
     VISIT_NOT_READY = "visit_not_ready"
-    BADGE_OF_ANOTHER_VISIT = "badge_of_another_visit"
+    BADGE_OF_ANOTHER_VISIT = "badge_of_another_visit"  # taps decided before 0005_visits
     OFFLINE_STORED = "offline_stored"
+    CONFIRM_RETURN = "confirm_return"
 
 
 REASON_TEXT: dict[Reason, tuple[str, str]] = {
@@ -147,6 +148,10 @@ REASON_TEXT: dict[Reason, tuple[str, str]] = {
     Reason.OFFLINE_STORED: (
         "Offline, tap disimpan dan akan dikirim",
         "Offline, tap stored; will be sent",
+    ),
+    Reason.CONFIRM_RETURN: (
+        "Kartu milik pengunjung lain; konfirmasi pengembalian di layar front office",
+        "Another visitor's badge; confirm its return on the front-office screen",
     ),
 }
 
