@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.domain.model import (
@@ -28,6 +28,7 @@ from service.domain.model import (
     Usage,
     Visit,
 )
+from service.store.engine import fold_text
 from service.store.loader import entity_from_row
 from service.store.tables import (
     AccessEventRow,
@@ -82,22 +83,30 @@ class VisitRecords:
     amendments: list[Amendment]
 
 
-def _search_statement(query: VisitQuery) -> Select[VisitRow, DepositRow, str]:
+def _contains(column: Any, text: str, dialect: str) -> Any:
+    """``column`` contains ``text`` whatever the case, in any script; ``%`` and ``_`` typed
+    in are characters, not patterns."""
+    if dialect == "sqlite":
+        return func.bidroom_fold(column).contains(fold_text(text), autoescape=True)
+    return column.icontains(text, autoescape=True)
+
+
+def _search_statement(query: VisitQuery, dialect: str) -> Select[VisitRow, DepositRow, str]:
     stmt = (
         select(VisitRow, DepositRow, BadgeRow.label)
         .outerjoin(DepositRow, DepositRow.visit_id == VisitRow.id)
         .outerjoin(BadgeRow, BadgeRow.id == VisitRow.badge_id)
     )
     if query.name:
-        stmt = stmt.where(VisitRow.name.icontains(query.name, autoescape=True))
+        stmt = stmt.where(_contains(VisitRow.name, query.name, dialect))
     if query.company:
-        stmt = stmt.where(VisitRow.company.icontains(query.company, autoescape=True))
+        stmt = stmt.where(_contains(VisitRow.company, query.company, dialect))
     if query.tender_code:
-        stmt = stmt.where(VisitRow.tender_code.icontains(query.tender_code, autoescape=True))
+        stmt = stmt.where(_contains(VisitRow.tender_code, query.tender_code, dialect))
     if query.doc_digits:
         stmt = stmt.where(DepositRow.doc_masked.endswith(query.doc_digits, autoescape=True))
     if query.label:
-        stmt = stmt.where(BadgeRow.label.icontains(query.label, autoescape=True))
+        stmt = stmt.where(_contains(BadgeRow.label, query.label, dialect))
     if query.from_day:
         stmt = stmt.where(VisitRow.day >= query.from_day)
     if query.to_day:
@@ -111,7 +120,7 @@ def _search_statement(query: VisitQuery) -> Select[VisitRow, DepositRow, str]:
 async def search_visits(engine: AsyncEngine, query: VisitQuery) -> tuple[list[Found], bool]:
     """One page of the visits matching ``query``, newest first, and whether more follow."""
     async with engine.connect() as conn:
-        rows = (await conn.execute(_search_statement(query))).all()
+        rows = (await conn.execute(_search_statement(query, engine.dialect.name))).all()
     found = []
     for row in rows[:PAGE_SIZE]:
         mapping = row._mapping

@@ -58,6 +58,9 @@ async def test_search_finds_visits_of_every_day(
         assert names(await search(site)) == ["Nguyễn Thị Lan", "Budi Santoso", "Siti Aminah"]
         assert names(await search(site, name="siti")) == ["Siti Aminah"]
         assert names(await search(site, name="Nguyễn")) == ["Nguyễn Thị Lan"]
+        # Case folds in every script, not only ASCII.
+        assert names(await search(site, name="NGUYỄN thị")) == ["Nguyễn Thị Lan"]
+        assert names(await search(site, company="ñandú")) == ["Nguyễn Thị Lan"]
         assert names(await search(site, company="sinar")) == ["Budi Santoso"]
         assert names(await search(site, doc_digits="01")) == ["Siti Aminah"]
         assert names(await search(site, doc_digits="3")) == ["Budi Santoso"]
