@@ -239,6 +239,9 @@ async def test_a_tap_of_another_badge_while_serving_asks_then_ignore_or_return(
         assert (back["reason"], back["slot"]) == ("badge_returned", "L-02")
         status = await fo.call("GET", "/api/v1/status")
         assert status["armed"] == []
+        # The journal replays the desk's facts to the very same tables.
+        verdict = await site["head"].call("GET", "/api/v1/archive/verify")
+        assert verdict == {"ok": True, "faults": []}
 
 
 @pytest.mark.parametrize(
@@ -276,6 +279,8 @@ async def test_the_question_survives_a_restart_and_release_ends_serving(tmp_path
         fo = site["fo"]
         asked = await _asked(site)
         assert asked["visit_id"] == budi["id"] and asked["name"] == "Budi Santoso"
+        verdict = await site["head"].call("GET", "/api/v1/archive/verify")
+        assert verdict == {"ok": True, "faults": []}
         # A stale page releasing another visit leaves the desk serving Siti.
         await fo.call("POST", f"/api/v1/desk/{FRONT}/release", {"visit_id": budi["id"]})
         assert await _asked(site) is not None
@@ -284,3 +289,5 @@ async def test_the_question_survives_a_restart_and_release_ends_serving(tmp_path
         # Nobody served: Budi's badge is his return, as before.
         back = await fo.tap(FRONT, 2, event_id="after-restart")
         assert back["reason"] == "badge_returned"
+        verdict = await site["head"].call("GET", "/api/v1/archive/verify")
+        assert verdict == {"ok": True, "faults": []}
