@@ -11,6 +11,7 @@ from typing import Any
 
 from service.domain import anomalies, queue, standards
 from service.domain.lifecycle import HelpState, TicketState, VisitState
+from service.domain.model import ArmedIssue
 from service.domain.policy import Policy
 from service.domain.state import RoomState
 
@@ -202,7 +203,13 @@ def snapshot(
         ],
         "readers": readers,
         "armed": [
-            {"reader": a.id, "visit_id": a.visit_id, "at": _iso(a.at), "by": a.by}
+            {
+                "reader": a.id,
+                "visit_id": a.visit_id,
+                "at": _iso(a.at),
+                "by": a.by,
+                "asked": asked_json(state, a),
+            }
             for a in sorted(state.armed.values(), key=lambda a: a.id)
         ],
         "amendments_pending": [
@@ -244,4 +251,24 @@ def snapshot(
                 1 for b in state.badges.values() if b.state.value == "available"
             ),
         },
+    }
+
+
+# --- visits ---
+def asked_json(state: RoomState, serving: ArmedIssue) -> dict[str, Any] | None:
+    """The visit whose badge was tapped at a desk serving another: who, which slot."""
+    visit = state.visits.get(serving.asked_visit_id) if serving.asked_visit_id else None
+    if visit is None:
+        return None
+    deposit = state.deposit_of(visit.id)
+    badge = state.badges.get(visit.badge_id) if visit.badge_id else None
+    served = state.visits.get(serving.visit_id)
+    return {
+        "visit_id": visit.id,
+        "name": visit.name,
+        "company": visit.company,
+        "slot": deposit.slot if deposit else None,
+        "badge": badge.label if badge else None,
+        "at": _iso(serving.asked_at),
+        "served_name": served.name if served else None,
     }

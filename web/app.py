@@ -61,6 +61,8 @@ PAGES = (
     Page("/day", "day", "day.html", "Tutup Hari", STAFF),
     Page("/roll-call", "roll_call", "roll_call.html", "Daftar Evakuasi", STAFF),
     Page("/queue-display", "queue_display", "queue_display.html", "Layar Antrian", None),
+    Page("/visits", "visits", "visits.html", "Cari Kunjungan", FO),
+    Page(r"/visits/{id:\d+}", "visit", "visit.html", "Kunjungan", STAFF, nav=False),
 )
 
 

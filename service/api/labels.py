@@ -79,6 +79,12 @@ LABELS: dict[str, Label] = {
     "device": ("Peramban", "Browser"),
     # --- queuetv ---
     "number": ("Nomor antrian", "Queue number"),
+    # --- visits: visit search and the front desk's answer ---
+    "doc_digits": ("Angka terakhir nomor identitas", "Last digits of the document number"),
+    "from_day": ("Tanggal awal", "First day"),
+    "to_day": ("Tanggal akhir", "Last day"),
+    "page": ("Halaman", "Page"),
+    "answer": ("Jawaban", "Answer"),
 }
 
 FALLBACK: Label = ("Isian", "A field")

@@ -7,9 +7,10 @@ The reader's *role* decides what a tap means:
 - ``door_out``: exit (always let out a badge of ours; an exit with no entry is
   granted and recorded as an anomaly);
 - ``desk``: first tap starts the usage session at that facility, the next ends it;
-- ``front_desk``: in issue mode binds a free badge to the visit being served;
-  a tap of an issued badge is its return, except while the desk serves another
-  visitor (then it is refused, and the clerk decides).
+- ``front_desk``: binds a free badge to the visit being served; a tap of an issued
+  badge is its return, except while the desk serves another visitor: then the
+  return waits for the clerk, who returns that visit or ignores the tap
+  (:mod:`service.domain.desk`).
 
 Every tap, granted or not, becomes an access event with a readable reason.
 """
@@ -19,8 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from service.domain import desk, queue, visits
 from service.domain import facts as f
-from service.domain import queue, visits
+from service.domain.desk import DeskTap
 from service.domain.lifecycle import BadgeState, VisitState
 from service.domain.model import AccessEvent, Badge, Visit
 from service.domain.policy import Policy, ReaderPolicy
@@ -184,18 +186,21 @@ def _front_desk(
     tx: Tx, policy: Policy, reader: ReaderPolicy, badge: Badge, at: datetime
 ) -> _Verdict:
     actor = f"reader:{reader.name}"
-    armed = tx.state.armed.get(reader.name)
-    if badge.state is BadgeState.ISSUED and badge.visit_id is not None:
+    serving = tx.state.armed.get(reader.name)
+    meaning = desk.desk_tap(serving, badge)
+    if meaning is DeskTap.RETURN or meaning is DeskTap.CONFIRM_RETURN:
+        assert badge.visit_id is not None
         visit = tx.state.visits[badge.visit_id]
-        if armed is not None and armed.visit_id != visit.id:
-            # The desk is serving someone else: never check this badge's visit out silently
-            # (the clerk returns it on purpose, or ignores it).
-            return _deny(Reason.BADGE_OF_ANOTHER_VISIT, visit)
+        if meaning is DeskTap.CONFIRM_RETURN:
+            # The desk serves someone else: never check this badge's visit out silently;
+            # the clerk's page asks to return it or to ignore the tap.
+            desk.ask(tx, reader.name, visit, at, actor)
+            return _deny(Reason.CONFIRM_RETURN, visit)
         deposit = visits.return_badge(tx, policy, visit, at, actor)
         return _Verdict(True, Reason.BADGE_RETURNED, visit, slot=deposit.slot if deposit else None)
-    if armed is None or armed.visit_id not in tx.state.visits:
+    if serving is None or serving.visit_id not in tx.state.visits:
         return _deny(Reason.NO_VISIT_SERVED)
-    visit = tx.state.visits[armed.visit_id]
+    visit = tx.state.visits[serving.visit_id]
     if visit.badge_id is not None:
         return _deny(Reason.VISIT_HAS_BADGE, visit)
     if visits.issue_problem(tx.state, policy, visit, badge) is not None:

@@ -290,3 +290,20 @@ def _(fact: f.TapDecided, state: RoomState) -> list[Write]:
             ),
         )
     return [("access_event", event.id, event)]
+
+
+# --- visits: the visit served at the front desk, and a question about another's badge ---
+@applier.register
+def _(fact: f.DeskServing, state: RoomState) -> list[Write]:
+    serving = ArmedIssue(id=fact.reader, visit_id=fact.visit_id, at=fact.at, by=fact.actor)
+    return [put(state, "armed", serving)]
+
+
+@applier.register
+def _(fact: f.DeskReturnAsked, state: RoomState) -> list[Write]:
+    return [set_fields(state, "armed", fact.reader, asked_visit_id=fact.visit_id, asked_at=fact.at)]
+
+
+@applier.register
+def _(fact: f.DeskReturnAnswered, state: RoomState) -> list[Write]:
+    return [set_fields(state, "armed", fact.reader, asked_visit_id=None, asked_at=None)]

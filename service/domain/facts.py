@@ -419,6 +419,36 @@ class PersonalDataErased(Fact):
     data_subject: str
 
 
+# --- visits ---
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeskServing(Fact):
+    """The clerk serves ``visit_id`` at the front desk of ``reader`` (opened it by hand)."""
+
+    KIND = "desk.serving"
+    reader: str
+    visit_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeskReturnAsked(Fact):
+    """The badge of ``visit_id`` was tapped on ``reader`` while another visit was served:
+    its return waits for the clerk's answer."""
+
+    KIND = "desk.return_asked"
+    reader: str
+    visit_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeskReturnAnswered(Fact):
+    """The question about ``visit_id`` at ``reader`` is answered: returned, or ignored."""
+
+    KIND = "desk.return_answered"
+    reader: str
+    visit_id: int
+    returned: bool
+
+
 def _kinds(root: type[Fact]) -> dict[str, type[Fact]]:
     found: dict[str, type[Fact]] = {}
     for cls in root.__subclasses__():

@@ -233,12 +233,16 @@ class AccessEvent:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ArmedIssue:
-    """The front desk's pending "the next free badge tapped here goes to this visit"."""
+    """The visit the front desk is serving: the next free badge tapped here goes to it."""
 
     id: str  # the front-desk reader's name
     visit_id: int
     at: datetime
     by: str
+    # The badge of another visit was tapped here while this one was served: the page
+    # asks the clerk to return that visit or ignore the tap (see service.domain.desk).
+    asked_visit_id: int | None = None
+    asked_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

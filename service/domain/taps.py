@@ -104,10 +104,11 @@ class Reason(enum.StrEnum):
     NO_VISIT_SERVED = "no_visit_served"
     VISIT_HAS_BADGE = "visit_has_badge"
     VISIT_NOT_READY = "visit_not_ready"
-    BADGE_OF_ANOTHER_VISIT = "badge_of_another_visit"
+    BADGE_OF_ANOTHER_VISIT = "badge_of_another_visit"  # taps decided before 0005_visits
     OFFLINE_STORED = "offline_stored"
     DATABASE_UNAVAILABLE = "database_unavailable"
     EXIT_SPOOLED = "exit_spooled"
+    CONFIRM_RETURN = "confirm_return"
 
 
 REASON_TEXT: dict[Reason, tuple[str, str]] = {
@@ -157,6 +158,10 @@ REASON_TEXT: dict[Reason, tuple[str, str]] = {
     Reason.EXIT_SPOOLED: (
         "Silakan keluar (dicatat begitu basis data pulih)",
         "Exit granted (recorded once the database is back)",
+    ),
+    Reason.CONFIRM_RETURN: (
+        "Kartu milik pengunjung lain; konfirmasi pengembalian di layar front office",
+        "Another visitor's badge; confirm its return on the front-office screen",
     ),
 }
 

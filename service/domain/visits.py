@@ -232,6 +232,12 @@ def _wind_up(tx: Tx, policy: Policy, visit_id: int, at: datetime, actor: str) ->
     for reader, armed in list(tx.state.armed.items()):
         if armed.visit_id == visit_id:
             tx.emit(f.BadgeIssueDisarmed(at=at, actor=actor, reader=reader))
+        elif armed.asked_visit_id == visit_id:
+            tx.emit(
+                f.DeskReturnAnswered(
+                    at=at, actor=actor, reader=reader, visit_id=visit_id, returned=True
+                )
+            )
 
 
 def return_badge(

@@ -42,6 +42,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
     cursor.close()
+    # SQLite's LIKE and lower() fold ASCII only: visit search folds "Ñandú" as Python does.
+    dbapi_connection.create_function(FOLD, 1, fold_text, deterministic=True)
+
+
+FOLD = "bidroom_fold"
+
+
+def fold_text(value: str | None) -> str | None:
+    """Text folded for a case-insensitive search in any script (SQLite's ``bidroom_fold``)."""
+    return None if value is None else value.casefold()
 
 
 def sqlite_path(url: str) -> Path | None:

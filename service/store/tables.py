@@ -273,6 +273,8 @@ class ArmedIssueRow(Base):
     visit_id: Mapped[int]
     at: Mapped[datetime]
     by: Mapped[str] = mapped_column(String(100))
+    asked_visit_id: Mapped[int | None]
+    asked_at: Mapped[datetime | None]
 
 
 class AmendmentRow(Base):

@@ -16,7 +16,16 @@ from service.auth import Role
 from service.demo import DEMO_PASSWORD, demo_config
 from service.server import create_app
 
-STAFF_PAGES = ("/", "/arrival", "/return", "/helpdesk", "/day", "/roll-call")
+STAFF_PAGES = (
+    "/",
+    "/arrival",
+    "/return",
+    "/helpdesk",
+    "/day",
+    "/roll-call",
+    "/visits",
+    "/visits/1",
+)
 
 
 @pytest.fixture
@@ -118,3 +127,20 @@ async def test_staff_pages_name_the_configured_room(client: TestClient[Any, Any]
     await log_in(client, "frontoffice")
     text = await (await client.get("/")).text()
     assert 'class="brand" title="Ruang Bidding (demo) · LPSE Kota Jambi"' in text
+
+
+# --- visits ---
+async def test_visit_search_for_the_front_office_a_visits_page_for_all_staff(
+    client: TestClient[Any, Any],
+) -> None:
+    await log_in(client, "helpdesk")
+    assert (await client.get("/visits")).status == 403
+    assert (await client.get("/visits/1")).status == 200
+    assert (await client.get("/visits/abc")).status == 404
+    board = await (await client.get("/")).text()
+    assert 'href="/visits"' not in board
+    await log_in(client, "frontoffice")
+    client.session.cookie_jar.update_cookies({"lang": "en"})
+    text = await (await client.get("/visits")).text()
+    assert "<title>Visit Search — bidroom</title>" in text and "Last digits" in text
+    assert 'href="/visits" aria-current="page"' in text

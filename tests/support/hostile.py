@@ -145,6 +145,7 @@ class Room:
             "username": "helpdesk",
             "day": self.day,
             "month": self.day[:7],
+            "reader": "front-office",
         }
         values.update(override)
         return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], route.path)
@@ -247,6 +248,24 @@ class Room:
                 "account": "helpdesk",
                 "address": "10.0.0.5",
                 "device": "0" * 32,
+            },
+            # --- visits ---
+            "/api/v1/visits/{id}/serve": {"reader": "front-office"},
+            "/api/v1/desk/{reader}/release": {"visit_id": self.visit},
+            "/api/v1/desk/{reader}/answer": {
+                "visit_id": self.visit,
+                "answer": "ignore",
+                "devices_checked": True,
+            },
+            "/api/v1/visits/search": {
+                "name": "Siti",
+                "company": "PT",
+                "doc_digits": "01",
+                "label": "K-001",
+                "tender_code": "123",
+                "from_day": self.day,
+                "to_day": self.day,
+                "page": 1,
             },
         }
         body = dict(bodies[route.path])

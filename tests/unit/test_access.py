@@ -582,13 +582,14 @@ def test_issued_badge_at_a_desk_serving_someone_else_is_not_returned(
     state: RoomState, policy: Policy, visit: Visit
 ) -> None:
     """The clerk arms the desk for Citra but picks up Budi's badge: Budi's visit is not
-    checked out behind the clerk's back; Citra gets the next free badge tapped."""
+    checked out behind the clerk's back (the desk asks); Citra gets the next free badge."""
     citra = register(state, policy, name="Citra")
     arm(state, FRONT, citra)
-    before = snapshot(state)
-    decision, _tx = decide(state, policy, FRONT, uid(1), IN)
-    assert (decision.reason, decision.visit_id) == (Reason.BADGE_OF_ANOTHER_VISIT, visit.id)
-    assert not decision.granted and snapshot(state) == before
+    decision, tx = decide(state, policy, FRONT, uid(1), IN)
+    one_tap(tx, decision, Reason.CONFIRM_RETURN, granted=False)
+    assert decision.visit_id == visit.id and decision.feedback == DENY
+    assert [f.KIND for f in tx.facts] == ["desk.return_asked", "tap.decided"]
+    assert state.armed[FRONT].asked_visit_id == visit.id
     assert visit.state is VisitState.ADMITTED and armed(state) == {FRONT: citra.id}
     decision, _tx = decide(state, policy, FRONT, uid(2), IN + minutes(1))
     assert (decision.reason, decision.visit_id) == (Reason.BADGE_ISSUED, citra.id)

@@ -150,8 +150,19 @@ document.getElementById("issue-label").addEventListener("submit", async (ev) => 
 
 document.getElementById("new-form").addEventListener("click", () => location.reload());
 
+// While the desk waits for this visit's badge, a tap of another visitor's badge is
+// asked about here (desk.js): return that visit, or ignore the tap.
+function onDeskAnswer(kind, visit) {
+  const box = document.getElementById("badge-result");
+  if (kind === "return") {
+    box.textContent = T("desk_returned") + ": " + visit.name + " · " + visit.company + " · " +
+      T("slot") + " " + (visit.deposit ? visit.deposit.slot : "–");
+  }
+}
+
 // The badge appears the moment it is tapped: every status change re-reads the visit.
-live("/api/v1/events", "status", async () => {
+live("/api/v1/events", "status", async (s) => {
+  deskShow(document.getElementById("desk-question"), s, armSelect.value, onDeskAnswer);
   if (!visitId) return;
   try { showVisit(await api("GET", `/api/v1/visits/${visitId}`)); } catch (_err) { /* shown next time */ }
 });

@@ -1,5 +1,7 @@
 // Badge and document return (SOP steps 7-8): a front-desk tap of an issued badge
 // closes the visit; the deposit waiting to be handed back opens here, slot first.
+// A visit opened by hand is served at the chosen front-desk reader: a tap of another
+// visitor's badge then asks (desk.js) instead of closing that visit silently.
 "use strict";
 
 let current = null;
@@ -25,6 +27,7 @@ function showVisit(visit, keepDevices) {
   const dep = visit.deposit;
   document.getElementById("cur-slot").textContent = dep ? dep.slot : "–";
   document.getElementById("cur-name").textContent = visit.name;
+  document.getElementById("cur-link").href = "/visits/" + visit.id;
   document.getElementById("cur-company").textContent = visit.company;
   document.getElementById("cur-doc").textContent = dep
     ? (PAGE.documents[dep.doc_type] || dep.doc_type) + " " + dep.doc_masked : "";
@@ -40,11 +43,59 @@ function showVisit(visit, keepDevices) {
   document.getElementById("do-return").hidden = !closed || !dep || Boolean(handed);
   const notice = document.getElementById("cur-notice");
   if (handed) flash(notice, T("handed_back") + " · " + fmtTime(dep.returned_at), true);
-  else notice.textContent = "";
+  else if (deskNote && deskNote.id === visit.id) flash(notice, deskNote.text, true);
+  else if (!keepDevices) notice.textContent = "";
 }
 
 async function open(visitId) {
   showVisit(await api("GET", `/api/v1/visits/${visitId}`), false);
+}
+
+// The clerk opened a visit by hand: the desk serves it, so a tap of another visitor's
+// badge meanwhile is asked about instead of closing that visit behind the clerk's back.
+async function openAndServe(visitId) {
+  await open(visitId);
+  if (current && current.state !== "closed" && deskSelectEl.value) {
+    await api("POST", `/api/v1/visits/${visitId}/serve`, { reader: deskSelectEl.value })
+      .catch((err) => flash(document.getElementById("cur-notice"), err.message, false));
+  }
+}
+
+const deskSelectEl = deskSelect(document.getElementById("desk-reader"));
+const deskBox = document.getElementById("desk-question");
+let served = null;
+
+// What the clerk answered stays said on the visit it concerns (live updates redraw it).
+let deskNote = null;
+
+function onDeskAnswer(kind, visit) {
+  if (kind === "return") {
+    deskNote = { id: visit.id, text: T("desk_returned") + ": " + visit.name + " · " +
+      visit.company + " · " + T("slot") + " " + (visit.deposit ? visit.deposit.slot : "–") };
+    showVisit(visit, false);
+  } else {
+    deskNote = { id: current ? current.id : null, text: T("desk_ignored") + ": " + visit.name };
+    flash(document.getElementById("cur-notice"), deskNote.text, true);
+  }
+}
+
+document.getElementById("do-release").addEventListener("click", async (ev) => {
+  if (!served) return;
+  ev.target.disabled = true;
+  try {
+    await api("POST", `/api/v1/desk/${encodeURIComponent(served.reader)}/release`, { visit_id: served.visit_id });
+  } catch (err) {
+    flash(document.getElementById("cur-notice"), err.message, false);
+  } finally { ev.target.disabled = false; }
+});
+
+function showServing(s) {
+  served = deskShow(deskBox, s, deskSelectEl.value, onDeskAnswer);
+  const name = served && (openVisits.find((v) => v.id === served.visit_id) || {}).name;
+  document.getElementById("serving").textContent = served
+    ? T("desk_serving") + ": " + (name || (current && current.id === served.visit_id ? current.name : "#" + served.visit_id))
+    : "";
+  document.getElementById("do-release").hidden = !served;
 }
 
 document.getElementById("do-checkout").addEventListener("click", async (ev) => {
@@ -72,7 +123,7 @@ function renderOpen() {
   const rows = openVisits.filter((v) => !q || [v.name, v.company, v.badge && v.badge.label, v.facility]
     .filter(Boolean).join(" ").toLowerCase().includes(q));
   document.getElementById("open-visits").replaceChildren(...(rows.length ? rows.map((v) =>
-    h("li", {}, h("button", { type: "button", class: "pick-btn", onclick: () => open(v.id) },
+    h("li", {}, h("button", { type: "button", class: "pick-btn", onclick: () => openAndServe(v.id) },
       v.name + " — " + v.company + (v.badge ? " · " + v.badge.label : "") +
       (v.facility ? " · " + v.facility : "")))) : [h("li", { class: "empty" }, T("none"))]));
 }
@@ -92,6 +143,7 @@ async function onStatus(s) {
   const list = await api("GET", "/api/v1/visits?day=" + s.day);
   openVisits = list.visits.filter((v) => v.state !== "closed");
   renderOpen();
+  showServing(s);
 }
 
 live("/api/v1/events", "status", (s) => { onStatus(s).catch(() => {}); });

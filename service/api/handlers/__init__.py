@@ -3,6 +3,7 @@
 from service.api.handlers import (  # noqa: F401
     accounts,
     days,
+    desk,
     health,
     identity,
     notices,
@@ -14,5 +15,6 @@ from service.api.handlers import (  # noqa: F401
     status,
     taps,
     visit_actions,
+    visit_history,
     visits,
 )
