@@ -19,19 +19,20 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from devices.base import ReaderHealth
+from devices.base import DoorOutput, ReaderHealth
 from devices.registry import DeviceContext, build_adapters
 from devices.supervisor import Supervisor
 from service import status
 from service.auth import Credentials
 from service.config import Config
-from service.domain import badge_token, queue
+from service.domain import alarms, badge_token, queue
 from service.domain import facts as f
 from service.domain.model import Facility
 from service.domain.policy import KindPolicy, Policy, ReaderPolicy
 from service.domain.state import RoomState
 from service.domain.taps import Decision, Tap
 from service.domain.tx import Tx
+from service.doors import WATCH_S, Doors, alarm_view
 from service.errors import BidroomError, Unavailable
 from service.events import EventHub
 from service.intake import TapIntake
@@ -145,7 +146,8 @@ class Runtime:
         # The one path for every tap: replays, the reader's own time, the rules, the commit.
         self.intake = TapIntake(self.writer, self.policy, self.engine, config.taps, clock)
         self.writer.subscribe(self._on_commit)
-        self.fact_listeners: list[Callable[[list[f.Fact]], None]] = []
+        self.doors = Doors(config.readers, self.health, config.room.door_open_s, clock())
+        self.fact_listeners: list[Callable[[list[f.Fact]], None]] = [self.doors.note_facts]
         self.printer: TicketPrinter | None = None
         if config.printer.url:  # python-escpos is imported only for a site with a printer
             from devices.printer import TicketPrinter
@@ -230,6 +232,17 @@ class Runtime:
             sup = Supervisor(adapter, self.submit, self.health)
             sup.start()
             self._supervisors.append(sup)
+        self._tasks.append(asyncio.create_task(self._watch_readers(), name="reader-watch"))
+
+    async def _watch_readers(self) -> None:
+        """A reader going offline or coming back is journaled (and shown) within WATCH_S."""
+        while True:
+            await asyncio.sleep(WATCH_S)
+            for reader, kind in self.doors.changes(self.clock()):
+                try:
+                    await self.device_event(DeviceEvent(reader, kind, self.clock()))
+                except BidroomError as exc:
+                    _LOGGER.warning("%s: could not record %s: %s", reader, kind, exc)
 
     # -- the one path for every tap -------------------------------------------
     async def submit(self, tap: Tap) -> Decision:
@@ -266,15 +279,21 @@ class Runtime:
         """
         at = getattr(event, "at", None) or self.clock()
         record = DeviceEvent(str(event.reader), str(event.kind), at)
+        if not self.doors.note(record.reader, record.kind, at):
+            return  # the adapter and the health watch both saw it go on/offline
         self.device_events.append(record)
-
-        fact = f.DeviceEventRecorded(
-            at=self.clock(),
-            actor=f"reader:{record.reader}",
-            reader=record.reader,
-            event=record.kind,
+        now = self.clock()
+        await self.execute(
+            lambda tx: alarms.record_device_event(tx, record.reader, record.kind, now)
         )
-        await self.execute(lambda tx: tx.emit(fact))
+
+    def door_output(self, reader: str) -> DoorOutput | None:
+        """The adapter that can open ``reader``'s door by itself, if any."""
+        for sup in self._supervisors:
+            adapter = sup.adapter
+            if isinstance(adapter, DoorOutput) and adapter.can_unlock(reader):
+                return adapter
+        return None
 
     def _configure_facilities(self, tx: Tx) -> None:
         """Facilities follow the configuration; out of service stays as staff left it."""
@@ -396,6 +415,9 @@ class Runtime:
             {"reader": e.reader, "kind": e.kind, "at": e.at.isoformat()} for e in self.device_events
         ]
         body["notices"] = self.notices.open()
+        body["alarms"] = [alarm_view(a) for a in alarms.open_alarms(self.state)]
+        can_unlock = {r.name for r in self.doors.doors if self.door_output(r.name) is not None}
+        body["doors"] = self.doors.tiles(self.clock(), can_unlock)
         return body
 
     def public_queue(self) -> dict[str, Any]:

@@ -77,6 +77,9 @@ LABELS: dict[str, Label] = {
     "account": ("Akun", "Account"),
     "address": ("Alamat komputer", "Computer address"),
     "device": ("Peramban", "Browser"),
+    # Events and alarms, doors
+    "event": ("Jenis kejadian", "Kind of event"),
+    "seconds": ("Lama pintu terbuka (detik)", "Seconds the door stays open"),
 }
 
 FALLBACK: Label = ("Isian", "A field")
