@@ -18,7 +18,9 @@ from service.domain.policy import Policy
 from service.domain.state import RoomState
 from service.domain.taps import Reason, reason_text
 from service.logs import redact_uid
-from service.store.tables import AccessEventRow, JournalRow
+from service.store.tables import AccessEventRow, JournalRow, table_of
+
+_TAPS = table_of(AccessEventRow)
 
 # The kinds the list can be filtered by: taps, then what readers report, then staff.
 TAP_KINDS = ("granted", "denied")
@@ -71,13 +73,13 @@ async def day_log(
     items: list[dict[str, Any]] = []
     async with engine.connect() as conn:
         if kind is None or kind in TAP_KINDS:
-            taps = select(AccessEventRow).where(AccessEventRow.at >= start, AccessEventRow.at < end)
+            taps = select(_TAPS).where(_TAPS.c.at >= start, _TAPS.c.at < end)
             if reader:
-                taps = taps.where(AccessEventRow.reader == reader)
+                taps = taps.where(_TAPS.c.reader == reader)
             if kind:
-                taps = taps.where(AccessEventRow.granted.is_(kind == "granted"))
-            taps = taps.order_by(AccessEventRow.at.desc()).limit(LIMIT)
-            for row in (await conn.execute(taps)).scalars():
+                taps = taps.where(_TAPS.c.granted.is_(kind == "granted"))
+            taps = taps.order_by(_TAPS.c.at.desc()).limit(LIMIT)
+            for row in (await conn.execute(taps)).all():
                 badge = state.badges.get(row.badge_id) if row.badge_id else None
                 items.append(
                     {

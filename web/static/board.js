@@ -255,6 +255,7 @@ function renderNotices(s) {
 function render(s) {
   lastStatus = s;
   renderNotices(s);
+  Alarms.show(s.alarms || [], document.getElementById("alarm-strip"));
   renderOccupancy(s);
   renderFacilities(s);
   renderLists(s);

@@ -21,6 +21,8 @@ from service.doors import alarm_view
 from service.errors import Conflict, NotFound, Unavailable
 
 UNLOCK_ROLES = (Role.HEAD, Role.ADMIN)
+NOTE_LABEL = ("Catatan penanganan", "A note of what was done")
+REASON_LABEL = ("Alasan membuka pintu", "The reason to open the door")
 
 
 @route(
@@ -83,7 +85,7 @@ async def acknowledge(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     alarm_id = params.path_int(request, "id")
     body = await params.json_body(request)
-    note = params.text(body, "note", max_len=alarms.NOTE_MAX)
+    note = params.text(body, "note", max_len=alarms.NOTE_MAX, label=NOTE_LABEL)
     actor, now = principal(request).actor, now_of(request)
     alarm = await runtime.execute(lambda tx: alarms.acknowledge(tx, alarm_id, note, now, actor))
     return web.json_response(alarm_view(alarm))
@@ -111,7 +113,7 @@ async def unlock(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     reader = params.path_text(request, "reader", field="reader")
     body = await params.json_body(request)
-    reason = params.text(body, "reason", max_len=alarms.REASON_MAX)
+    reason = params.text(body, "reason", max_len=alarms.REASON_MAX, label=REASON_LABEL)
     seconds = runtime.policy.door_open_s
     if body.get("seconds") not in (None, ""):
         seconds = float(
