@@ -48,7 +48,10 @@ async def test_a_forced_door_sounds_on_the_board_until_acknowledged_with_a_note(
     strip = board.locator("#alarm-strip")
     await expect(strip).to_be_hidden()
     await board.locator("#occ-h").click()  # someone at the desk touched the page: sound allowed
-    await simulated.simulate_door_event("pintu-masuk", "forced_open")
+    # The demo panel: the simulated reader pintu-masuk reports its door forced open.
+    await board.select_option("#demo-door-reader", "pintu-masuk")
+    await board.select_option("#demo-door-event", "forced_open")
+    await board.get_by_role("button", name="Kirim kejadian").click()
     alarm = strip.locator(".alarm")
     await expect(alarm).to_have_count(1, timeout=WAIT)
     await expect(alarm).to_contain_text("Pintu dibuka paksa")

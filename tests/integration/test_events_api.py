@@ -204,3 +204,30 @@ async def test_a_reader_going_offline_and_back_is_on_the_status_within_a_second(
     log = await fo.call("GET", "/api/v1/events/log?reader=front-office")
     assert [e["kind"] for e in log["events"]][:2] == ["online", "offline"]
     assert (await journal_kinds(site)).count("alarm.raised") == 1
+
+
+async def test_the_demo_panel_makes_a_simulated_door_report_an_event(site: Site) -> None:
+    fo = site["fo"]
+    path = "/api/v1/readers/pintu-keluar/simulate-door"
+    done = await fo.call("POST", path, {"event": "held_open"})
+    assert done == {"reader": "pintu-keluar", "event": "held_open"}
+    [alarm] = (await fo.call("GET", "/api/v1/status"))["alarms"]
+    assert (alarm["reader"], alarm["kind"]) == ("pintu-keluar", "held_open")
+    before = await journal_kinds(site)
+    for body in ({}, {"event": "meledak"}, {"event": "offline"}, {"event": 3}):
+        err = await fo.call("POST", path, body, expect=422)
+        assert err["field"] == "event" and "Jenis kejadian" in err["message"], err
+    await fo.call(
+        "POST", "/api/v1/readers/tidak-ada/simulate-door", {"event": "tamper"}, expect=404
+    )
+    assert await journal_kinds(site) == before  # refused: nothing journaled
+    simulated.unplug("pintu-masuk")
+    try:
+        await wait_for(lambda: not simulated.is_running("pintu-masuk"))
+        gone = await fo.call(
+            "POST", "/api/v1/readers/pintu-masuk/simulate-door", {"event": "tamper"}, expect=404
+        )
+        assert "simulasi" in gone["message"]
+    finally:
+        simulated.plug("pintu-masuk")
+    assert "tamper" not in [a["kind"] for a in (await fo.call("GET", "/api/v1/alarms"))["alarms"]]

@@ -296,6 +296,32 @@ function setupDemo() {
   });
 }
 
+// Demo: a simulated door reports a door event (an alarm for most of them).
+function setupDemoDoor() {
+  const form = document.getElementById("demo-door");
+  if (!form) return;
+  for (const r of PAGE.readers.filter((x) => x.role.startsWith("door"))) {
+    form.reader.append(h("option", { value: r.name }, r.name));
+  }
+  for (const kind of ["forced_open", "held_open", "tamper", "power_fail", "closed"]) {
+    form.event.append(h("option", { value: kind }, T("ev_" + kind)));
+  }
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const button = form.querySelector("button");
+    button.disabled = true;
+    try {
+      await api("POST", `/api/v1/readers/${encodeURIComponent(form.reader.value)}/simulate-door`,
+        { event: form.event.value });
+    } catch (err) {
+      notify(err.message);
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+setupDemoDoor();
 setupHelpForm(document.querySelector(".help-form"), PAGE.facilities || [], "status_page");
 setupDemo();
 live("/api/v1/events", "status", render);

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from devices import simulated
 from devices.base import DeviceError
 from service import event_log
 from service.api import params
@@ -139,3 +140,24 @@ async def unlock(request: web.Request) -> web.Response:
             f"The unlock was recorded, but the door {reader} did not answer. Check the door.",
         ) from exc
     return web.json_response({"reader": reader, "seconds": seconds, "unlocked": True})
+
+
+@route(
+    "POST",
+    "/api/v1/readers/{name}/simulate-door",
+    summary="Demo: a simulated (sim:) door reader reports a door event (forced_open, tamper …)",
+    tag="events",
+    body={"event": "string!"},
+)
+async def simulate_door(request: web.Request) -> web.Response:
+    reader = params.path_text(request, "name", field="reader")
+    body = await params.json_body(request)
+    kind = params.choice(body, "event", sorted(simulated.DOOR_EVENTS), "")
+    if not simulated.is_running(reader):
+        raise NotFound(
+            f"Pembaca '{reader}' bukan pembaca simulasi yang sedang berjalan.",
+            f"'{reader}' is not a simulated reader that is running.",
+            field="reader",
+        )
+    await simulated.simulate_door_event(reader, kind)
+    return web.json_response({"reader": reader, "event": kind})
