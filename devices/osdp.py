@@ -321,11 +321,11 @@ class OsdpBus:
 
     async def unlock(self, reader: str, seconds: float) -> None:
         """*Buka pintu*: pulse the reader's output 0 (its strike), as a grant would."""
+        if reader not in self.readers:
+            raise LookupError(reader)
         slot = next((s for s in self._slots.values() if s.reader.name == reader), None)
         cp = self._cp
-        if slot is None:
-            raise LookupError(reader)
-        if cp is None or not self._online.get(slot.reader.address):
+        if slot is None or cp is None or not self._online.get(slot.reader.address):
             raise DeviceError(f"reader {reader} is offline")
         slot.door.granted(seconds)  # the door opening now is not forced
         if not cp.submit_command(slot.reader.address, osdp_unlock(seconds)):
