@@ -279,13 +279,17 @@ class Runtime:
         """
         at = getattr(event, "at", None) or self.clock()
         record = DeviceEvent(str(event.reader), str(event.kind), at)
-        if not self.doors.note(record.reader, record.kind, at):
+        now = self.clock()
+        if not self.doors.note(record.reader, record.kind, now):
             return  # the adapter and the health watch both saw it go on/offline
         self.device_events.append(record)
-        now = self.clock()
         await self.execute(
             lambda tx: alarms.record_device_event(tx, record.reader, record.kind, now)
         )
+
+    def door_tiles(self) -> list[dict[str, Any]]:
+        can_unlock = {r.name for r in self.doors.doors if self.door_output(r.name) is not None}
+        return self.doors.tiles(self.clock(), can_unlock)
 
     def door_output(self, reader: str) -> DoorOutput | None:
         """The adapter that can open ``reader``'s door by itself, if any."""
@@ -416,8 +420,7 @@ class Runtime:
         ]
         body["notices"] = self.notices.open()
         body["alarms"] = [alarm_view(a) for a in alarms.open_alarms(self.state)]
-        can_unlock = {r.name for r in self.doors.doors if self.door_output(r.name) is not None}
-        body["doors"] = self.doors.tiles(self.clock(), can_unlock)
+        body["doors"] = self.door_tiles()
         return body
 
     def public_queue(self) -> dict[str, Any]:

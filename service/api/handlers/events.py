@@ -99,7 +99,7 @@ async def acknowledge(request: web.Request) -> web.Response:
     tag="events",
 )
 async def doors(request: web.Request) -> web.Response:
-    return web.json_response({"doors": request.app[RUNTIME].status()["doors"]})
+    return web.json_response({"doors": request.app[RUNTIME].door_tiles()})
 
 
 @route(
