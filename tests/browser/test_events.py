@@ -109,6 +109,8 @@ async def test_a_reader_going_offline_and_back_shows_on_the_board_within_a_secon
         await expect(down).to_have_count(1, timeout=WAIT)
         took = time.monotonic() - started
         assert took < 1.0, took
+        await expect(down).to_contain_text("Mati sejak")  # no device English on the page
+        assert "unplugged" not in await down.inner_text()
         alarm = board.locator("#alarm-strip .alarm", has_text="front-office")
         await expect(alarm).to_contain_text("Pembaca kartu terputus")
     finally:

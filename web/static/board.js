@@ -220,12 +220,16 @@ function renderReaders(s) {
   const down = s.readers.filter((r) => !r.online);
   document.getElementById("readers-summary").textContent =
     `${T("online")}: ${s.readers.length - down.length} / ${s.readers.length}`;
-  section("readers-down", down.map((r) => h("li", { class: "offline" },
+  // The device's own error (English, technical) is a tooltip for the technician; the
+  // clerk reads "Mati sejak 10.05 WIB".
+  const offline = (r) => T("offline") + (r.since ? " " + T("since") + " " + fmtTime(r.since) : "");
+  section("readers-down", down.map((r) => h("li", { class: "offline", title: r.last_error || null },
     h("span", { class: "dot", "aria-hidden": "true" }), r.name, " ",
-    h("span", { class: "small" }, T("offline") + (r.last_error ? " · " + r.last_error : "")))));
-  section("readers", s.readers.map((r) => h("li", { class: r.online ? "online" : "offline" },
-    h("span", { class: "dot", "aria-hidden": "true" }), r.name, " ",
-    h("span", { class: "small" }, r.online ? T("online") : T("offline") + (r.last_error ? " · " + r.last_error : "")))));
+    h("span", { class: "small" }, offline(r)))));
+  section("readers", s.readers.map((r) => h("li", { class: r.online ? "online" : "offline",
+    title: r.online ? null : r.last_error || null },
+  h("span", { class: "dot", "aria-hidden": "true" }), r.name, " ",
+  h("span", { class: "small" }, r.online ? T("online") : offline(r)))));
 }
 
 const DATE_FMT = new Intl.DateTimeFormat(PAGE.lang === "en" ? "en-GB" : "id-ID", {
