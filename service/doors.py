@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from devices.base import ReaderHealth, ReaderState
+from devices.base import DoorOutput, ReaderHealth, ReaderState
 from service.config import ReaderConfig
 from service.domain import facts as f
 from service.domain.alarms import DOOR_ROLES, DoorMark, door_state
@@ -88,7 +88,8 @@ class Doors:
                 out.append((name, "online" if online else "offline"))
         return out
 
-    def tiles(self, now: datetime, can_unlock: set[str]) -> list[dict[str, Any]]:
+    def tiles(self, now: datetime, adapters: Sequence[object]) -> list[dict[str, Any]]:
+        can_unlock = {r.name for r in self.doors if output_of(adapters, r.name) is not None}
         out = []
         for reader in self.doors:
             health = self._health.get(reader.name)
@@ -106,6 +107,14 @@ class Doors:
                 }
             )
         return out
+
+
+def output_of(adapters: Sequence[object], reader: str) -> DoorOutput | None:
+    """The running adapter that can open ``reader``'s door by itself, if any."""
+    for adapter in adapters:
+        if isinstance(adapter, DoorOutput) and adapter.can_unlock(reader):
+            return adapter
+    return None
 
 
 def alarm_view(alarm: Alarm) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from devices.base import DoorOutput, ReaderHealth
+from devices.base import ReaderHealth
 from devices.registry import DeviceContext, build_adapters
 from devices.supervisor import Supervisor
 from service import status
@@ -287,17 +287,8 @@ class Runtime:
             lambda tx: alarms.record_device_event(tx, record.reader, record.kind, now)
         )
 
-    def door_tiles(self) -> list[dict[str, Any]]:
-        can_unlock = {r.name for r in self.doors.doors if self.door_output(r.name) is not None}
-        return self.doors.tiles(self.clock(), can_unlock)
-
-    def door_output(self, reader: str) -> DoorOutput | None:
-        """The adapter that can open ``reader``'s door by itself, if any."""
-        for sup in self._supervisors:
-            adapter = sup.adapter
-            if isinstance(adapter, DoorOutput) and adapter.can_unlock(reader):
-                return adapter
-        return None
+    def adapters(self) -> list[object]:
+        return [sup.adapter for sup in self._supervisors]
 
     def _configure_facilities(self, tx: Tx) -> None:
         """Facilities follow the configuration; out of service stays as staff left it."""
@@ -420,7 +411,7 @@ class Runtime:
         ]
         body["notices"] = self.notices.open()
         body["alarms"] = [alarm_view(a) for a in alarms.open_alarms(self.state)]
-        body["doors"] = self.door_tiles()
+        body["doors"] = self.doors.tiles(self.clock(), self.adapters())
         return body
 
     def public_queue(self) -> dict[str, Any]:

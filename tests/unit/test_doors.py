@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from devices.base import ReaderHealth, ReaderState
+from devices.simulated import SimulatedReader
 from service.config import ReaderConfig
 from service.domain import facts as f
 from service.domain.model import AccessEvent
@@ -75,23 +76,23 @@ def test_a_stopping_daemon_reports_nothing() -> None:
 def test_tiles_are_door_readers_only_and_follow_grants_and_unlocks() -> None:
     doors, health = make()
     health["pintu-masuk"].set_state(ReaderState.ONLINE)
-    [tile] = doors.tiles(T0, set())
+    [tile] = doors.tiles(T0, [])
     assert (tile["reader"], tile["state"], tile["can_unlock"]) == ("pintu-masuk", "closed", False)
     event = AccessEvent(
         id=1, at=T0, reader="pintu-masuk", role="door_in", uid="04AA", badge_id=1,
         visit_id=1, granted=True, reason="entry", event_id="e1",
     )  # fmt: skip
     doors.note_facts([f.TapDecided(at=T0, actor="reader:pintu-masuk", event=event)])
-    assert doors.tiles(T0 + timedelta(seconds=1), set())[0]["state"] == "open"
-    assert doors.tiles(T0 + timedelta(seconds=5), set())[0]["state"] == "closed"
+    assert doors.tiles(T0 + timedelta(seconds=1), [])[0]["state"] == "open"
+    assert doors.tiles(T0 + timedelta(seconds=5), [])[0]["state"] == "closed"
     unlocked = f.DoorUnlocked(
         at=T0 + timedelta(seconds=10), actor="officer:kepala", reader="pintu-masuk",
         seconds=4.0, reason="Tamu",
     )  # fmt: skip
     doors.note_facts([unlocked])
-    [tile] = doors.tiles(T0 + timedelta(seconds=11), {"pintu-masuk"})
+    [tile] = doors.tiles(T0 + timedelta(seconds=11), [SimulatedReader("pintu-masuk")])
     assert (tile["state"], tile["last_event"], tile["can_unlock"]) == ("open", "unlocked", True)
     doors.note("pintu-masuk", "forced_open", T0 + timedelta(seconds=20))
-    assert doors.tiles(T0 + timedelta(seconds=21), set())[0]["state"] == "forced"
+    assert doors.tiles(T0 + timedelta(seconds=21), [])[0]["state"] == "forced"
     health["pintu-masuk"].set_state(ReaderState.BACKOFF)
-    assert doors.tiles(T0 + timedelta(seconds=21), set())[0]["state"] == "offline"
+    assert doors.tiles(T0 + timedelta(seconds=21), [])[0]["state"] == "offline"

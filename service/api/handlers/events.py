@@ -18,7 +18,7 @@ from service.api.app import RUNTIME, lang_of, now_of, principal
 from service.api.routing import route
 from service.auth import Role
 from service.domain import alarms
-from service.doors import alarm_view
+from service.doors import alarm_view, output_of
 from service.errors import Conflict, NotFound, Unavailable
 
 UNLOCK_ROLES = (Role.HEAD, Role.ADMIN)
@@ -99,7 +99,8 @@ async def acknowledge(request: web.Request) -> web.Response:
     tag="events",
 )
 async def doors(request: web.Request) -> web.Response:
-    return web.json_response({"doors": request.app[RUNTIME].door_tiles()})
+    runtime = request.app[RUNTIME]
+    return web.json_response({"doors": runtime.doors.tiles(runtime.clock(), runtime.adapters())})
 
 
 @route(
@@ -122,7 +123,7 @@ async def unlock(request: web.Request) -> web.Response:
         )
     if reader not in {r.name for r in runtime.doors.doors}:
         raise NotFound(f"Pintu '{reader}' tidak ada.", f"No door named '{reader}'.", field="reader")
-    output = runtime.door_output(reader)
+    output = output_of(runtime.adapters(), reader)
     if output is None or not runtime.health[reader].as_dict()["online"]:
         raise Conflict(
             f"Pintu {reader} tidak dapat dibuka sekarang: pembacanya luring atau tidak "
