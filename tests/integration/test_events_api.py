@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from devices import simulated
+from service.reports.verify import verify_archive
 from service.store.tables import JournalRow
 from tests.support.site import Site, running_site, site_config
 
@@ -86,6 +87,14 @@ async def test_a_forced_door_stays_until_acknowledged_with_a_note_even_after_a_r
         assert "sudah" in second["message"]
         assert (await fo.call("GET", "/api/v1/status"))["alarms"] == []
         assert (await journal_kinds(site)).count("alarm.acknowledged") == 1
+        # The alarms table is what the journal says (raised, repeated, acknowledged).
+        assert await verify_archive(site.runtime.engine, site.runtime.personal) == []
+        async with site.runtime.engine.begin() as conn:  # a note edited in place is found
+            await conn.execute(text("UPDATE alarms SET note = 'Tidak ada apa-apa'"))
+        faults = await verify_archive(site.runtime.engine, site.runtime.personal)
+        assert any("table alarms" in f.place for f in faults), faults
+        async with site.runtime.engine.begin() as conn:
+            await conn.execute(text("UPDATE alarms SET note = :note"), {"note": note})
 
     async with running_site(config, start_readers=True) as again:
         status = await again["fo"].call("GET", "/api/v1/status")
