@@ -241,8 +241,8 @@ class Runtime:
             for reader, kind in self.doors.changes(self.clock()):
                 try:
                     await self.device_event(DeviceEvent(reader, kind, self.clock()))
-                except BidroomError as exc:
-                    _LOGGER.warning("%s: could not record %s: %s", reader, kind, exc)
+                except Exception:  # the watch goes on; the next change is recorded
+                    _LOGGER.exception("%s: could not record %s", reader, kind)
 
     # -- the one path for every tap -------------------------------------------
     async def submit(self, tap: Tap) -> Decision:
