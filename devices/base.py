@@ -13,7 +13,7 @@ import enum
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from service.domain.taps import Decision, Tap
 
@@ -89,3 +89,17 @@ class ReaderAdapter(Protocol):
         is cancelled when the daemon stops. Must close the device in every case.
         """
         ...
+
+
+@runtime_checkable
+class DoorOutput(Protocol):
+    """An adapter that can open a door by itself: its strike, relay or OSDP output.
+
+    ``unlock`` releases the strike of ``reader``'s door for ``seconds`` (the *buka
+    pintu* of the Head or an admin); raises :class:`DeviceError` when the output
+    cannot be driven now, or ``LookupError`` when ``reader`` has no output here.
+    """
+
+    def can_unlock(self, reader: str) -> bool: ...
+
+    async def unlock(self, reader: str, seconds: float) -> None: ...

@@ -37,7 +37,7 @@ import osdp
 
 from devices.base import DeviceError, ReaderAdapter, ReaderHealth, ReaderState, TapSubmit
 from devices.serial_line import PolledPort, event_id, int_param, split_serial_url
-from devices.strike import Door, DoorEvent, DoorEventKind, osdp_feedback
+from devices.strike import Door, DoorEvent, DoorEventKind, osdp_feedback, osdp_unlock
 from service.domain.taps import DENY, Decision, InvalidTap, Reason, Tap
 from service.errors import ConfigError
 from service.logs import redact_uid
@@ -335,6 +335,21 @@ class OsdpBus:
             slot.door.granted(fb.open_door_s)
         for command in osdp_feedback(fb, decision.granted):
             self._command(slot.reader, command)
+
+    def can_unlock(self, reader: str) -> bool:
+        return reader in self.readers
+
+    async def unlock(self, reader: str, seconds: float) -> None:
+        """*Buka pintu*: pulse the reader's output 0 (its strike), as a grant would."""
+        if reader not in self.readers:
+            raise LookupError(reader)
+        slot = next((s for s in self._slots.values() if s.reader.name == reader), None)
+        cp = self._cp
+        if slot is None or cp is None or not self._online.get(slot.reader.address):
+            raise DeviceError(f"reader {reader} is offline")
+        slot.door.granted(seconds)  # the door opening now is not forced
+        if not cp.submit_command(slot.reader.address, osdp_unlock(seconds)):
+            raise DeviceError(f"reader {reader} refused the output command")
 
     def _command(self, reader: BusReader, command: dict[str, Any]) -> None:
         cp = self._cp

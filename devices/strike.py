@@ -149,6 +149,13 @@ def osdp_feedback(fb: Feedback, granted: bool) -> list[dict[str, Any]]:
     return commands
 
 
+def osdp_unlock(seconds: float) -> dict[str, Any]:
+    """The OSDP command of a manual unlock: output 0 pulsed for ``seconds``."""
+    tenths = max(1, min(255, round(seconds * 10)))
+    out = dict(output_no=0, control_code=_OUTPUT_PULSE, timer_count=tenths)
+    return {"command": osdp.Command.Output, **out}
+
+
 class Strike(Protocol):
     """A door strike that can be pulsed (devices.relay.SerialRelay)."""
 
@@ -171,6 +178,25 @@ class StrikePulser:
         task = asyncio.get_running_loop().create_task(self._pulse(seconds))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def open_now(self, seconds: float, settle_s: float = 0.5) -> None:
+        """A manual unlock: pulse and say whether the relay took it (raises DeviceError).
+
+        Waits only ``settle_s`` for the relay to fail (it fails on opening the port or
+        the first write); the pulse then runs on in the background like a grant's.
+        """
+        task = asyncio.get_running_loop().create_task(self.strike.pulse(seconds))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        done, _ = await asyncio.wait({task}, timeout=settle_s)
+        if done:
+            task.result()
+        else:
+            task.add_done_callback(self._log_failure)
+
+    def _log_failure(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            _LOGGER.warning("%s: door strike failed: %s", self.strike.name, task.exception())
 
     async def _pulse(self, seconds: float) -> None:
         try:
@@ -199,6 +225,21 @@ class StrikeWrapped:
         self.name = inner.name
         self.readers = inner.readers
         self._strikes = strikes
+
+    def can_unlock(self, reader: str) -> bool:
+        inner = getattr(self.inner, "can_unlock", None)
+        return reader in self._strikes or (inner is not None and bool(inner(reader)))
+
+    async def unlock(self, reader: str, seconds: float) -> None:
+        """A manual unlock pulses the reader's relay (or the inner adapter's own output)."""
+        pulser = self._strikes.get(reader)
+        if pulser is not None:
+            await pulser.open_now(seconds)
+            return
+        inner = getattr(self.inner, "unlock", None)
+        if inner is None:
+            raise LookupError(reader)
+        await inner(reader, seconds)
 
     async def run(self, submit: TapSubmit, health: Mapping[str, ReaderHealth]) -> None:
         async def submit_and_strike(tap: Tap) -> Decision:

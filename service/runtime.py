@@ -25,13 +25,14 @@ from devices.supervisor import Supervisor
 from service import status
 from service.auth import Credentials
 from service.config import Config
-from service.domain import badge_token, queue
+from service.domain import alarms, badge_token, queue
 from service.domain import facts as f
 from service.domain.model import Facility
 from service.domain.policy import KindPolicy, Policy, ReaderPolicy
 from service.domain.state import RoomState
 from service.domain.taps import Decision, Tap
 from service.domain.tx import Tx
+from service.doors import WATCH_S, Doors, alarm_view
 from service.errors import BidroomError, Unavailable
 from service.events import EventHub
 from service.intake import TapIntake
@@ -153,7 +154,8 @@ class Runtime:
             self.writer, self.policy, self.engine, config.taps, clock, spool=self.spool
         )
         self.writer.subscribe(self._on_commit)
-        self.fact_listeners: list[Callable[[list[f.Fact]], None]] = []
+        self.doors = Doors(config.readers, self.health, config.room.door_open_s, clock())
+        self.fact_listeners: list[Callable[[list[f.Fact]], None]] = [self.doors.note_facts]
         self.printer: TicketPrinter | None = None
         if config.printer.url:  # python-escpos is imported only for a site with a printer
             from devices.printer import TicketPrinter
@@ -240,6 +242,17 @@ class Runtime:
             sup = Supervisor(adapter, self.submit, self.health)
             sup.start()
             self._supervisors.append(sup)
+        self._tasks.append(asyncio.create_task(self._watch_readers(), name="reader-watch"))
+
+    async def _watch_readers(self) -> None:
+        """A reader going offline or coming back is journaled (and shown) within WATCH_S."""
+        while True:
+            await asyncio.sleep(WATCH_S)
+            for reader, kind in self.doors.changes(self.clock()):
+                try:
+                    await self.device_event(DeviceEvent(reader, kind, self.clock()))
+                except Exception:  # the watch goes on; the next change is recorded
+                    _LOGGER.exception("%s: could not record %s", reader, kind)
 
     # -- the one path for every tap -------------------------------------------
     async def submit(self, tap: Tap) -> Decision:
@@ -276,15 +289,16 @@ class Runtime:
         """
         at = getattr(event, "at", None) or self.clock()
         record = DeviceEvent(str(event.reader), str(event.kind), at)
+        now = self.clock()
+        if not self.doors.note(record.reader, record.kind, now):
+            return  # the adapter and the health watch both saw it go on/offline
         self.device_events.append(record)
-
-        fact = f.DeviceEventRecorded(
-            at=self.clock(),
-            actor=f"reader:{record.reader}",
-            reader=record.reader,
-            event=record.kind,
+        await self.execute(
+            lambda tx: alarms.record_device_event(tx, record.reader, record.kind, now)
         )
-        await self.execute(lambda tx: tx.emit(fact))
+
+    def adapters(self) -> list[object]:
+        return [sup.adapter for sup in self._supervisors]
 
     def _configure_facilities(self, tx: Tx) -> None:
         """Facilities follow the configuration; out of service stays as staff left it."""
@@ -417,6 +431,8 @@ class Runtime:
             "unavailable_since": since.isoformat() if since else None,
             "exits_spooled": self.spool.count,
         }
+        body["alarms"] = [alarm_view(a) for a in alarms.open_alarms(self.state)]
+        body["doors"] = self.doors.tiles(self.clock(), self.adapters())
         return body
 
     def public_queue(self) -> dict[str, Any]:

@@ -60,6 +60,7 @@ PAGES = (
     Page("/helpdesk", "helpdesk", "helpdesk.html", "Helpdesk", STAFF),
     Page("/day", "day", "day.html", "Tutup Hari", STAFF),
     Page("/roll-call", "roll_call", "roll_call.html", "Daftar Evakuasi", STAFF),
+    Page("/events", "events", "events.html", "Kejadian & Alarm", STAFF),
     Page("/queue-display", "queue_display", "queue_display.html", "Layar Antrian", None),
     Page("/visits", "visits", "visits.html", "Cari Kunjungan", FO),
     Page(r"/visits/{id:\d+}", "visit", "visit.html", "Kunjungan", STAFF, nav=False),

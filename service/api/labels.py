@@ -85,6 +85,9 @@ LABELS: dict[str, Label] = {
     "to_day": ("Tanggal akhir", "Last day"),
     "page": ("Halaman", "Page"),
     "answer": ("Jawaban", "Answer"),
+    # Events and alarms, doors
+    "event": ("Jenis kejadian", "Kind of event"),
+    "seconds": ("Lama pintu terbuka (detik)", "Seconds the door stays open"),
 }
 
 FALLBACK: Label = ("Isian", "A field")

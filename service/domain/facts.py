@@ -21,6 +21,7 @@ from typing import ClassVar
 from service.domain.lifecycle import BadgeEvent, BadgeState
 from service.domain.model import (
     AccessEvent,
+    Alarm,
     Amendment,
     Badge,
     Deposit,
@@ -447,6 +448,43 @@ class DeskReturnAnswered(Fact):
     reader: str
     visit_id: int
     returned: bool
+
+
+# --- events ---
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlarmRaised(Fact):
+    """A door or reader event that stays on the board until staff acknowledge it."""
+
+    KIND = "alarm.raised"
+    alarm: Alarm
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlarmRepeated(Fact):
+    """The same event again on the same reader while its alarm is still open."""
+
+    KIND = "alarm.repeated"
+    alarm_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlarmAcknowledged(Fact):
+    """A staff member (``actor``) saw the alarm and says what was done (``note``)."""
+
+    KIND = "alarm.acknowledged"
+    alarm_id: int
+    reader: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DoorUnlocked(Fact):
+    """*Buka pintu*: the Head or an admin opened a door by hand, for a reason (journal only)."""
+
+    KIND = "door.unlocked"
+    reader: str
+    seconds: float
+    reason: str
 
 
 def _kinds(root: type[Fact]) -> dict[str, type[Fact]]:

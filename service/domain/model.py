@@ -274,6 +274,26 @@ class Anomaly:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Alarm:
+    """A door or reader event staff must see and acknowledge (with a note).
+
+    ``kind`` is the device event that raised it (``forced_open``, ``held_open``,
+    ``tamper``, ``power_fail``, ``offline``); the same event again on the same reader
+    while the alarm is open counts as a repeat (``repeats``, ``last_at``).
+    """
+
+    id: int
+    reader: str
+    kind: str
+    at: datetime
+    repeats: int = 0
+    last_at: datetime | None = None
+    acked_at: datetime | None = None
+    acked_by: str | None = None
+    note: str | None = None
+
+
 # Entity name -> class. The persisted ones have a table of the same shape.
 ENTITIES: dict[str, type[Any]] = {
     "visitor": Visitor,
@@ -289,6 +309,7 @@ ENTITIES: dict[str, type[Any]] = {
     "access_event": AccessEvent,
     "armed": ArmedIssue,
     "amendment": Amendment,
+    "alarm": Alarm,
 }
 ENTITY_NAME: dict[type[Any], str] = {cls: name for name, cls in ENTITIES.items()}
 APPEND_ONLY = frozenset({"access_event"})

@@ -15,6 +15,7 @@ from service.domain.model import (
     APPEND_ONLY,
     ENTITIES,
     AccessEvent,
+    Alarm,
     Amendment,
     Anomaly,
     ArmedIssue,
@@ -103,6 +104,10 @@ class RoomState:
     @property
     def amendments(self) -> dict[int, Amendment]:
         return self.tables["amendment"]
+
+    @property
+    def alarms(self) -> dict[int, Alarm]:
+        return self.tables["alarm"]
 
     @property
     def anomalies(self) -> dict[int, Anomaly]:

@@ -18,6 +18,7 @@ from service.store.journal import GENESIS
 from service.store.persist import Head
 from service.store.tables import (
     AccessEventRow,
+    AlarmRow,
     AmendedRowRow,
     AmendmentRow,
     ArmedIssueRow,
@@ -114,6 +115,14 @@ async def _read(conn: AsyncConnection, policy: Policy, now: datetime) -> RoomSta
         ),
     )
     await _load(conn, state, "armed", select(ArmedIssueRow))
+    # Open alarms whenever raised, and today's acknowledged ones (the board's list).
+    start = policy.day_bounds(today)[0]
+    await _load(
+        conn,
+        state,
+        "alarm",
+        select(AlarmRow).where(or_(AlarmRow.acked_at.is_(None), AlarmRow.at >= start)),
+    )
     held = select(DepositRow.visit_id).where(DepositRow.returned_at.is_(None))
     visits = await _load(
         conn,
@@ -175,6 +184,7 @@ ID_COLUMNS = (
     ("badge", BadgeRow.id),
     ("facility", FacilityRow.id),
     ("amendment", AmendmentRow.id),
+    ("alarm", AlarmRow.id),
 )
 
 

@@ -303,6 +303,21 @@ class AmendedRowRow(Base):
     row: Mapped[dict[str, Any]]
 
 
+class AlarmRow(Base):
+    """A door or reader alarm until staff acknowledge it (who, when, note)."""
+
+    __tablename__ = "alarms"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    reader: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(index=True)
+    repeats: Mapped[int] = mapped_column(Integer)
+    last_at: Mapped[datetime | None]
+    acked_at: Mapped[datetime | None] = mapped_column(index=True)
+    acked_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
 class JournalRow(Base):
     """Append-only, hash-chained: each row's hash covers the previous row's hash."""
 
@@ -426,6 +441,7 @@ ENTITY_TABLES: dict[str, Table] = {
     "access_event": table_of(AccessEventRow),
     "armed": table_of(ArmedIssueRow),
     "amendment": table_of(AmendmentRow),
+    "alarm": table_of(AlarmRow),
 }
 # Columns of entity tables that are not entity fields: sealed personal numbers.
 STORE_ONLY: dict[str, frozenset[str]] = {
@@ -446,4 +462,5 @@ INSERT_ORDER = (
     "access_event",
     "armed",
     "amendment",
+    "alarm",
 )

@@ -29,6 +29,7 @@ TABLES = (
     "tickets",
     "days",
     "justifications",
+    "alarms",
 )
 FORM = {
     "company": "PT Maju Jaya",
@@ -143,9 +144,10 @@ class Room:
             "code": "PC-01",
             "name": "books.pdf" if route.path.startswith("/api/v1/archive/") else "pintu-masuk",
             "username": "helpdesk",
+            # A door for the door routes, the front desk for the desk's.
+            "reader": "front-office" if route.path.startswith("/api/v1/desk/") else "pintu-masuk",
             "day": self.day,
             "month": self.day[:7],
-            "reader": "front-office",
         }
         values.update(override)
         return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], route.path)
@@ -244,6 +246,9 @@ class Room:
                 "role": "helpdesk",
                 "current_password": DEMO_PASSWORD,
             },
+            "/api/v1/alarms/{id}/ack": {"note": "Dicek oleh satpam"},
+            "/api/v1/doors/{reader}/unlock": {"reason": "Tamu dengan kursi roda", "seconds": 4},
+            "/api/v1/readers/{name}/simulate-door": {"event": "tamper"},
             "/api/v1/login-locks/lift": {
                 "account": "helpdesk",
                 "address": "10.0.0.5",

@@ -103,10 +103,13 @@ async def login(server: TestServer, username: str) -> Staff:
 
 @asynccontextmanager
 async def running_site(
-    config: Config, clock: FakeClock | None = None, pages: bool = False
+    config: Config,
+    clock: FakeClock | None = None,
+    pages: bool = False,
+    start_readers: bool = False,
 ) -> AsyncIterator[Site]:
     clock = clock or FakeClock()
-    app = create_app(config, clock=clock, start_readers=False, pages=pages, demo=True)
+    app = create_app(config, clock=clock, start_readers=start_readers, pages=pages, demo=True)
     server = TestServer(app)
     await server.start_server()
     staff: dict[str, Staff] = {}

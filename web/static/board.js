@@ -220,12 +220,16 @@ function renderReaders(s) {
   const down = s.readers.filter((r) => !r.online);
   document.getElementById("readers-summary").textContent =
     `${T("online")}: ${s.readers.length - down.length} / ${s.readers.length}`;
-  section("readers-down", down.map((r) => h("li", { class: "offline" },
+  // The device's own error (English, technical) is a tooltip for the technician; the
+  // clerk reads "Mati sejak 10.05 WIB".
+  const offline = (r) => T("offline") + (r.since ? " " + T("since") + " " + fmtTime(r.since) : "");
+  section("readers-down", down.map((r) => h("li", { class: "offline", title: r.last_error || null },
     h("span", { class: "dot", "aria-hidden": "true" }), r.name, " ",
-    h("span", { class: "small" }, T("offline") + (r.last_error ? " · " + r.last_error : "")))));
-  section("readers", s.readers.map((r) => h("li", { class: r.online ? "online" : "offline" },
-    h("span", { class: "dot", "aria-hidden": "true" }), r.name, " ",
-    h("span", { class: "small" }, r.online ? T("online") : T("offline") + (r.last_error ? " · " + r.last_error : "")))));
+    h("span", { class: "small" }, offline(r)))));
+  section("readers", s.readers.map((r) => h("li", { class: r.online ? "online" : "offline",
+    title: r.online ? null : r.last_error || null },
+  h("span", { class: "dot", "aria-hidden": "true" }), r.name, " ",
+  h("span", { class: "small" }, r.online ? T("online") : offline(r)))));
 }
 
 const DATE_FMT = new Intl.DateTimeFormat(PAGE.lang === "en" ? "en-GB" : "id-ID", {
@@ -260,6 +264,7 @@ function renderNotices(s) {
 function render(s) {
   lastStatus = s;
   renderNotices(s);
+  Alarms.show(s.alarms || [], document.getElementById("alarm-strip"));
   renderOccupancy(s);
   renderFacilities(s);
   renderLists(s);
@@ -300,6 +305,32 @@ function setupDemo() {
   });
 }
 
+// Demo: a simulated door reports a door event (an alarm for most of them).
+function setupDemoDoor() {
+  const form = document.getElementById("demo-door");
+  if (!form) return;
+  for (const r of PAGE.readers.filter((x) => x.role.startsWith("door"))) {
+    form.reader.append(h("option", { value: r.name }, r.name));
+  }
+  for (const kind of ["forced_open", "held_open", "tamper", "power_fail", "closed"]) {
+    form.event.append(h("option", { value: kind }, T("door_ev_" + kind)));
+  }
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const button = form.querySelector("button");
+    button.disabled = true;
+    try {
+      await api("POST", `/api/v1/readers/${encodeURIComponent(form.reader.value)}/simulate-door`,
+        { event: form.event.value });
+    } catch (err) {
+      notify(err.message);
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+setupDemoDoor();
 setupHelpForm(document.querySelector(".help-form"), PAGE.facilities || [], "status_page");
 setupDemo();
 live("/api/v1/events", "status", render);

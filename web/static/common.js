@@ -26,9 +26,14 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
+// Never a bare status code, "Failed to fetch" or another browser phrase: without a
+// message from the server, the clerk reads that the server cannot be reached.
+const UNREACHABLE = [0, 502, 503, 504];
+
 class ApiError extends Error {
   constructor(status, body) {
-    const message = (PAGE.lang === "en" ? body.message_en : body.message) || body.message || String(status);
+    const fallback = UNREACHABLE.includes(status) ? T("network_down") : T("error");
+    const message = (PAGE.lang === "en" ? body.message_en : body.message) || body.message || fallback;
     super(message);
     this.status = status;
     this.body = body;
@@ -43,7 +48,12 @@ async function api(method, path, body) {
     options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body || {});
   }
-  const response = await fetch(path, options);
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch (_err) { // the daemon is gone or the network is down
+    throw new ApiError(0, {});
+  }
   let data = {};
   try { data = await response.json(); } catch (_err) { data = {}; }
   if (response.status === 401 && !location.pathname.startsWith("/login")) {
@@ -74,11 +84,17 @@ function ageOf(iso, nowIso) {
 }
 
 // Live events: EventSource reconnects by itself after a drop; if the server
-// refused the stream (e.g. restarted and answered an error), open a new one.
+// refused the stream (e.g. restarted and answered an error), open a new one. The
+// server sends a ping every second: a stream silent for STALE_MS (a daemon that is
+// gone without closing the connection) is shown as cut and opened again, so the
+// indicator turns within 3 s whatever way the daemon went.
+const STALE_MS = 2500;
+
 function live(url, eventName, onData) {
   const conn = document.getElementById("conn");
   let source = null;
   let retry = null;
+  let heard = Date.now();
   const show = (up) => {
     if (!conn) return;
     conn.hidden = false;
@@ -90,9 +106,12 @@ function live(url, eventName, onData) {
     retry = null;
     // A refused stream may mean the session ended: api() sends the clerk to the login.
     if (PAGE.role) await api("GET", "/api/v1/me").catch(() => {});
+    heard = Date.now();
     source = new EventSource(url);
-    source.addEventListener("open", () => show(true));
+    source.addEventListener("open", () => { heard = Date.now(); show(true); });
+    source.addEventListener("ping", () => { heard = Date.now(); show(true); });
     source.addEventListener(eventName, (ev) => {
+      heard = Date.now();
       show(true);
       onData(JSON.parse(ev.data));
     });
@@ -104,6 +123,12 @@ function live(url, eventName, onData) {
     });
   };
   open();
+  setInterval(() => {
+    if (!source || retry !== null || Date.now() - heard < STALE_MS) return;
+    show(false);
+    if (source.readyState !== EventSource.CLOSED) source.close();
+    retry = setTimeout(open, 1000);
+  }, 250);
   window.addEventListener("pagehide", () => source && source.close());
 }
 
@@ -132,7 +157,7 @@ function clearErrors(form) {
 
 function showError(form, err) {
   const summary = form.querySelector(".form-error");
-  const message = err instanceof ApiError ? err.message : T("error") + ": " + err;
+  const message = err instanceof ApiError ? err.message : T("error");
   if (err.field) {
     const input = form.querySelector(`[name="${err.field}"]`);
     const slot = form.querySelector(`[data-error-for="${err.field}"]`);
