@@ -7,7 +7,8 @@ The reader's *role* decides what a tap means:
 - ``door_out``: exit (always let out a badge of ours; an exit with no entry is
   granted and recorded as an anomaly);
 - ``desk``: first tap starts the usage session at that facility, the next ends it;
-- ``front_desk``: in issue mode binds a free badge to the visit being served;
+- ``front_desk``: in enrol mode an unknown badge joins the pool (:mod:`enrolment`);
+  in issue mode binds a free badge to the visit being served;
   a tap of an issued badge is its return, except while the desk serves another
   visitor (then it is refused, and the clerk decides).
 
@@ -19,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from service.domain import enrolment, queue, visits
 from service.domain import facts as f
-from service.domain import queue, visits
 from service.domain.lifecycle import BadgeState, VisitState
 from service.domain.model import AccessEvent, Badge, Visit
 from service.domain.policy import Policy, ReaderPolicy
@@ -69,6 +70,7 @@ def decide_tap(tx: Tx, policy: Policy, tap: Tap, at: datetime | None = None) -> 
         verdict = _deny(Reason.UNKNOWN_READER)
     else:
         verdict = _verdict(tx, policy, reader, badge, tap, now)
+        badge = badge or tx.state.badge_by(tap.uid)  # enrolled by this very tap
     visit = verdict.visit
     event = AccessEvent(
         id=tx.next_id("access_event"),
@@ -100,6 +102,8 @@ def _verdict(
     tx: Tx, policy: Policy, reader: ReaderPolicy, badge: Badge | None, tap: Tap, at: datetime
 ) -> _Verdict:
     if badge is None:
+        if reader.role is ReaderRole.FRONT_DESK and reader.name in tx.state.enrolling:
+            return _enrol(tx, reader, tap.uid, at)
         return _deny(Reason.UNKNOWN_BADGE)
     if badge.state is BadgeState.LOST:
         return _deny(Reason.LOST_BADGE)
@@ -202,6 +206,14 @@ def _front_desk(
         return _deny(Reason.VISIT_NOT_READY, visit)  # the refusal is the only record
     visits.issue_badge(tx, policy, visit, badge, at, actor)
     return _Verdict(True, Reason.BADGE_ISSUED, visit)
+
+
+def _enrol(tx: Tx, reader: ReaderPolicy, uid: str, at: datetime) -> _Verdict:
+    label = enrolment.label_for(tx, reader.name)
+    if label is None:
+        return _deny(Reason.ENROL_LABEL_TAKEN)
+    enrolment.enrol_tapped(tx, reader.name, uid, label, at)
+    return _Verdict(True, Reason.BADGE_ENROLLED)
 
 
 def inside_now(state: RoomState) -> list[Visit]:

@@ -106,6 +106,8 @@ class Reason(enum.StrEnum):
     VISIT_NOT_READY = "visit_not_ready"
     BADGE_OF_ANOTHER_VISIT = "badge_of_another_visit"
     OFFLINE_STORED = "offline_stored"
+    BADGE_ENROLLED = "badge_enrolled"
+    ENROL_LABEL_TAKEN = "enrol_label_taken"
 
 
 REASON_TEXT: dict[Reason, tuple[str, str]] = {
@@ -147,6 +149,11 @@ REASON_TEXT: dict[Reason, tuple[str, str]] = {
     Reason.OFFLINE_STORED: (
         "Offline, tap disimpan dan akan dikirim",
         "Offline, tap stored; will be sent",
+    ),
+    Reason.BADGE_ENROLLED: ("Kartu baru didaftarkan", "New badge enrolled"),
+    Reason.ENROL_LABEL_TAKEN: (
+        "Label yang diketik sudah dipakai kartu lain; ketik label lain",
+        "The label typed is taken by another badge; type another label",
     ),
 }
 

@@ -24,6 +24,7 @@ from service.store.tables import (
     BadgeRow,
     DayRow,
     DepositRow,
+    EnrolArmedRow,
     FacilityRow,
     HelpRow,
     JournalRow,
@@ -114,6 +115,7 @@ async def _read(conn: AsyncConnection, policy: Policy, now: datetime) -> RoomSta
         ),
     )
     await _load(conn, state, "armed", select(ArmedIssueRow))
+    await _load(conn, state, "enrol", select(EnrolArmedRow))
     held = select(DepositRow.visit_id).where(DepositRow.returned_at.is_(None))
     visits = await _load(
         conn,

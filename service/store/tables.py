@@ -275,6 +275,16 @@ class ArmedIssueRow(Base):
     by: Mapped[str] = mapped_column(String(100))
 
 
+class EnrolArmedRow(Base):
+    """The front desk's pending badge enrolment, per front-desk reader."""
+
+    __tablename__ = "enrol_armed"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    label: Mapped[str | None] = mapped_column(String(40))
+    at: Mapped[datetime]
+    by: Mapped[str] = mapped_column(String(100))
+
+
 class AmendmentRow(Base):
     """What happened after a day was signed, dated when it happened; the Head signs it."""
 
@@ -424,6 +434,7 @@ ENTITY_TABLES: dict[str, Table] = {
     "access_event": table_of(AccessEventRow),
     "armed": table_of(ArmedIssueRow),
     "amendment": table_of(AmendmentRow),
+    "enrol": table_of(EnrolArmedRow),
 }
 # Columns of entity tables that are not entity fields: sealed personal numbers.
 STORE_ONLY: dict[str, frozenset[str]] = {
@@ -444,4 +455,5 @@ INSERT_ORDER = (
     "access_event",
     "armed",
     "amendment",
+    "enrol",
 )

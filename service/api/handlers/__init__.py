@@ -3,6 +3,7 @@
 from service.api.handlers import (  # noqa: F401
     accounts,
     days,
+    enrolment,
     health,
     identity,
     notices,

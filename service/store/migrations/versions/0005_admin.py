@@ -1,0 +1,37 @@
+"""admin: enrolment by tapping on the front-desk reader
+
+``enrol_armed`` keeps, per front-desk reader, the admin's pending "the next unknown
+badge tapped here joins the pool" (with the label typed, or none: the next free label
+is proposed), so a restart in the middle of an enrolment keeps the mode on.
+
+Revision ID: 0005_admin
+Revises: 0004
+Create Date: 2026-11-30 05:30:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import service.store.tables
+
+
+revision = '0005_admin'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('enrol_armed',
+    sa.Column('id', sa.String(length=100), nullable=False),
+    sa.Column('label', sa.String(length=40), nullable=True),
+    sa.Column('at', service.store.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('by', sa.String(length=100), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_enrol_armed'))
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('enrol_armed')
