@@ -61,7 +61,7 @@ PAGES = (
     Page("/day", "day", "day.html", "Tutup Hari", STAFF),
     Page("/roll-call", "roll_call", "roll_call.html", "Daftar Evakuasi", STAFF),
     Page("/queue-display", "queue_display", "queue_display.html", "Layar Antrian", None),
-    Page("/badges", "badges", "badges.html", "Kartu", FO),
+    Page("/badges", "badges", "badges.html", "Kartu Pengenal", FO),
     Page("/admin", "admin", "admin.html", "Staf dan Perangkat", (Role.ADMIN,)),
 )
 

@@ -172,7 +172,7 @@ async def test_staff_account_added_then_disabled_ends_its_session(
     await page.click("#staff-add button[type=submit]")
     row = page.locator('#staff-rows tr[data-username="petugas2"]')
     await expect(row).to_contain_text("Petugas Front Office", timeout=WAIT)
-    await expect(row.locator("td").nth(3)).to_have_text("Aktif")
+    await expect(row.locator("td").nth(3)).to_have_text("Akun aktif")
 
     # The new officer logs in and works.
     theirs = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
@@ -188,7 +188,7 @@ async def test_staff_account_added_then_disabled_ends_its_session(
     await row.locator("button[data-act=disable]").click()
     await row.locator("button[data-confirm=yes]").click()
     await expect(row.locator("button[data-act=enable]")).to_be_visible(timeout=WAIT)
-    await expect(row.locator("td").nth(3)).to_have_text("Nonaktif")
+    await expect(row.locator("td").nth(3)).to_have_text("Akun nonaktif")
     assert (await clerk.request.get(site.url + "/api/v1/me")).status == 401
     await clerk.goto(site.url + "/arrival")
     await expect(clerk).to_have_url(re.compile(r"/login\?next=(%2F|/)arrival"), timeout=WAIT)
