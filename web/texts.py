@@ -171,6 +171,8 @@ JS_STRINGS: dict[str, str] = {
     "confirm_revoke": "Cabut token ini? Perangkat yang memakainya langsung ditolak.",
     "confirm_disable": "Nonaktifkan akun ini? Semua sesinya langsung berakhir.",
     "cancelled_btn": "Batal",
+    "last_used": "terakhir dipakai",
+    "never_used": "belum pernah dipakai",
 }
 
 

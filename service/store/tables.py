@@ -369,6 +369,7 @@ class ApiTokenRow(Base):
     revoked_at: Mapped[datetime | None]
     readers: Mapped[list[Any] | None]
     revoked_by: Mapped[str | None] = mapped_column(String(100))
+    last_used_at: Mapped[datetime | None]  # written at most once a minute
 
 
 class LoginThrottleRow(Base):

@@ -130,6 +130,7 @@ async def test_device_token_made_listed_revoked_and_refused_within_a_second(
     row = page.locator('#token-rows tr[data-token="agen-pc-01"]')
     await expect(row).to_contain_text("meja-pc-01")
     await expect(row).to_contain_text("Berlaku")
+    await expect(row).to_contain_text("belum pernah dipakai")
     assert token not in (await page.locator("#token-rows").text_content() or "")
     assert await tap_status(site, token, "tok-1") == 200
     await page.click("#token-hide")
@@ -147,9 +148,9 @@ async def test_device_token_made_listed_revoked_and_refused_within_a_second(
     assert status in (401, 403), status
     assert time.monotonic() - revoked_at < 1.5
     await page.reload()
-    await expect(page.locator('#token-rows tr[data-token="agen-pc-01"]')).to_contain_text(
-        "Dicabut", timeout=WAIT
-    )
+    after = page.locator('#token-rows tr[data-token="agen-pc-01"]')
+    await expect(after).to_contain_text("Dicabut", timeout=WAIT)
+    await expect(after).to_contain_text("terakhir dipakai")
     await context.close()
 
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from service.store.tables import JournalRow
+from tests.integration.test_abuse import device_token, tap
 from tests.integration.test_sop_api import FORM
 from tests.support.hostile import assert_plain
 from tests.support.site import KTP_A, Site, running_site, site_config
@@ -160,3 +161,20 @@ async def test_the_pool_names_each_badge_holder(site: Site) -> None:
     assert held["state"] == "issued" and held["visit_id"] == visit["id"]
     assert (held["holder"], held["company"]) == ("Siti Aminah", "PT Maju Jaya")
     assert pool["K-002"]["holder"] is None
+
+
+async def test_a_token_says_when_it_was_last_used(site: Site) -> None:
+    def last_used(tokens: list[dict[str, Any]]) -> str | None:
+        return next(t["last_used_at"] for t in tokens if t["name"] == "agen-1")
+
+    token = await device_token(site, "agen-1", ["meja-pc-01"])
+    assert last_used(await site["admin"].call("GET", "/api/v1/tokens")) is None
+    first = site.clock.now
+    assert (await tap(site, token, "meja-pc-01", "lu-1")).status == 200
+    assert last_used(await site["admin"].call("GET", "/api/v1/tokens")) == first.isoformat()
+    site.clock.advance(seconds=30)  # within a minute: not written again
+    assert (await tap(site, token, "meja-pc-01", "lu-2")).status == 200
+    assert last_used(await site["admin"].call("GET", "/api/v1/tokens")) == first.isoformat()
+    later = site.clock.advance(seconds=31)
+    assert (await tap(site, token, "meja-pc-01", "lu-3")).status == 200
+    assert last_used(await site["admin"].call("GET", "/api/v1/tokens")) == later.isoformat()

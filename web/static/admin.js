@@ -140,7 +140,10 @@ function tokenRow(t) {
   const state = t.revoked_at ? T("revoked") + " " + fmtTime(t.revoked_at) + (t.revoked_by ? " (" + t.revoked_by + ")" : "") : T("in_force");
   return h("tr", { class: t.revoked_at ? "revoked" : "", dataset: { token: t.name } },
     h("td", {}, t.name, t.role !== "device" ? h("span", { class: "small" }, " · " + roleText(t.role)) : null),
-    h("td", {}, readers), h("td", {}, fmtTime(t.created_at)), h("td", {}, state), actions);
+    h("td", {}, readers),
+    h("td", {}, fmtTime(t.created_at), h("br"), h("span", { class: "small", dataset: { lastUsed: t.last_used_at || "" } },
+      t.last_used_at ? T("last_used") + " " + fmtTime(t.last_used_at) : T("never_used"))),
+    h("td", {}, state), actions);
 }
 
 async function loadTokens() {
