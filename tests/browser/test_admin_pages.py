@@ -206,3 +206,27 @@ async def test_staff_account_added_then_disabled_ends_its_session(
     await expect(mine).to_contain_text("Administrator")
     await theirs.close()
     await context.close()
+
+
+async def test_enrol_mode_survives_a_daemon_restart(
+    site: Any, browser: Any, demo_login: Any
+) -> None:
+    context = await demo_login(browser, site, "admin")
+    badges = await open_page(context, site.url + "/badges")
+    await badges.fill("#enrol-label", "Cadangan-1")
+    await badges.click("#enrol-start")
+    state = badges.get_by_test_id("enrol-state")
+    await expect(state).to_contain_text("Cadangan-1", timeout=WAIT)
+    await site.stop()
+    await expect(badges.locator("#conn")).to_have_text(re.compile("Terputus"), timeout=WAIT)
+    await site.start()
+    await badges.reload()
+    await expect(state).to_have_attribute("data-armed", "1", timeout=WAIT)
+    await expect(state).to_contain_text("Cadangan-1")
+    board = await open_page(context, site.url + "/")
+    said = await demo_tap(board, "front-office", NEW_UID)
+    assert "Kartu baru didaftarkan" in said and "Cadangan-1" in said, said
+    await expect(badges.locator('#badge-rows tr[data-label="Cadangan-1"]')).to_contain_text(
+        "Tersedia", timeout=WAIT
+    )
+    await context.close()
