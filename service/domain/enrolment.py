@@ -32,23 +32,18 @@ def propose_label(labels: Iterable[str]) -> str:
     ``K-001`` … keeps that shape; a pool with no numbered label starts at ``K-001``.
     """
     taken = set(labels)
-    shapes: dict[tuple[str, int], int] = {}
+    shapes: dict[tuple[str, int], tuple[int, int]] = {}  # (prefix, width) -> (count, highest)
     for label in taken:
         match = _NUMBERED.match(label)
         if match:
             shape = (match.group(1), len(match.group(2)))
-            shapes[shape] = max(shapes.get(shape, 0), int(match.group(2)))
-    prefix, width = DEFAULT_PREFIX, DEFAULT_WIDTH
-    number = 0
-    if shapes:
-        counts: dict[tuple[str, int], int] = {}
-        for label in taken:
-            match = _NUMBERED.match(label)
-            if match:
-                key = (match.group(1), len(match.group(2)))
-                counts[key] = counts.get(key, 0) + 1
-        prefix, width = max(counts, key=lambda k: (counts[k], shapes[k]))
-        number = shapes[(prefix, width)]
+            count, highest = shapes.get(shape, (0, 0))
+            shapes[shape] = (count + 1, max(highest, int(match.group(2))))
+    (prefix, width), (_count, number) = max(
+        shapes.items(),
+        key=lambda item: (item[1], item[0]),
+        default=((DEFAULT_PREFIX, DEFAULT_WIDTH), (0, 0)),
+    )
     while True:
         number += 1
         label = f"{prefix}{number:0{width}d}"
