@@ -272,8 +272,25 @@ class Credentials:
         self._known: OrderedDict[str, _Known] = OrderedDict()
         self.login_gate = asyncio.Lock()  # one login (check, verify, count) at a time
 
-    async def token(self, token: str) -> Principal | None:
-        return (await self._get("t:" + digest(token), lambda: _token(self._engine, token))).who
+    async def token(self, token: str, now: datetime | None = None) -> Principal | None:
+        """The token's principal; its last use is recorded (at most once a minute)."""
+        known = await self._get("t:" + digest(token), lambda: _token(self._engine, token))
+        due = now is not None and (known.seen is None or now - known.seen >= TOUCH_EVERY)
+        if known.who is not None and now is not None and due:
+            known.seen = now
+            await self._touch_token(token, now)
+        return known.who
+
+    async def _touch_token(self, token: str, now: datetime) -> None:
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    update(ApiTokenRow)
+                    .where(ApiTokenRow.token_hash == digest(token))
+                    .values(last_used_at=now)
+                )
+        except SQLAlchemyError:  # the database briefly gone: the token still works
+            _LOGGER.warning("could not record a token's last use")
 
     async def session(
         self, token: str, now: datetime, idle: timedelta | None = None
@@ -359,7 +376,8 @@ async def _token(engine: AsyncEngine, token: str) -> _Known:
     # A device token made before tokens named their readers may use none.
     readers = row.readers if row.readers is not None or role is not Role.DEVICE else []
     allowed = None if readers is None else frozenset(str(r) for r in readers)
-    return _Known(0.0, Principal(row.staff_id, row.name, row.name, role, readers=allowed))
+    who = Principal(row.staff_id, row.name, row.name, role, readers=allowed)
+    return _Known(0.0, who, seen=row.last_used_at)
 
 
 async def _session(engine: AsyncEngine, token: str) -> _Known:

@@ -110,6 +110,7 @@ async def list_tokens(engine: AsyncEngine) -> list[dict[str, Any]]:
             "created_at": r.created_at.isoformat(),
             "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
             "revoked_by": r.revoked_by,
+            "last_used_at": r.last_used_at.isoformat() if r.last_used_at else None,
         }
         for r in rows
     ]

@@ -64,6 +64,8 @@ PAGES = (
     Page("/queue-display", "queue_display", "queue_display.html", "Layar Antrian", None),
     Page("/visits", "visits", "visits.html", "Cari Kunjungan", FO),
     Page(r"/visits/{id:\d+}", "visit", "visit.html", "Kunjungan", STAFF, nav=False),
+    Page("/badges", "badges", "badges.html", "Kartu Pengenal", FO),
+    Page("/admin", "admin", "admin.html", "Staf dan Perangkat", (Role.ADMIN,)),
 )
 
 

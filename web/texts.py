@@ -14,6 +14,7 @@ from aiohttp import web
 from service.api.app import CONFIG, RUNTIME
 from service.auth import ROLE_LABELS, Principal, Role
 from service.domain.anomalies import ANOMALY_TEXT
+from service.domain.badges import STATE_TEXT as BADGE_STATE_TEXT
 from service.domain.helpdesk import CATEGORIES
 from service.domain.identity import DOCUMENT_LABELS
 from service.domain.standards import STEP_NAMES
@@ -209,6 +210,36 @@ JS_STRINGS: dict[str, str] = {
     "unlocked_ok": "Pintu dibuka",
     "cannot_unlock": "Pintu ini tidak dapat dibuka dari sini sekarang",
     "no_doors": "Tidak ada pintu berpembaca kartu dalam konfigurasi.",
+    # --- admin --- the badges page (badges.js) and the staff and devices page (admin.js)
+    "act_lost": "Laporkan hilang",
+    "act_found": "Ditemukan",
+    "act_retire": "Tidak dipakai lagi",
+    "enrol_waiting": "Mode daftar aktif: tempelkan kartu baru pada",
+    "enrol_off": "Mode daftar tidak aktif",
+    "label": "label",
+    "proposed": "usulan label berikutnya",
+    "enrolled": "Kartu baru terdaftar",
+    "active": "Akun aktif",
+    "disabled": "Akun nonaktif",
+    "disable": "Nonaktifkan",
+    "enable": "Aktifkan",
+    "edit": "Ubah",
+    "revoke": "Cabut",
+    "revoked": "Dicabut",
+    "in_force": "Berlaku",
+    "any_reader": "semua pembaca",
+    "sessions_ended": "sesi diakhiri",
+    "staff_added": "Akun ditambahkan",
+    "password_reset": "Kata sandi diganti",
+    "role_changed": "Peran diganti",
+    "token_revoked": "Token dicabut",
+    "copied": "Tersalin",
+    "copy_failed": "Tidak dapat menyalin; pilih teks token lalu salin",
+    "confirm_revoke": "Cabut token ini? Perangkat yang memakainya langsung ditolak.",
+    "confirm_disable": "Nonaktifkan akun ini? Semua sesinya langsung berakhir.",
+    "cancelled_btn": "Batal",
+    "last_used": "terakhir dipakai",
+    "never_used": "belum pernah dipakai",
 }
 
 
@@ -253,6 +284,8 @@ def page_data(request: web.Request, lang: str, who: Principal | None) -> dict[st
         "steps": {k: _pick(t, lang) for k, t in STEP_NAMES.items()},
         "categories": {k: _pick(t, lang) for k, t in CATEGORIES.items()},
         "documents": {d.value: _pick(t, lang) for d, t in DOCUMENT_LABELS.items()},
+        "badge_states": {s.value: _pick(t, lang) for s, t in BADGE_STATE_TEXT.items()},
+        "roles": {r.value: _pick(t, lang) for r, t in ROLE_LABELS.items()},
     }
     if who is not None:
         data.update(_site(request))

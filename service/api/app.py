@@ -104,7 +104,7 @@ async def _authenticate(request: web.Request) -> Principal | None:
     runtime = request.app[RUNTIME]
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        found = await runtime.credentials.token(header[7:].strip())
+        found = await runtime.credentials.token(header[7:].strip(), runtime.clock())
         if found is None:
             raise Unauthorized("Token tidak sah.", "Invalid token.")
         return found

@@ -7,7 +7,8 @@ The reader's *role* decides what a tap means:
 - ``door_out``: exit (always let out a badge of ours; an exit with no entry is
   granted and recorded as an anomaly);
 - ``desk``: first tap starts the usage session at that facility, the next ends it;
-- ``front_desk``: binds a free badge to the visit being served; a tap of an issued
+- ``front_desk``: in enrol mode an unknown badge joins the pool (:mod:`enrolment`);
+  otherwise binds a free badge to the visit being served; a tap of an issued
   badge is its return, except while the desk serves another visitor: then the
   return waits for the clerk, who returns that visit or ignores the tap
   (:mod:`service.domain.desk`).
@@ -20,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from service.domain import desk, queue, visits
+from service.domain import desk, enrolment, queue, visits
 from service.domain import facts as f
 from service.domain.desk import DeskTap
 from service.domain.lifecycle import BadgeState, VisitState
@@ -71,6 +72,7 @@ def decide_tap(tx: Tx, policy: Policy, tap: Tap, at: datetime | None = None) -> 
         verdict = _deny(Reason.UNKNOWN_READER)
     else:
         verdict = _verdict(tx, policy, reader, badge, tap, now)
+        badge = badge or tx.state.badge_by(tap.uid)  # enrolled by this very tap
     visit = verdict.visit
     event = AccessEvent(
         id=tx.next_id("access_event"),
@@ -102,6 +104,8 @@ def _verdict(
     tx: Tx, policy: Policy, reader: ReaderPolicy, badge: Badge | None, tap: Tap, at: datetime
 ) -> _Verdict:
     if badge is None:
+        if reader.role is ReaderRole.FRONT_DESK and reader.name in tx.state.enrolling:
+            return _enrol(tx, reader, tap.uid, at)
         return _deny(Reason.UNKNOWN_BADGE)
     if badge.state is BadgeState.LOST:
         return _deny(Reason.LOST_BADGE)
@@ -207,6 +211,14 @@ def _front_desk(
         return _deny(Reason.VISIT_NOT_READY, visit)  # the refusal is the only record
     visits.issue_badge(tx, policy, visit, badge, at, actor)
     return _Verdict(True, Reason.BADGE_ISSUED, visit)
+
+
+def _enrol(tx: Tx, reader: ReaderPolicy, uid: str, at: datetime) -> _Verdict:
+    label = enrolment.label_for(tx, reader.name)
+    if label is None:
+        return _deny(Reason.ENROL_LABEL_TAKEN)
+    enrolment.enrol_tapped(tx, reader.name, uid, label, at)
+    return _Verdict(True, Reason.BADGE_ENROLLED)
 
 
 def inside_now(state: RoomState) -> list[Visit]:

@@ -7,7 +7,7 @@ from typing import Any
 from service.domain import facts as f
 from service.domain.apply_core import Write, applier, put, set_fields
 from service.domain.lifecycle import BadgeState, TicketState, VisitState
-from service.domain.model import AccessEvent, Anomaly, ArmedIssue
+from service.domain.model import AccessEvent, Anomaly, ArmedIssue, EnrolArmed
 from service.domain.state import RoomState
 
 
@@ -307,3 +307,16 @@ def _(fact: f.DeskReturnAsked, state: RoomState) -> list[Write]:
 @applier.register
 def _(fact: f.DeskReturnAnswered, state: RoomState) -> list[Write]:
     return [set_fields(state, "armed", fact.reader, asked_visit_id=None, asked_at=None)]
+
+
+# --- admin ---
+@applier.register
+def _(fact: f.BadgeEnrolArmed, state: RoomState) -> list[Write]:
+    armed = EnrolArmed(id=fact.reader, label=fact.label, at=fact.at, by=fact.actor)
+    return [put(state, "enrol", armed)]
+
+
+@applier.register
+def _(fact: f.BadgeEnrolDisarmed, state: RoomState) -> list[Write]:
+    state.remove("enrol", fact.reader)
+    return [("enrol", fact.reader, None)]

@@ -497,3 +497,24 @@ def _kinds(root: type[Fact]) -> dict[str, type[Fact]]:
 
 # Every kind of fact by its journal kind (the journal is read back through this).
 FACT_TYPES: dict[str, type[Fact]] = _kinds(Fact)
+
+
+# --- admin ---
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BadgeEnrolArmed(Fact):
+    """The next unknown badge tapped on ``reader`` is enrolled (as ``label``, or the
+    next free label when None)."""
+
+    KIND = "badge.enrol_armed"
+    reader: str
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BadgeEnrolDisarmed(Fact):
+    KIND = "badge.enrol_disarmed"
+    reader: str
+
+
+# Facts defined after FACT_TYPES was built join it here.
+FACT_TYPES.update({cls.KIND: cls for cls in (BadgeEnrolArmed, BadgeEnrolDisarmed)})

@@ -246,6 +246,16 @@ class ArmedIssue:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EnrolArmed:
+    """The front desk's pending "the next unknown badge tapped here joins the pool"."""
+
+    id: str  # the front-desk reader's name
+    label: str | None  # the label typed by the admin; None: the next free one is proposed
+    at: datetime
+    by: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Amendment:
     """Something that happened after its day was signed, recorded on the day it happened.
 
@@ -310,6 +320,7 @@ ENTITIES: dict[str, type[Any]] = {
     "armed": ArmedIssue,
     "amendment": Amendment,
     "alarm": Alarm,
+    "enrol": EnrolArmed,
 }
 ENTITY_NAME: dict[type[Any], str] = {cls: name for name, cls in ENTITIES.items()}
 APPEND_ONLY = frozenset({"access_event"})

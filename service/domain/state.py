@@ -22,6 +22,7 @@ from service.domain.model import (
     Badge,
     Day,
     Deposit,
+    EnrolArmed,
     Facility,
     HelpRequest,
     Justification,
@@ -100,6 +101,10 @@ class RoomState:
     @property
     def armed(self) -> dict[str, ArmedIssue]:
         return self.tables["armed"]
+
+    @property
+    def enrolling(self) -> dict[str, EnrolArmed]:
+        return self.tables["enrol"]
 
     @property
     def amendments(self) -> dict[int, Amendment]:

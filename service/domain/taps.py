@@ -109,6 +109,8 @@ class Reason(enum.StrEnum):
     DATABASE_UNAVAILABLE = "database_unavailable"
     EXIT_SPOOLED = "exit_spooled"
     CONFIRM_RETURN = "confirm_return"
+    BADGE_ENROLLED = "badge_enrolled"
+    ENROL_LABEL_TAKEN = "enrol_label_taken"
 
 
 REASON_TEXT: dict[Reason, tuple[str, str]] = {
@@ -162,6 +164,11 @@ REASON_TEXT: dict[Reason, tuple[str, str]] = {
     Reason.CONFIRM_RETURN: (
         "Kartu milik pengunjung lain; konfirmasi pengembalian di layar front office",
         "Another visitor's badge; confirm its return on the front-office screen",
+    ),
+    Reason.BADGE_ENROLLED: ("Kartu baru didaftarkan", "New badge enrolled"),
+    Reason.ENROL_LABEL_TAKEN: (
+        "Label yang diketik sudah dipakai kartu lain; ketik label lain",
+        "The label typed is taken by another badge; type another label",
     ),
 }
 

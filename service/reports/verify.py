@@ -58,7 +58,7 @@ def day_filter(day: date, tz: ZoneInfo, *sources: Records) -> Keep:
     """Only the rows that belong to ``day`` (its visits and what hangs off them)."""
 
     def keep(entity: str, row: Row) -> bool:
-        if entity in ("badge", "facility", "armed"):
+        if entity in ("badge", "facility", "armed", "enrol"):
             return True
         if entity == "visitor":
             return any(

@@ -25,6 +25,7 @@ from service.store.tables import (
     BadgeRow,
     DayRow,
     DepositRow,
+    EnrolArmedRow,
     FacilityRow,
     HelpRow,
     JournalRow,
@@ -123,6 +124,7 @@ async def _read(conn: AsyncConnection, policy: Policy, now: datetime) -> RoomSta
         "alarm",
         select(AlarmRow).where(or_(AlarmRow.acked_at.is_(None), AlarmRow.at >= start)),
     )
+    await _load(conn, state, "enrol", select(EnrolArmedRow))
     held = select(DepositRow.visit_id).where(DepositRow.returned_at.is_(None))
     visits = await _load(
         conn,

@@ -277,6 +277,16 @@ class ArmedIssueRow(Base):
     asked_at: Mapped[datetime | None]
 
 
+class EnrolArmedRow(Base):
+    """The front desk's pending badge enrolment, per front-desk reader."""
+
+    __tablename__ = "enrol_armed"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    label: Mapped[str | None] = mapped_column(String(40))
+    at: Mapped[datetime]
+    by: Mapped[str] = mapped_column(String(100))
+
+
 class AmendmentRow(Base):
     """What happened after a day was signed, dated when it happened; the Head signs it."""
 
@@ -376,6 +386,7 @@ class ApiTokenRow(Base):
     revoked_at: Mapped[datetime | None]
     readers: Mapped[list[Any] | None]
     revoked_by: Mapped[str | None] = mapped_column(String(100))
+    last_used_at: Mapped[datetime | None]  # written at most once a minute
 
 
 class LoginThrottleRow(Base):
@@ -442,6 +453,7 @@ ENTITY_TABLES: dict[str, Table] = {
     "armed": table_of(ArmedIssueRow),
     "amendment": table_of(AmendmentRow),
     "alarm": table_of(AlarmRow),
+    "enrol": table_of(EnrolArmedRow),
 }
 # Columns of entity tables that are not entity fields: sealed personal numbers.
 STORE_ONLY: dict[str, frozenset[str]] = {
@@ -463,4 +475,5 @@ INSERT_ORDER = (
     "armed",
     "amendment",
     "alarm",
+    "enrol",
 )

@@ -202,6 +202,8 @@ class Room:
             "/api/v1/badges/{id}/lost": note,
             "/api/v1/badges/{id}/found": note,
             "/api/v1/badges/{id}/retire": note,
+            "/api/v1/badges/enrol-mode": {"reader": "front-office", "label": "K-950"},
+            "/api/v1/badges/enrol-mode/cancel": {"reader": "front-office"},
             "/api/v1/facilities/{code}/service": {"out_of_service": True, "note": "Layar rusak"},
             "/api/v1/days/{day}/close": {"note": "Ditutup oleh petugas"},
             "/api/v1/days/{day}/reopen": {"reason": "Ada formulir susulan"},

@@ -4,6 +4,7 @@ from service.api.handlers import (  # noqa: F401
     accounts,
     days,
     desk,
+    enrolment,
     events,
     health,
     identity,

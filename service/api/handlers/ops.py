@@ -10,8 +10,9 @@ from service.api.app import RUNTIME, now_of, principal
 from service.api.handlers.views import help_json, iso, ticket_json
 from service.api.routing import route
 from service.auth import Role
-from service.domain import helpdesk, queue, visits
+from service.domain import badges, helpdesk, queue, visits
 from service.domain.lifecycle import BadgeEvent
+from service.domain.tx import Tx
 from service.errors import NotFound
 from service.logs import uid_tail
 from service.status import queue_view
@@ -204,6 +205,7 @@ async def help_categories(request: web.Request) -> web.Response:
 @route("GET", "/api/v1/badges", summary="The badge pool", tag="badges")
 async def badge_list(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
+    holders = runtime.state.visits
     return web.json_response(
         [
             {
@@ -212,6 +214,8 @@ async def badge_list(request: web.Request) -> web.Response:
                 "label": b.label,
                 "state": b.state.value,
                 "visit_id": b.visit_id,
+                "holder": holders[b.visit_id].name if b.visit_id in holders else None,
+                "company": holders[b.visit_id].company if b.visit_id in holders else None,
                 "note": b.note,
             }
             for b in sorted(runtime.state.badges.values(), key=lambda b: b.label)
@@ -242,12 +246,16 @@ def _badge_action(event: BadgeEvent, summary: str, roles: tuple[Role, ...]) -> N
         ident, now = params.path_int(request, "id"), now_of(request)
         if ident not in runtime.state.badges:
             raise NotFound(f"Kartu {ident} tidak ada.", f"No badge {ident}.")
-        note = params.opt_text(await params.json_body(request), "note", 500)
-        await runtime.execute(
-            lambda tx: visits.badge_event(
+        # The reason is required: the journal says why a badge left or came back.
+        note = params.text(await params.json_body(request), "note", label=("Alasan", "Reason"))
+
+        def act(tx: Tx) -> None:
+            badges.check_action(tx.state.badges[ident], event)
+            visits.badge_event(
                 tx, runtime.policy, tx.state.badges[ident], event, now, who.actor, note
             )
-        )
+
+        await runtime.execute(act)
         badge = runtime.state.badges[ident]
         return web.json_response({"id": badge.id, "label": badge.label, "state": badge.state.value})
 
@@ -258,7 +266,7 @@ def _badge_action(event: BadgeEvent, summary: str, roles: tuple[Role, ...]) -> N
         summary=summary,
         tag="badges",
         roles=roles,
-        body={"note": "string"},
+        body={"note": "string!"},
     )(handler)
 
 
