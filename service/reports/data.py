@@ -19,9 +19,10 @@ from sqlalchemy import Table, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.domain.model import ENTITIES, FIELDS
-from service.store.tables import ENTITY_TABLES
+from service.store.tables import ENTITY_TABLES, StaffRow, table_of
 
 Row = dict[str, Any]
+_STAFF = table_of(StaffRow)
 
 
 def _kind(type_text: str) -> str:
@@ -61,6 +62,9 @@ class Records:
     tables: dict[str, dict[Any, Row]] = field(
         default_factory=lambda: {name: {} for name in ENTITIES}
     )
+    # Staff logins -> full names (the books print names, the records keep logins).
+    # Staff accounts are not journaled: a replay has none and prints the logins.
+    staff: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, entity: str) -> dict[Any, Row]:
         return self.tables[entity]
@@ -125,6 +129,8 @@ async def load_records(engine: AsyncEngine, tz: ZoneInfo, start: date, end: date
         await _fill(conn, records, "day", t["day"].c.id.between(start, end))
         await _fill(conn, records, "justification", t["justification"].c.day.between(start, end))
         await _fill(conn, records, "amendment", t["amendment"].c.day.between(start, end))
+        staff = await conn.execute(select(_STAFF.c.username, _STAFF.c.name))
+        records.staff = {str(login): str(name) for login, name in staff.all() if name}
     return records
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from service.reports.charts import bar_chart, hbar_chart
+from service.reports.fonts import MAIN
 from service.reports.layout import Layout
-from service.reports.pdf import ReportPDF, latin, signature, table
+from service.reports.pdf import ReportPDF, signature, table
 from service.reports.visit_report import VisitReport
 from service.reports.wording import clock_time, short_date
 
@@ -17,8 +18,8 @@ def _section(pdf: ReportPDF, title: str, room: float = 30.0) -> None:
     if pdf.will_page_break(room):
         pdf.add_page()
     pdf.ln(2)
-    pdf.set_font("Helvetica", "B", 10)
-    pdf.cell(0, 6, latin(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(MAIN, "B", 10)
+    pdf.cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
 
 
 def _summary(pdf: ReportPDF, report: VisitReport) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from service.domain.facts import PersonalDataErased, VisitRegistered
 from service.domain.model import ERASED, FIELDS, Deposit, Visit
@@ -12,6 +13,7 @@ from service.reports.replay import SEALED, Opener, Replay
 from service.store.journal import JournalEntry, encode_fact
 
 DAY = date(2026, 11, 25)
+WIB = ZoneInfo("Asia/Jakarta")
 
 
 def at(hh: int, mm: int) -> datetime:
@@ -55,11 +57,11 @@ def test_access_row_takes_first_entry_and_last_exit_from_the_door_readers() -> N
 
 def test_digest_ignores_personal_fields_but_not_the_rest() -> None:
     rec = records()
-    before = row_digests(build_books(rec, DAY, DAY))
+    before = row_digests(build_books(rec, DAY, DAY, WIB))
     rec["visit"][1]["name"] = ERASED
-    assert row_digests(build_books(rec, DAY, DAY)) == before
+    assert row_digests(build_books(rec, DAY, DAY, WIB)) == before
     rec["visit"][1]["returned_at"] = at(11, 30)
-    assert row_digests(build_books(rec, DAY, DAY)) != before
+    assert row_digests(build_books(rec, DAY, DAY, WIB)) != before
 
 
 def test_replay_builds_rows_and_applies_the_erasure_fact() -> None:
