@@ -116,11 +116,11 @@ def _usage_page(pdf: ReportPDF, books: Books) -> None:
             *(str(r.no), short_date(r.day), r.name, r.company, r.facility, t(r.start)),
             *(t(r.end), _minutes(r.duration), recorded(r, pdf.layout), r.help, ""),
         ]
-        for r in books.usage
+        for r in books.sessions()
     ]
     heads, widths = _heads(pdf, USAGE_COLUMNS)
     table(pdf, heads, widths, rows or _empty(pdf, len(widths)), size=SIZE, min_height=PARAF_ROW_H)
-    _count(pdf, "total_sessions", len(books.usage))
+    _count(pdf, "total_sessions", len(rows))
     _help(pdf, books)
     signature(pdf)
 

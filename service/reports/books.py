@@ -12,7 +12,7 @@ fields, which the seal keeps so a book can be checked after crypto-shredding.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -116,6 +116,17 @@ class Books:
     amendments: list[AmendmentLine] = field(default_factory=list)
     help: list[HelpLine] = field(default_factory=list)
     staff: dict[str, str] = field(default_factory=dict)  # login -> full name
+    # Facilities given and never timed by a desk session (no desk reader, or none
+    # tapped): from the assignment to its return. Not in the row digests (the journal
+    # replay of a seal check derives the sessions only).
+    assigned: list[UsageRow] = field(default_factory=list)
+
+    def sessions(self) -> list[UsageRow]:
+        """Every facility given, desk sessions and assignments, in time order, numbered."""
+        if not self.assigned:
+            return self.usage
+        rows = sorted([*self.usage, *self.assigned], key=lambda r: (r.start, r.visit_id))
+        return [replace(r, no=n) for n, r in enumerate(rows, 1)]
 
     def officer(self, login: str | None) -> str:
         """The staff account's full name for a login (the login itself if unknown)."""
@@ -244,6 +255,39 @@ def usage_book(records: Records, start: date, end: date) -> list[UsageRow]:
     return rows
 
 
+def assigned_rows(records: Records, start: date, end: date) -> list[UsageRow]:
+    """Facilities given to a visit that no usage session timed: assignment to return."""
+    visits, facilities = records["visit"], records["facility"]
+    timed = {(u["visit_id"], u["facility_id"]) for u in records["usage"].values()}
+    helps = records.by_visit("help")
+    rows: list[UsageRow] = []
+    for held in records.assignments:
+        visit = visits.get(held["visit_id"])
+        facility = facilities.get(held["facility_id"])
+        if visit is None or facility is None or not start <= visit["day"] <= end:
+            continue
+        if (visit["id"], facility["id"]) in timed:
+            continue
+        ended = held["end"] or visit["returned_at"] or visit["closed_at"]
+        rows.append(
+            UsageRow(
+                no=0,
+                day=visit["day"],
+                usage_id=0,
+                visit_id=visit["id"],
+                name=visit["name"],
+                company=visit["company"],
+                facility=f"{facility['code']} {facility['label']}",
+                start=held["start"],
+                end=ended,
+                duration=None if ended is None else ended - held["start"],
+                help=_help_during(helps.get(visit["id"], []), held["start"], ended),
+                recorded="return",
+            )
+        )
+    return rows
+
+
 def help_lines(records: Records, start: date, end: date, tz: tzinfo) -> list[HelpLine]:
     """Every help request opened on ``start`` .. ``end`` (local days), oldest first."""
     visits, facilities = records["visit"], records["facility"]
@@ -309,6 +353,7 @@ def build_books(records: Records, start: date, end: date, tz: tzinfo) -> Books:
         amendment_lines(records, start, end),
         help_lines(records, start, end, tz),
         dict(records.staff),
+        assigned_rows(records, start, end),
     )
 
 

@@ -157,7 +157,11 @@ def book_sheets(books: Books, layout: Layout, book: str = "all") -> list[Sheet]:
         )
     if book in ("all", "usage"):
         sheets.append(
-            ("Buku Kendali Fasilitas", [w(k) for k in USAGE_KEYS], usage_cells(books.usage, layout))
+            (
+                "Buku Kendali Fasilitas",
+                [w(k) for k in USAGE_KEYS],
+                usage_cells(books.sessions(), layout),
+            )
         )
         sheets.append(("Permintaan Bantuan", [w(k) for k in HELP_KEYS], help_cells(books, layout)))
     if books.amendments and book in ("all", "access"):

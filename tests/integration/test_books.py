@@ -28,6 +28,7 @@ from tests.support.pdf_tables import book_table, pieces
 
 DAY = date(2026, 11, 25)
 NEXT = date(2026, 11, 26)
+SPARE_UID = "04A1B2C3000005"  # the scenario enrols five badges and issues four
 # Names as registered: Vietnamese, Spanish, Dutch (the Ĳ ligature), Chinese, Indonesian
 # with diacritics, and one too long for its column.
 NAMES = (
@@ -48,10 +49,15 @@ async def unicode_day(tmp_path: Path) -> AsyncIterator[tuple[Scene, dict[str, in
         ids: dict[str, int] = {}
         for n, name in enumerate(NAMES):
             scene.clock.at(NEXT, 9, n)
-            person = Person(
-                name, "CV Đức & Søn 株式会社", f"15710{n:011d}", "T-2026-漢", wants=None
-            )
+            wants = "pc" if n == 1 else None
+            person = Person(name, "CV Đức & Søn 株式会社", f"15710{n:011d}", "T-2026-漢", wants)
             ids[name] = await w.register(person)
+        # Ñandú is given PC-01 and never taps its desk reader: the usage book times the
+        # facility from the assignment to the badge's return.
+        scene.clock.at(NEXT, 9, 20)
+        await w.issue(ids[NAMES[1]], SPARE_UID)
+        scene.clock.at(NEXT, 11, 40)
+        await w.tap("fo", SPARE_UID)
         scene.clock.at(NEXT, 9, 30)
         now = scene.clock.now
         visit = ids[NAMES[3]]
@@ -85,8 +91,12 @@ async def test_pdf_prints_every_column_heading_and_each_name_exactly_as_register
     assert access[1][13] == "Upload dokumen penawaran / T-2026-漢"
     usage_page = next(p for p in pages if any(t == word("usage_book") for _, _, t in p))
     usage = book_table(usage_page, [w for _, w in USAGE_COLUMNS])
-    assert usage[0] == [word(k) for k, _ in USAGE_COLUMNS] and usage[1:] == []  # none used
-    assert "Tidak ada." in [t.strip() for _, _, t in usage_page]
+    assert usage[0] == [word(k) for k, _ in USAGE_COLUMNS]
+    assert usage[1][2:10] == [
+        *("Ñandú Peñalosa", "CV Đức & Søn 株式会社", "PC-01 PC Desktop 1", "09.20", "11.40"),
+        *("140", "penyerahan s.d. kembali", ""),
+    ]
+    assert len(usage) == 2
     helps = book_table(usage_page, [w for _, w in HELP_COLUMNS], nth=1)
     assert helps[0] == [word(k) for k, _ in HELP_COLUMNS]
     assert helps[1][3] == "漢字 王小明" and helps[1][6] == "Akun terkunci: 密码错误"
