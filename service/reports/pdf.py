@@ -167,7 +167,7 @@ def signature(pdf: ReportPDF) -> None:
         pdf.cell(80, 5, text, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(16)
     pdf.set_x(x)
-    pdf.set_font(MAIN, "B", 9)
+    pdf.set_font(MAIN, "BU", 9)  # the name underlined, as signed
     pdf.cell(80, 5, layout.site.head_name, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(MAIN, size=9)
     pdf.set_x(x)

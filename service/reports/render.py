@@ -162,6 +162,7 @@ async def render_books(
     book: str = "all",
     lang: str = "id",
     journal: tuple[int, str] | None = None,
+    now: datetime | None = None,
 ) -> bytes:
     """Both control books of ``start`` .. ``end`` (local days, inclusive).
 
@@ -172,7 +173,7 @@ async def render_books(
     _check(fmt, start, end)
     if book not in BOOKS:
         raise ValidationError(f"Buku tidak dikenal: {book}", f"Unknown book: {book}")
-    layout = layout_for(config, start, end, lang=lang, journal=journal)
+    layout = layout_for(config, start, end, lang=lang, journal=journal, created=now)
     records = await load_records(engine, layout.tz, start, end)
     return books_file(build_books(records, start, end, layout.tz), layout, fmt, book)
 
