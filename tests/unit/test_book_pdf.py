@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from fpdf import FPDF
 
 from service.config import SiteConfig
+from service.errors import ConfigError
 from service.reports import fonts
 from service.reports.book_pdf import ACCESS_COLUMNS, HELP_COLUMNS, books_pdf
 from service.reports.books import AccessRow, Books, HelpLine
@@ -89,3 +91,18 @@ def test_an_empty_book_is_printed_and_signed_all_the_same() -> None:
     texts = [t.strip() for page in pages for *_, t in page]
     assert texts.count("Tidak ada.") == 3  # the access book, the sessions, the help requests
     assert texts.count("Jumlah kunjungan: 0") == 1 and texts.count(SITE.head_name) == 2
+
+
+def test_a_missing_font_is_a_clear_message_naming_the_debian_package(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(fonts, "CJK_FILES", (tmp_path / "none.ttf",))
+    pdf = FPDF()
+    fonts.register(pdf)
+    fonts.need_fallback(pdf, ["Ñandú Ĳssel"])  # DejaVu has these: no fallback needed
+    assert fonts.CJK not in pdf.fonts
+    with pytest.raises(ConfigError, match="fonts-droid-fallback"):
+        fonts.need_fallback(pdf, ["漢字"])
+    monkeypatch.setattr(fonts, "DEJAVU_DIRS", (tmp_path,))
+    with pytest.raises(ConfigError, match="fonts-dejavu-core"):
+        fonts.register(FPDF())
