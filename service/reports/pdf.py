@@ -35,13 +35,28 @@ class ReportPDF(FPDF):
         site = layout.site
         fonts.need_fallback(self, [*site.letterhead, site.address, site.head_name, site.name])
 
+    def _line(self, text: str, height: float, align: str = "C") -> None:
+        """One line of text, centred (or at the left margin), then the next line.
+
+        Drawn with ``text`` rather than ``cell``: a cell runs fpdf2's fallback-font and
+        bidirectional machinery, and every page of a month's book has seven of them.
+        """
+        y = self.get_y()
+        x = self.l_margin
+        if align == "C":
+            x = (self.w - fonts.width(self, text)) / 2
+        elif align == "R":
+            x = self.w - self.r_margin - fonts.width(self, text)
+        fonts.draw(self, x, y + height * 0.5 + self.font_size * 0.35, text)
+        self.set_y(y + height)
+
     def header(self) -> None:
         lines = self.layout.site.letterhead
         for n, line in enumerate(lines):
             self.set_font(MAIN, "B", 12 if n == 0 else 10)
-            self.cell(0, 5, line, align="C", new_x="LMARGIN", new_y="NEXT")
+            self._line(line, 5)
         self.set_font(MAIN, size=7)
-        self.cell(0, 4, self.layout.site.address, align="C", new_x="LMARGIN", new_y="NEXT")
+        self._line(self.layout.site.address, 4)
         y = self.get_y() + 1
         self.set_line_width(0.6)
         self.line(self.l_margin, y, self.w - self.r_margin, y)
@@ -49,23 +64,24 @@ class ReportPDF(FPDF):
         self.line(self.l_margin, y + 0.9, self.w - self.r_margin, y + 0.9)
         self.set_y(y + 3)
         self.set_font(MAIN, "B", 11)
-        self.cell(0, 6, self.title_text, align="C", new_x="LMARGIN", new_y="NEXT")
+        self._line(self.title_text, 6)
         self.set_font(MAIN, size=8)
-        period = f"{self.layout.w('period')}: {self.layout.period()}"
-        self.cell(0, 4, period, align="C", new_x="LMARGIN", new_y="NEXT")
+        self._line(f"{self.layout.w('period')}: {self.layout.period()}", 4)
         self.ln(2)
 
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font(MAIN, size=6.5)
-        page = f"{self.layout.w('page')} {self.page_no()} / {{nb}}"
-        self.cell(30, 4, page)
+        y = self.get_y()
+        # A cell: fpdf2 fills in the page count ({nb}) only in text it set itself.
+        self.cell(30, 4, f"{self.layout.w('page')} {self.page_no()} / {{nb}}")
         if self.layout.journal_hash:
+            self.set_y(y)
             head = (
                 f"{self.layout.w('journal_head')} seq {self.layout.journal_seq}: "
                 f"{self.layout.journal_hash}"
             )
-            self.cell(0, 4, head, align="R")
+            self._line(head, 4, "R")
 
 
 def _lines(pdf: FPDF, cells: Sequence[str], widths: Sequence[float]) -> list[list[str]]:
