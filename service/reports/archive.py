@@ -29,7 +29,7 @@ from service.domain import facts as f
 from service.domain.model import FIELDS, personal_fields, row_day
 from service.reports.books import Books, row_digests
 from service.reports.data import Records, load_records
-from service.reports.layout import Layout
+from service.reports.layout import Layout, SignOff
 from service.reports.render import books_file, build_all, layout_for, report_file
 from service.store.journal import canonical
 from service.store.tables import SealedFileRow, table_of
@@ -155,8 +155,15 @@ async def build_seal(
     """The files of a day's seal, manifest included (CPU-heavy: run in the worker)."""
     layout = layout_for(config, day, day, journal=head)
     records = await load_records(engine, layout.tz, day, day)
-    signed = records["day"].get(day, {}).get("signed_at")
-    layout = layout_for(config, day, day, created=signed or now, journal=head)
+    day_row = records["day"].get(day, {})
+    signed, login = day_row.get("signed_at"), day_row.get("signed_by")
+    signoff = None
+    if signed is not None and login:
+        by = records.staff.get(login) or login
+        signoff = SignOff(by, login, signed, head[0], head[1])
+    layout = layout_for(
+        config, day, day, created=signed or now, journal=head, signoff=signoff, free_text=False
+    )
     books, report = build_all(records, config, day, day, signed or now)
     files = seal_files(books, report_file(report, layout, "pdf"), layout, day)
     digests = record_digests(records, day, layout.tz)

@@ -210,7 +210,7 @@ def verify_bundle(folder: Path, tz: ZoneInfo | None = None) -> list[Fault]:
             faults.append(Fault(f"journal seq {entry.seq}", "names a record the bundle lacks"))
             break
         if entry.kind == "day.signed" and replayed.signed_at_seq.get(day) == entry.seq:
-            books = build_books(replayed.day_records(day, tz), day, day)
+            books = build_books(replayed.day_records(day, tz), day, day, tz)
             faults += digest_faults(day, body.get("rows", {}), books)
             checked = True
     if not checked:

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from fpdf import FPDF
 
+from service.reports.fonts import MAIN
+
 BAR = (46, 110, 170)
 GRID = (200, 200, 200)
 
@@ -31,12 +33,12 @@ def bar_chart(
     """Vertical bars under a title at the current position; moves the cursor below it."""
     x0, width = pdf.l_margin, pdf.w - pdf.l_margin - pdf.r_margin
     if title:
-        pdf.set_font("Helvetica", "B", 9)
+        pdf.set_font(MAIN, "B", 9)
         pdf.cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
     top = pdf.get_y() + 2
     axis_w, bottom = 12.0, top + height
     top_value = _nice_max(max(values, default=0.0))
-    pdf.set_font("Helvetica", size=6)
+    pdf.set_font(MAIN, size=6)
     pdf.set_draw_color(*GRID)
     for frac in (0.0, 0.5, 1.0):
         y = bottom - frac * height
@@ -62,14 +64,14 @@ def hbar_chart(
     """Horizontal bars (one line per label), scaled to 100 for percentages."""
     x0, width = pdf.l_margin, pdf.w - pdf.l_margin - pdf.r_margin
     if title:
-        pdf.set_font("Helvetica", "B", 9)
+        pdf.set_font(MAIN, "B", 9)
         pdf.cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
     label_w, value_w = 30.0, 16.0
     span = width - label_w - value_w
     top_value = (
         max(100.0, max(values, default=0.0)) if unit == "%" else _nice_max(max(values, default=0.0))
     )
-    pdf.set_font("Helvetica", size=7)
+    pdf.set_font(MAIN, size=7)
     pdf.set_fill_color(*BAR)
     for label, value in zip(labels, values, strict=True):
         if pdf.will_page_break(5):

@@ -18,10 +18,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from service.domain import facts as f
 from service.domain.model import ENTITIES, FIELDS
-from service.store.tables import ENTITY_TABLES
+from service.store.journal import decode_fact
+from service.store.tables import ENTITY_TABLES, JournalRow, StaffRow, table_of
 
 Row = dict[str, Any]
+_STAFF = table_of(StaffRow)
+_JOURNAL = table_of(JournalRow)
 
 
 def _kind(type_text: str) -> str:
@@ -61,6 +65,12 @@ class Records:
     tables: dict[str, dict[Any, Row]] = field(
         default_factory=lambda: {name: {} for name in ENTITIES}
     )
+    # Staff logins -> full names (the books print names, the records keep logins).
+    # Staff accounts are not journaled: a replay has none and prints the logins.
+    staff: dict[str, str] = field(default_factory=dict)
+    # Facilities given to visits, from the journal: {visit_id, facility_id, start, end}
+    # (end None while held). The books list those no desk session timed.
+    assignments: list[Row] = field(default_factory=list)
 
     def __getitem__(self, entity: str) -> dict[Any, Row]:
         return self.tables[entity]
@@ -125,7 +135,42 @@ async def load_records(engine: AsyncEngine, tz: ZoneInfo, start: date, end: date
         await _fill(conn, records, "day", t["day"].c.id.between(start, end))
         await _fill(conn, records, "justification", t["justification"].c.day.between(start, end))
         await _fill(conn, records, "amendment", t["amendment"].c.day.between(start, end))
+        staff = await conn.execute(select(_STAFF.c.username, _STAFF.c.name))
+        records.staff = {str(login): str(name) for login, name in staff.all() if name}
+        records.assignments = await _assignments(conn, lo, hi)
     return records
+
+
+def _no_personal(subject: str | None, path: str, token: str) -> str:
+    raise ValueError(f"an assignment fact holds no personal value ({path})")
+
+
+async def _assignments(conn: AsyncConnection, lo: datetime, hi: datetime) -> list[Row]:
+    """Who held which facility from when to when (the tables keep only the current holder).
+
+    Read from the journal's ``facility.assigned`` and ``facility.left`` facts, which
+    carry no personal data; the journal's ``at`` is indexed.
+    """
+    kinds = (f.FacilityAssigned.KIND, f.VisitLeftFacility.KIND)
+    stmt = (
+        select(_JOURNAL.c.kind, _JOURNAL.c.payload)
+        .where(_JOURNAL.c.kind.in_(kinds), _JOURNAL.c.at.between(lo, hi))
+        .order_by(_JOURNAL.c.seq)
+    )
+    held: dict[tuple[int, int], Row] = {}
+    out: list[Row] = []
+    for kind, payload in (await conn.execute(stmt)).all():
+        fact = decode_fact(kind, payload, _no_personal)
+        if isinstance(fact, f.FacilityAssigned):
+            row: Row = {"visit_id": fact.visit_id, "facility_id": fact.facility_id}
+            row |= {"start": fact.at.astimezone(UTC), "end": None}
+            held[(fact.visit_id, fact.facility_id)] = row
+            out.append(row)
+        elif isinstance(fact, f.VisitLeftFacility):
+            open_row = held.pop((fact.visit_id, fact.facility_id), None)
+            if open_row is not None:
+                open_row["end"] = fact.at.astimezone(UTC)
+    return out
 
 
 async def load_all(conn: AsyncConnection) -> Records:

@@ -1,27 +1,22 @@
 """A4 PDFs with fpdf2: letterhead, page numbers, journal head in the footer, signature.
 
-fpdf2 is pure Python (no system service, no native renderer), maintained, and its
-core Helvetica font needs no font file, so the same bytes come out everywhere.
+fpdf2 is pure Python (no system service, no native renderer) and maintained. The
+text is set in DejaVu Sans with a Noto Sans CJK fallback (:mod:`service.reports.fonts`),
+so every name prints as typed; a table cell too long for its column wraps onto
+more lines instead of being cut. The Head's signature block is kept on one page
+with the book's last rows and its count, never alone on a page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from fpdf import FPDF
 
-from service.reports.books import Books
+from service.reports import fonts
+from service.reports.fonts import MAIN
 from service.reports.layout import Layout
-from service.reports.tabular import ACCESS_KEYS, USAGE_KEYS
-from service.reports.wording import clock_time, long_date, short_date, zone_name
-
-_REPLACE = str.maketrans({"…": "...", "–": "-", "—": "-", "’": "'", "“": '"', "”": '"'})
-
-
-def latin(text: Any) -> str:
-    """Core PDF fonts speak Latin-1 only."""
-    return str(text).translate(_REPLACE).encode("latin-1", "replace").decode("latin-1")
+from service.reports.wording import long_date
 
 
 class ReportPDF(FPDF):
@@ -30,44 +25,67 @@ class ReportPDF(FPDF):
         self.layout = layout
         self.title_text = title
         self.set_creation_date(layout.created)
-        self.set_title(latin(title))
-        self.set_author(latin(layout.site.name))
+        self.set_title(title)
+        self.set_author(layout.site.name)
         self.set_creator("bidroom")
         self.alias_nb_pages()
         self.set_margins(10, 10, 10)
         self.set_auto_page_break(True, margin=16)
+        fonts.register(self)
+        site = layout.site
+        fonts.need_fallback(self, [*site.letterhead, site.address, site.head_name, site.name])
+
+    def _line(self, text: str, height: float, align: str = "C") -> None:
+        """One line of text, centred (or at the left margin), then the next line.
+
+        Drawn with ``text`` rather than ``cell``: a cell runs fpdf2's fallback-font and
+        bidirectional machinery, and every page of a month's book has seven of them.
+        """
+        y = self.get_y()
+        x = self.l_margin
+        if align == "C":
+            x = (self.w - fonts.width(self, text)) / 2
+        elif align == "R":
+            x = self.w - self.r_margin - fonts.width(self, text)
+        fonts.draw(self, x, y + height * 0.5 + self.font_size * 0.35, text)
+        self.set_y(y + height)
 
     def header(self) -> None:
         lines = self.layout.site.letterhead
         for n, line in enumerate(lines):
-            self.set_font("Helvetica", "B", 12 if n == 0 else 10)
-            self.cell(0, 5, latin(line), align="C", new_x="LMARGIN", new_y="NEXT")
-        self.set_font("Helvetica", size=7)
-        self.cell(0, 4, latin(self.layout.site.address), align="C", new_x="LMARGIN", new_y="NEXT")
+            self.set_font(MAIN, "B", 12 if n == 0 else 10)
+            self._line(line, 5)
+        self.set_font(MAIN, size=7)
+        self._line(self.layout.site.address, 4)
         y = self.get_y() + 1
         self.set_line_width(0.6)
         self.line(self.l_margin, y, self.w - self.r_margin, y)
         self.set_line_width(0.2)
         self.line(self.l_margin, y + 0.9, self.w - self.r_margin, y + 0.9)
         self.set_y(y + 3)
-        self.set_font("Helvetica", "B", 11)
-        self.cell(0, 6, latin(self.title_text), align="C", new_x="LMARGIN", new_y="NEXT")
-        self.set_font("Helvetica", size=8)
-        period = f"{self.layout.w('period')}: {self.layout.period()}"
-        self.cell(0, 4, latin(period), align="C", new_x="LMARGIN", new_y="NEXT")
+        self.set_font(MAIN, "B", 11)
+        self._line(self.title_text, 6)
+        self.set_font(MAIN, size=8)
+        self._line(f"{self.layout.w('period')}: {self.layout.period()}", 4)
         self.ln(2)
 
     def footer(self) -> None:
         self.set_y(-12)
-        self.set_font("Helvetica", size=6.5)
-        page = f"{self.layout.w('page')} {self.page_no()} / {{nb}}"
-        self.cell(30, 4, page)
+        self.set_font(MAIN, size=6.5)
+        y = self.get_y()
+        # A cell: fpdf2 fills in the page count ({nb}) only in text it set itself.
+        self.cell(30, 4, f"{self.layout.w('page')} {self.page_no()} / {{nb}}")
         if self.layout.journal_hash:
+            self.set_y(y)
             head = (
                 f"{self.layout.w('journal_head')} seq {self.layout.journal_seq}: "
                 f"{self.layout.journal_hash}"
             )
-            self.cell(0, 4, head, align="R")
+            self._line(head, 4, "R")
+
+
+def _lines(pdf: FPDF, cells: Sequence[str], widths: Sequence[float]) -> list[list[str]]:
+    return [fonts.wrap(pdf, text, width - 1.2) for text, width in zip(cells, widths, strict=True)]
 
 
 def table(
@@ -77,167 +95,131 @@ def table(
     rows: Sequence[Sequence[str]],
     *,
     size: float = 7.0,
-    wrap_last: bool = False,
+    wrap_last: bool = True,
+    min_height: float = 0.0,
+    keep_with_end: float = 0.0,
 ) -> None:
-    """A ruled table; the header repeats on each page; the last column may wrap.
+    """A ruled table; the header repeats on each page; long cells wrap.
 
-    Rows are drawn with ``text`` and ``line`` rather than ``cell``: four times
-    faster, which is what keeps a month's book under three seconds.
+    ``keep_with_end`` is the height of what follows the table (a count, the
+    signature): the last two rows move to a new page with it rather than leave it
+    alone there. Rows are drawn with ``text`` and one ``line`` rather than ``cell``,
+    the column lines once per page: what keeps a month's book within seconds.
+    ``wrap_last`` is kept for callers; every column wraps.
     """
-    line_h = size * 0.55
+    del wrap_last
+    line_h = size * 0.45
+    fonts.need_fallback(pdf, [text for row in rows for text in row if not text.isascii()])
+    pdf.set_font(MAIN, "B", size)
+    head_lines = _lines(pdf, headers, widths)
+    head_h = line_h * max(len(lines) for lines in head_lines) + 1.2
+    edges = [pdf.l_margin + sum(widths[:n]) for n in range(1, len(widths))]
+    total = sum(widths)
 
     def head() -> None:
-        pdf.set_font("Helvetica", "B", size)
+        pdf.set_font(MAIN, "B", size)
         pdf.set_fill_color(225, 232, 240)
-        for text, width in zip(headers, widths, strict=True):
-            pdf.cell(width, line_h + 1.5, latin(text), border=1, align="C", fill=True)
-        pdf.ln(line_h + 1.5)
-        pdf.set_font("Helvetica", size=size)
+        y = pdf.get_y()
+        pdf.rect(pdf.l_margin, y, total, head_h, style="DF")
+        x = pdf.l_margin
+        for lines, width in zip(head_lines, widths, strict=True):
+            for n, text in enumerate(lines):
+                left = x + (width - fonts.width(pdf, text)) / 2
+                fonts.draw(pdf, left, y + line_h * (n + 0.75) + 0.5, text)
+            pdf.line(x + width, y, x + width, y + head_h)
+            x += width
+        pdf.set_y(y + head_h)
+        pdf.set_font(MAIN, size=size)
 
+    pdf.set_font(MAIN, size=size)
+    cells = [_lines(pdf, row, widths) for row in rows]
+    heights = [max(line_h * max(len(c) for c in row) + 1.2, min_height) for row in cells]
+    tail = max(len(rows) - 2, 0)
+    tail_h = sum(heights[tail:])
+    if pdf.will_page_break(head_h + (heights[0] if rows else 0.0)):
+        pdf.add_page()
     head()
-    edges = [pdf.l_margin + sum(widths[:n]) for n in range(1, len(widths))]
-    for row in rows:
-        cells = [latin(v) for v in row]
-        last = _wrap(pdf, cells[-1], widths[-1] - 1) if wrap_last else [cells[-1]]
-        height = line_h * len(last) + 1
-        if pdf.will_page_break(height):
+    top = pdf.get_y()  # where this page's part of the table starts, under its header
+
+    def rule() -> None:
+        """The column lines and the frame of this page's part, drawn once per page."""
+        bottom = pdf.get_y()
+        if bottom > top:
+            for edge in edges:
+                pdf.line(edge, top, edge, bottom)
+            pdf.rect(pdf.l_margin, top, total, bottom - top)
+
+    right = pdf.l_margin + total
+    for n, (row, height) in enumerate(zip(cells, heights, strict=True)):
+        breaking = pdf.will_page_break(height)
+        if n == tail and keep_with_end and not breaking:
+            breaking = pdf.will_page_break(tail_h + keep_with_end)
+        if breaking:
+            rule()
             pdf.add_page()
             head()
+            top = pdf.get_y()
         y = pdf.get_y()
-        pdf.rect(pdf.l_margin, y, sum(widths), height)
-        x = pdf.l_margin
-        for text, width, edge in zip(cells[:-1], widths[:-1], edges, strict=True):
-            if text:
-                pdf.text(x + 0.6, y + line_h * 0.5 + 1.6, _fit(pdf, text, width - 1.2))
-            pdf.line(edge, y, edge, y + height)
-            x = edge
-        for n, text in enumerate(last):
-            if text:
-                pdf.text(x + 0.6, y + line_h * (n + 0.5) + 1.6, text)
+        _draw_row(pdf, row, [pdf.l_margin, *edges], y, line_h)
+        pdf.line(pdf.l_margin, y + height, right, y + height)
         pdf.set_y(y + height)
+    rule()
 
 
-def _fit(pdf: FPDF, text: str, width: float) -> str:
-    if len(text) * pdf.font_size * 0.5 <= width or pdf.get_string_width(text) <= width:
-        return text
-    while text and pdf.get_string_width(text + "...") > width:
-        text = text[:-1]
-    return text + "..."
+def _draw_row(
+    pdf: ReportPDF, row: list[list[str]], lefts: Sequence[float], y: float, line_h: float
+) -> None:
+    """Each cell's lines, from the top of the row, at its column's left edge."""
+    for x, lines in zip(lefts, row, strict=True):
+        for line_no, text in enumerate(lines):
+            if text:
+                fonts.draw(pdf, x + 0.6, y + line_h * (line_no + 0.75) + 0.5, text)
 
 
-def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
-    if pdf.get_string_width(text) <= width:
-        return [text]
-    lines: list[str] = []
-    current = ""
-    for part in text.split(" "):
-        candidate = f"{current} {part}".strip()
-        if current and pdf.get_string_width(candidate) > width:
-            lines.append(current)
-            current = part
-        else:
-            current = candidate
-    lines.append(current)
-    return [_fit(pdf, line, width) for line in lines[:4]]
+SIGNATURE_H = 44.0
 
 
 def signature(pdf: ReportPDF) -> None:
-    """The Head of LPSE's block, bottom right: place and date, title, name and NIP."""
+    """The Head of LPSE's block, bottom right: place and date, title, name and NIP.
+
+    Call it right after a table made with ``keep_with_end=SIGNATURE_H`` (or after
+    something else kept with it): it then never starts a page alone.
+    """
     layout = pdf.layout
-    if pdf.will_page_break(42):
+    if pdf.will_page_break(SIGNATURE_H - 2):
         pdf.add_page()
-    pdf.ln(6)
+    pdf.ln(4)
     x = pdf.w - pdf.r_margin - 80
-    pdf.set_font("Helvetica", size=9)
+    pdf.set_font(MAIN, size=9)
     for text in (
         f"{layout.city()}, {long_date(layout.end, layout.lang)}",
         layout.w("known"),
         layout.w("head_title"),
     ):
         pdf.set_x(x)
-        pdf.cell(80, 5, latin(text), align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(18)
+        pdf.cell(80, 5, text, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(16)
     pdf.set_x(x)
-    pdf.set_font("Helvetica", "BU", 9)
-    pdf.cell(80, 5, latin(layout.site.head_name), align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=9)
+    pdf.set_font(MAIN, "BU", 9)  # the name underlined, as signed
+    pdf.cell(80, 5, layout.site.head_name, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(MAIN, size=9)
     pdf.set_x(x)
-    pdf.cell(80, 5, latin(f"NIP. {layout.site.head_nip}"), align="C")
+    pdf.cell(80, 5, f"NIP. {layout.site.head_nip}", align="C", new_x="LMARGIN", new_y="NEXT")
+    _signoff(pdf)
 
 
-ACCESS_WIDTHS = (8, 16, 32, 30, 30, 10, 12, 13, 13, 13, 13, 18, 69)
-USAGE_WIDTHS = (8, 16, 40, 40, 40, 16, 16, 18, 83)
+def signoff_height(layout: Layout) -> float:
+    return 4.0 + 3.6 * len(layout.signoff_lines()) if layout.signoff else 0.0
 
 
-def _access_page(pdf: ReportPDF, books: Books) -> None:
-    layout, w = pdf.layout, pdf.layout.w
-    pdf.title_text = w("access_book")
-    pdf.add_page()
-    note = f"{w('arrival')}/{w('entry')}/{w('exit')}/{w('returned')}: {zone_name(layout.tz)}"
-    pdf.set_font("Helvetica", "I", 7)
-    pdf.cell(0, 4, latin(note), new_x="LMARGIN", new_y="NEXT")
-
-    def t(at: Any) -> str:
-        return clock_time(at, layout.tz, layout.lang, zone=False)
-
-    access = [
-        [
-            *(str(r.no), short_date(r.day), r.name, r.company, r.document, r.slot, r.badge),
-            *(t(r.arrival), t(r.entry), t(r.exit), t(r.returned), r.officer, r.remarks),
-        ]
-        for r in books.access
-    ]
-    table(pdf, [w(k) for k in ACCESS_KEYS], ACCESS_WIDTHS, access, wrap_last=True)
-    signature(pdf)
-
-
-def _usage_page(pdf: ReportPDF, books: Books) -> None:
-    layout, w = pdf.layout, pdf.layout.w
-    pdf.title_text = w("usage_book")
-    pdf.add_page()
-
-    def t(at: Any) -> str:
-        return clock_time(at, layout.tz, layout.lang, zone=False)
-
-    usage = [
-        [
-            *(str(r.no), short_date(r.day), r.name, r.company, r.facility, t(r.start)),
-            *(t(r.end), _duration(r.duration), r.help),
-        ]
-        for r in books.usage
-    ]
-    table(pdf, [w(k) for k in USAGE_KEYS], USAGE_WIDTHS, usage, wrap_last=True)
-    signature(pdf)
-
-
-AMENDMENT_WIDTHS = (8, 18, 26, 70, 80, 35, 40)
-
-
-def _amendments_page(pdf: ReportPDF, books: Books) -> None:
-    """After the signed access book: what happened later, each line with its signature."""
-    layout, w = pdf.layout, pdf.layout.w
-    pdf.title_text = w("amendments")
-    pdf.add_page()
-    rows = [
-        [str(r.no), short_date(r.day), clock_time(r.at, layout.tz, layout.lang), r.what, r.records,
-         r.actor, f"{r.signed_by or '-'} {clock_time(r.signed_at, layout.tz, layout.lang) if r.signed_at else ''}"]
-        for r in books.amendments
-    ]  # fmt: skip
-    keys = ("no", "date", "amend_at", "amend_what", "amend_records", "amend_by", "amend_signed")
-    table(pdf, [w(k) for k in keys], AMENDMENT_WIDTHS, rows, wrap_last=True)
-
-
-def books_pdf(books: Books, layout: Layout, book: str = "all") -> bytes:
-    """Landscape A4: the access book, then the facility-usage book, each signed."""
-    pdf = ReportPDF(layout, layout.w("access_book"), orientation="L")
-    if book in ("all", "access"):
-        _access_page(pdf, books)
-        if books.amendments:
-            _amendments_page(pdf, books)
-    if book in ("all", "usage"):
-        _usage_page(pdf, books)
-    return bytes(pdf.output())
-
-
-def _duration(span: Any) -> str:
-    return "" if span is None else str(round(span.total_seconds() / 60))
+def _signoff(pdf: ReportPDF) -> None:
+    """A sealed book's electronic sign-off, under the signature block."""
+    lines = pdf.layout.signoff_lines()
+    if not lines:
+        return
+    pdf.ln(1)
+    pdf.set_font(MAIN, "B", 7)
+    pdf.cell(0, 4, pdf.layout.w("signoff"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(MAIN, size=7)
+    for label, value in lines:
+        pdf.cell(0, 3.6, f"{label}: {value}", new_x="LMARGIN", new_y="NEXT")

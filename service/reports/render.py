@@ -19,7 +19,7 @@ from service.errors import ValidationError
 from service.reports.books import Books, build_books
 from service.reports.csv_out import csv_bytes, csv_sections
 from service.reports.data import Records, load_records
-from service.reports.layout import Layout
+from service.reports.layout import Layout, SignOff
 from service.reports.tabular import book_sheets, report_sheets
 from service.reports.visit_report import VisitReport, build_report
 
@@ -109,6 +109,8 @@ def layout_for(
     lang: str = "id",
     created: datetime | None = None,
     journal: tuple[int, str] | None = None,
+    signoff: SignOff | None = None,
+    free_text: bool = True,
 ) -> Layout:
     return Layout(
         site=config.site,
@@ -119,12 +121,14 @@ def layout_for(
         lang=lang,
         journal_seq=journal[0] if journal else None,
         journal_hash=journal[1] if journal else None,
+        signoff=signoff,
+        free_text=free_text,
     )
 
 
 def books_file(books: Books, layout: Layout, fmt: str, book: str = "all") -> bytes:
     if fmt == "pdf":
-        from service.reports.pdf import books_pdf
+        from service.reports.book_pdf import books_pdf
 
         return books_pdf(books, layout, book)
     sheets = book_sheets(books, layout, book)
@@ -158,6 +162,7 @@ async def render_books(
     book: str = "all",
     lang: str = "id",
     journal: tuple[int, str] | None = None,
+    now: datetime | None = None,
 ) -> bytes:
     """Both control books of ``start`` .. ``end`` (local days, inclusive).
 
@@ -168,9 +173,9 @@ async def render_books(
     _check(fmt, start, end)
     if book not in BOOKS:
         raise ValidationError(f"Buku tidak dikenal: {book}", f"Unknown book: {book}")
-    layout = layout_for(config, start, end, lang=lang, journal=journal)
+    layout = layout_for(config, start, end, lang=lang, journal=journal, created=now)
     records = await load_records(engine, layout.tz, start, end)
-    return books_file(build_books(records, start, end), layout, fmt, book)
+    return books_file(build_books(records, start, end, layout.tz), layout, fmt, book)
 
 
 async def render_visit_report(
@@ -195,6 +200,6 @@ async def render_visit_report(
 def build_all(
     records: Records, config: Config, start: date, end: date, now: datetime
 ) -> tuple[Books, VisitReport]:
-    return build_books(records, start, end), build_report(
+    return build_books(records, start, end, ZoneInfo(config.site.timezone)), build_report(
         records, policy_for(config), start, end, now
     )

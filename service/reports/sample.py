@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from service.auth import Role, add_staff
 from service.config import Config, parse_config
 from service.domain import days, helpdesk, queue, visits
 from service.domain.facts import Identity
@@ -246,6 +247,19 @@ class Scene:
     ids: dict[str, int]
 
 
+# The scenario's staff accounts: the books print these full names, not the logins.
+STAFF = (
+    ("fo-rina", "Rina Marlina, S.Kom", Role.FRONT_OFFICE),
+    ("hd-yusuf", "Yusuf Hidayat", Role.HELPDESK),
+    ("kepala", "Drs. H. Ahmad Fauzi, M.Si", Role.HEAD),
+)
+
+
+async def add_scenario_staff(rt: Runtime, now: datetime) -> None:
+    for login, name, role in STAFF:
+        await add_staff(rt.engine, login, name, role, "Ruang-Bidding-Jambi-2026", now)
+
+
 @contextlib.asynccontextmanager
 async def scenario(folder: Path, day: date, *, signed: bool = True) -> AsyncIterator[Scene]:
     """A running runtime that has lived through :func:`walk_scenario_day` (stopped after)."""
@@ -254,6 +268,7 @@ async def scenario(folder: Path, day: date, *, signed: bool = True) -> AsyncIter
     rt = Runtime(sample_config(folder), clock=clock, start_readers=False)
     await rt.start()
     try:
+        await add_scenario_staff(rt, clock.now)
         ids = await walk_scenario_day(Walker(rt, clock), day)
         if signed:
             await sign(rt, clock, day)

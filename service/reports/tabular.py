@@ -10,19 +10,26 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from service.reports.books import AccessRow, AmendmentLine, Books, UsageRow
+from service.reports.books import AccessRow, AmendmentLine, Books, HelpLine, UsageRow
 from service.reports.layout import Layout
 from service.reports.visit_report import VisitReport
 
 Cell = Any
 Sheet = tuple[str, list[str], list[list[Cell]]]  # title, header, rows
 
+# The columns of the paper books (the SOP's buku kendali), paraf columns included.
 ACCESS_KEYS = (
     "no", "date", "visitor", "company", "document", "slot", "badge",
-    "arrival", "entry", "exit", "returned", "officer", "remarks",
+    "arrival", "entry", "exit", "returned", "doc_back", "doc_to", "officer", "purpose",
+    "remarks", "paraf_visitor", "paraf_officer",
 )  # fmt: skip
 USAGE_KEYS = (
-    "no", "date", "visitor", "company", "facility", "start", "end", "duration", "help",
+    "no", "date", "visitor", "company", "facility", "start", "end", "duration", "recorded",
+    "help", "paraf_visitor",
+)  # fmt: skip
+HELP_KEYS = (
+    "no", "date", "opened", "visitor", "facility", "category", "problem", "solution",
+    "resolved_by", "resolved_at", "duration",
 )  # fmt: skip
 
 
@@ -33,15 +40,27 @@ def _local(layout: Layout) -> Callable[[datetime | None], datetime | None]:
     return conv
 
 
-def access_cells(rows: list[AccessRow], layout: Layout) -> list[list[Cell]]:
+def doc_to(row: AccessRow, layout: Layout) -> str:
+    """Who took the document back: "ybs." when the visitor did, else the name given."""
+    if row.doc_returned is None:
+        return ""
+    return layout.w("to_visitor") if row.doc_returned_to == row.name else row.doc_returned_to
+
+
+def access_cells(books: Books, layout: Layout) -> list[list[Cell]]:
     t = _local(layout)
     return [
         [
             *(r.no, r.day, r.name, r.company, r.document, r.slot, r.badge),
-            *(t(r.arrival), t(r.entry), t(r.exit), t(r.returned), r.officer, r.remarks),
+            *(t(r.arrival), t(r.entry), t(r.exit), t(r.returned), t(r.doc_returned)),
+            *(doc_to(r, layout), books.officer(r.officer), r.purpose, r.remarks, None, None),
         ]
-        for r in rows
+        for r in books.access
     ]
+
+
+def recorded(row: UsageRow, layout: Layout) -> str:
+    return layout.w(f"rec.{row.recorded}") if row.recorded else ""
 
 
 def usage_cells(rows: list[UsageRow], layout: Layout) -> list[list[Cell]]:
@@ -49,10 +68,52 @@ def usage_cells(rows: list[UsageRow], layout: Layout) -> list[list[Cell]]:
     return [
         [
             *(r.no, r.day, r.name, r.company, r.facility, t(r.start), t(r.end)),
-            *(None if r.duration is None else round(r.duration.total_seconds() / 60), r.help),
+            None if r.duration is None else round(r.duration.total_seconds() / 60),
+            *(recorded(r, layout), r.help, None),
         ]
         for r in rows
     ]
+
+
+def help_problem(line: HelpLine, layout: Layout) -> str:
+    if not layout.free_text:
+        return f"{layout.w('withheld')} #{line.help_id}"
+    return line.problem
+
+
+def help_state(line: HelpLine, layout: Layout) -> str:
+    """The resolution, or why there is none yet."""
+    if line.state != "resolved":
+        return layout.w(f"help.{line.state}")
+    return line.resolution if layout.free_text else f"{layout.w('withheld')} #{line.help_id}"
+
+
+def help_cells(books: Books, layout: Layout) -> list[list[Cell]]:
+    t = _local(layout)
+    return [
+        [
+            *(h.no, h.day, t(h.opened), h.name, h.facility, h.category, help_problem(h, layout)),
+            *(help_state(h, layout), books.officer(h.resolved_by), t(h.resolved)),
+            None if h.resolved is None else round((h.resolved - h.opened).total_seconds() / 60),
+        ]
+        for h in books.help
+    ]
+
+
+def signoff_sheet(layout: Layout) -> list[Sheet]:
+    """The electronic sign-off of a sealed book (none for a book that is not sealed)."""
+    lines = layout.signoff_lines()
+    if not lines:
+        return []
+    w = layout.w
+    rows: list[list[Cell]] = [
+        [w("site"), layout.site.name],
+        [w("period"), layout.period()],
+        *([label, value] for label, value in lines),
+        [w("head_title"), layout.site.head_name],
+        [w("nip"), layout.site.head_nip],
+    ]
+    return [("Pengesahan", [w("signoff"), ""], rows)]
 
 
 AMENDMENT_KEYS = (
@@ -92,16 +153,21 @@ def book_sheets(books: Books, layout: Layout, book: str = "all") -> list[Sheet]:
     sheets: list[Sheet] = []
     if book in ("all", "access"):
         sheets.append(
-            ("Buku Kendali Akses", [w(k) for k in ACCESS_KEYS], access_cells(books.access, layout))
+            ("Buku Kendali Akses", [w(k) for k in ACCESS_KEYS], access_cells(books, layout))
         )
     if book in ("all", "usage"):
         sheets.append(
-            ("Buku Kendali Fasilitas", [w(k) for k in USAGE_KEYS], usage_cells(books.usage, layout))
+            (
+                "Buku Kendali Fasilitas",
+                [w(k) for k in USAGE_KEYS],
+                usage_cells(books.sessions(), layout),
+            )
         )
+        sheets.append(("Permintaan Bantuan", [w(k) for k in HELP_KEYS], help_cells(books, layout)))
     if books.amendments and book in ("all", "access"):
         header = [w(k) for k in AMENDMENT_KEYS]
         sheets.append(("Amandemen", header, amendment_cells(books.amendments, layout)))
-    return sheets
+    return sheets + signoff_sheet(layout)
 
 
 def _summary(report: VisitReport, layout: Layout) -> list[list[Cell]]:

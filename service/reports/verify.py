@@ -172,7 +172,7 @@ def replay_checked(
             continue
         for day, body in manifests.items():
             if body is not None and replayed.signed_at_seq.get(day) == entry.seq:
-                books = build_books(replayed.day_records(day, tz), day, day)
+                books = build_books(replayed.day_records(day, tz), day, day, tz)
                 faults += digest_faults(day, body.get("rows", {}), books)
     return replayed, faults
 

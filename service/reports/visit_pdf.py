@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from service.reports.charts import bar_chart, hbar_chart
+from service.reports.fonts import MAIN
 from service.reports.layout import Layout
-from service.reports.pdf import ReportPDF, latin, signature, table
+from service.reports.pdf import SIGNATURE_H, ReportPDF, signature, table
 from service.reports.visit_report import VisitReport
 from service.reports.wording import clock_time, short_date
 
@@ -17,8 +18,8 @@ def _section(pdf: ReportPDF, title: str, room: float = 30.0) -> None:
     if pdf.will_page_break(room):
         pdf.add_page()
     pdf.ln(2)
-    pdf.set_font("Helvetica", "B", 10)
-    pdf.cell(0, 6, latin(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(MAIN, "B", 10)
+    pdf.cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
 
 
 def _summary(pdf: ReportPDF, report: VisitReport) -> None:
@@ -95,7 +96,9 @@ def _breaches(pdf: ReportPDF, report: VisitReport) -> None:
     table(pdf, heads, (18, 12, 50, 20, 22, 68), rows, size=7, wrap_last=True)
     _section(pdf, w("not_returned"))
     items = [[str(v), who, what] for v, who, what in report.not_returned]
-    table(pdf, ["#", w("visitor"), ""], (15, 110, 65), items or [["", w("none"), ""]], size=8)
+    rows = items or [["", w("none"), ""]]
+    # The signature follows: it keeps the last rows with it, never alone on a page.
+    table(pdf, ["#", w("visitor"), ""], (15, 110, 65), rows, size=8, keep_with_end=SIGNATURE_H)
 
 
 def visit_report_pdf(report: VisitReport, layout: Layout) -> bytes:

@@ -95,9 +95,17 @@ def _minutes(span: timedelta) -> float:
     return round(span.total_seconds() / 60, 1)
 
 
-def _presence(records: Records, policy: Policy, days: list[date]) -> tuple[tuple[int, float], ...]:
+def _presence(
+    records: Records, policy: Policy, days: list[date], now: datetime
+) -> tuple[tuple[int, float], ...]:
+    """People in the room per local hour; a report of today draws only the hours begun."""
     open_days = [d for d in days if d.isoweekday() in policy.days] or days
     hours = range(policy.opening.hour, max(policy.closing.hour, policy.opening.hour + 1))
+    local = now.astimezone(policy.tz)
+    if len(days) == 1 and local.date() <= days[0]:
+        # Today (or a day still to come): the hours that have begun, not a flat future.
+        begun = local.hour + 1 if local.date() == days[0] else hours.start
+        hours = range(hours.start, max(hours.start, min(hours.stop, begun)))
     counts = dict.fromkeys(hours, 0)
     events = records.by_visit("access_event")
     for visit in records["visit"].values():
@@ -107,10 +115,11 @@ def _presence(records: Records, policy: Policy, days: list[date]) -> tuple[tuple
         if not entries and visit["entered_at"] is None:
             continue
         start = min(entries) if entries else visit["entered_at"]
-        end = (
+        end = min(
             visit["exited_at"]
             or visit["closed_at"]
-            or day_range(policy.tz, visit["day"], visit["day"])[1]
+            or day_range(policy.tz, visit["day"], visit["day"])[1],
+            now,
         )
         for hour in hours:
             lo = datetime.combine(visit["day"], policy.opening, tzinfo=policy.tz).replace(hour=hour)
@@ -241,7 +250,7 @@ def build_report(
         companies=len({v["company"].strip().lower() for v in visits}),
         packages=tuple(sorted({v["tender_code"] for v in visits if v["tender_code"]})),
         per_day=tuple((d, per_day[d]) for d in days),
-        occupancy=_presence(records, policy, days),
+        occupancy=_presence(records, policy, days, now),
         utilisation=_utilisation(records, policy, days),
         tickets=len(tickets),
         wait_median_min=statistics.median(waits) if waits else None,

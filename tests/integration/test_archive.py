@@ -79,7 +79,10 @@ async def test_sealed_day_verifies_clean_and_prints_the_journal_head(
     signed_seq = db(scene).execute("select seq from journal where kind = 'day.signed'").fetchone()
     assert pdf.journal_seq == signed_seq[0]  # the head covers the signature
     csv_now = await render_books(rt.engine, rt.config, DAY, DAY, "csv", book="access")
-    assert rows["2026-11-25-buku-kendali-akses.csv"].content == csv_now
+    sealed_csv = rows["2026-11-25-buku-kendali-akses.csv"].content.decode("utf-8-sig")
+    # The sealed book is today's book under its title, then its electronic sign-off.
+    assert sealed_csv.startswith("Buku Kendali Akses\r\n" + csv_now.decode("utf-8-sig"))
+    assert f"Kepala jurnal;seq {pdf.journal_seq}: {pdf.journal_hash}" in sealed_csv
 
 
 async def test_tampering_is_reported_with_its_place(sealed: tuple[Scene, list[SealedFile]]) -> None:

@@ -14,9 +14,11 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from service.reports.book_pdf import ACCESS_COLUMNS, HELP_COLUMNS, USAGE_COLUMNS
 from service.reports.commands import add_commands
 from service.reports.render import render_books, render_visit_report
 from service.reports.sample import Scene, scenario
+from tests.support.pdf_tables import book_table, pieces
 
 DAY = date(2026, 11, 25)
 WIB = ZoneInfo("Asia/Jakarta")
@@ -42,17 +44,33 @@ async def test_books_pdf_holds_both_books_with_letterhead_and_signature(scene: S
     assert "Periode: Rabu, 25 November 2026" in pages[0]
     assert f"Halaman 1 / {len(pages)}" in pages[0]
     # Access book, in arrival order, with door times in WIB from the door readers.
-    lines = [line for line in pages[0].splitlines() if "25/11/2026" in line]
-    assert [line.split()[0] for line in lines] == ["1", "2", "3", "4"]
-    assert (
-        "Budi Santoso PT Maju Jaya KTP 1571**********01 L-01 K-001 08.00 08.03 11.01 11.04"
-        in lines[0]
-    )
-    assert "antrian PC-001" in lines[2]
-    assert "kartu belum kembali; identitas masih dititipkan" in lines[3]
+    data = await render_books(rt.engine, rt.config, DAY, DAY, "pdf")
+    pages_at = pieces(data)
+    access = book_table(pages_at[0], [w for _, w in ACCESS_COLUMNS])
+    assert [row[0] for row in access[1:]] == ["1", "2", "3", "4"]
+    assert access[1][2:11] == [
+        *("Budi Santoso", "PT Maju Jaya", "KTP 1571**********01", "L-01", "K-001"),
+        *("08.00", "08.03", "11.01", "11.04"),
+    ]
+    assert access[1][11:14] == [
+        "11.06, kpd. ybs.",
+        "Rina Marlina, S.Kom",
+        "Upload dokumen penawaran / T-101",
+    ]
+    assert access[3][14] == "antrian PC-001"
+    assert access[4][14] == "kartu belum kembali; identitas masih dititipkan"
     # Usage book: sessions with duration and the help request during Budi's session.
-    assert "PC-01 PC Desktop 1 08.05 11.00 175 Unggah dokumen penawaran (12 mnt)" in text
-    assert "PC-02 PC Desktop 2 10.23 12.00 97" in text
+    usage = book_table(pages_at[1], [w for _, w in USAGE_COLUMNS])
+    assert usage[1][4:10] == [
+        *("PC-01 PC Desktop 1", "08.05", "11.00", "175", "tap meja"),
+        "Unggah dokumen penawaran (12 mnt)",
+    ]
+    assert usage[3][4:8] == ["PC-02 PC Desktop 2", "10.23", "12.00", "97"]
+    helps = book_table(pages_at[1], [w for _, w in HELP_COLUMNS], nth=1)
+    assert helps[1][2:] == [
+        *("09.30", "Budi Santoso", "PC-01", "Unggah dokumen penawaran", "Gagal unggah"),
+        *("Diulang, berhasil", "Yusuf Hidayat", "09.42", "12"),
+    ]
     assert "Drs. H. Ahmad Fauzi, M.Si" in text and "NIP. 197001011990031001" in text
 
 
@@ -60,7 +78,7 @@ async def test_books_xlsx_has_a_sheet_per_book_with_real_dates(scene: Scene) -> 
     rt = scene.rt
     data = await render_books(rt.engine, rt.config, DAY, DAY, "xlsx")
     wb = load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == ["Buku Kendali Akses", "Buku Kendali Fasilitas"]
+    assert wb.sheetnames == ["Buku Kendali Akses", "Buku Kendali Fasilitas", "Permintaan Bantuan"]
     access, usage = wb["Buku Kendali Akses"], wb["Buku Kendali Fasilitas"]
     assert access.freeze_panes == "A2" and usage.freeze_panes == "A2"
     header = [c.value for c in access[1]]
@@ -91,14 +109,24 @@ async def test_csv_opens_in_excel_and_matches_the_scenario(scene: Scene) -> None
     assert siti[7:11] == ["09.00", "09.03", "10.02", "10.05"]
     usage = await render_books(rt.engine, rt.config, DAY, DAY, "csv", book="usage")
     lines = usage.decode("utf-8-sig").splitlines()
-    assert len(lines) == 4 and "Unggah dokumen penawaran (12 mnt)" in lines[1]
+    assert lines[0] == "Buku Kendali Fasilitas" and len(lines) == 10
+    assert "Unggah dokumen penawaran (12 mnt)" in lines[2]
+    assert lines[6] == "Permintaan Bantuan"
+    assert lines[8].split(";")[5:9] == [
+        "Unggah dokumen penawaran",
+        "Gagal unggah",
+        "Diulang, berhasil",
+        "Yusuf Hidayat",
+    ]
 
 
 async def test_same_records_give_the_same_bytes(scene: Scene) -> None:
     rt = scene.rt
     for fmt in ("xlsx", "csv"):
-        first = await render_books(rt.engine, rt.config, DAY, DAY, fmt)
-        assert first == await render_books(rt.engine, rt.config, DAY, DAY, fmt)
+        # The file's creation time is the only clock in it (here: the scene's).
+        now = scene.clock.now
+        first = await render_books(rt.engine, rt.config, DAY, DAY, fmt, now=now)
+        assert first == await render_books(rt.engine, rt.config, DAY, DAY, fmt, now=now)
 
 
 async def test_daily_visit_report_has_figures_compliance_and_loose_ends(scene: Scene) -> None:

@@ -81,7 +81,7 @@ async def signed_day(site: Site) -> tuple[int, int]:
 async def wait_for_seal(site: Site, count: int) -> None:
     import asyncio
 
-    for _ in range(200):
+    for _ in range(1000):  # about a second per seal (Unicode fonts), more on a loaded machine
         sealed = await list_sealed(site.runtime.engine, START.date())
         manifests = row(site, "select count(*) from sealed_files where name like '%manifest%'")
         if sealed and manifests[0] >= count:

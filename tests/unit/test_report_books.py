@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from service.domain.facts import PersonalDataErased, VisitRegistered
 from service.domain.model import ERASED, FIELDS, Deposit, Visit
@@ -12,6 +13,7 @@ from service.reports.replay import SEALED, Opener, Replay
 from service.store.journal import JournalEntry, encode_fact
 
 DAY = date(2026, 11, 25)
+WIB = ZoneInfo("Asia/Jakarta")
 
 
 def at(hh: int, mm: int) -> datetime:
@@ -55,11 +57,11 @@ def test_access_row_takes_first_entry_and_last_exit_from_the_door_readers() -> N
 
 def test_digest_ignores_personal_fields_but_not_the_rest() -> None:
     rec = records()
-    before = row_digests(build_books(rec, DAY, DAY))
+    before = row_digests(build_books(rec, DAY, DAY, WIB))
     rec["visit"][1]["name"] = ERASED
-    assert row_digests(build_books(rec, DAY, DAY)) == before
+    assert row_digests(build_books(rec, DAY, DAY, WIB)) == before
     rec["visit"][1]["returned_at"] = at(11, 30)
-    assert row_digests(build_books(rec, DAY, DAY)) != before
+    assert row_digests(build_books(rec, DAY, DAY, WIB)) != before
 
 
 def test_replay_builds_rows_and_applies_the_erasure_fact() -> None:
@@ -95,3 +97,64 @@ def test_replay_builds_rows_and_applies_the_erasure_fact() -> None:
     )
     assert result.records()["visit"][7]["name"] == ERASED
     assert result.last_seq[("visit", 7)] == 2
+
+
+def test_digests_cover_the_fields_of_the_first_seals_so_those_still_verify() -> None:
+    rec = records()
+    before = row_digests(build_books(rec, DAY, DAY, WIB))
+    rec["visit"][1] |= {"purpose": "Pembuktian kualifikasi", "tender_code": "T-9"}
+    rec["deposit"][1] |= {"returned_by": "fo-ani"}
+    after = build_books(rec, DAY, DAY, WIB)
+    assert after.access[0].purpose == "Pembuktian kualifikasi / T-9"  # printed...
+    assert row_digests(after) == before  # ...and covered by the visit's record digest
+
+
+def test_officers_print_by_full_name_and_unknown_logins_as_they_are() -> None:
+    rec = records()
+    rec.staff = {"fo": "Rina Marlina, S.Kom"}
+    books = build_books(rec, DAY, DAY, WIB)
+    assert books.officer("fo") == "Rina Marlina, S.Kom"
+    assert books.officer("hd-x") == "hd-x" and books.officer(None) == ""
+
+
+def test_a_facility_no_session_timed_is_listed_from_assignment_to_return() -> None:
+    rec = records()
+    rec["facility"][3] = blank("facility", id=3, code="HS-01", label="Hotspot 1", reader=None)
+    rec["facility"][1] = blank("facility", id=1, code="PC-01", label="PC Desktop 1")
+    rec.assignments = [
+        {"visit_id": 1, "facility_id": 3, "start": at(8, 10), "end": None},
+        {"visit_id": 1, "facility_id": 1, "start": at(8, 12), "end": at(9, 0)},
+    ]
+    rec["usage"][5] = blank(
+        "usage", id=5, visit_id=1, facility_id=1, started_at=at(8, 15), ended_at=at(9, 0),
+        started_by="tap",
+    )  # fmt: skip
+    books = build_books(rec, DAY, DAY, WIB)
+    (held,) = books.assigned  # the PC was timed by its desk session, the hotspot was not
+    assert (held.facility, held.start, held.end) == ("HS-01 Hotspot 1", at(8, 10), at(11, 4))
+    assert held.recorded == "return"
+    assert [(r.no, r.facility) for r in books.sessions()] == [
+        (1, "HS-01 Hotspot 1"),
+        (2, "PC-01 PC Desktop 1"),
+    ]
+    digests = row_digests(books)
+    assert list(digests["usage"]) == ["usage 5"]  # not sealed: the replay derives sessions
+
+
+def test_help_requests_belong_to_the_local_day_they_were_opened() -> None:
+    rec = records()
+    opened = [
+        datetime(2026, 11, 25, 0, 5, tzinfo=WIB),  # 24 Nov in UTC, 25 Nov in Jambi
+        datetime(2026, 11, 25, 23, 59, tzinfo=WIB),
+        datetime(2026, 11, 26, 0, 1, tzinfo=WIB),  # the next day's book
+    ]
+    for n, when in enumerate(opened, 1):
+        rec["help"][n] = blank(
+            "help", id=n, visit_id=1, facility_id=None, category="login", problem="Lupa sandi",
+            state="open", opened_at=when.astimezone(UTC),
+        )  # fmt: skip
+    lines = build_books(rec, DAY, DAY, WIB).help
+    assert [(line.no, line.help_id, line.name, line.category) for line in lines] == [
+        (1, 1, "Budi", "Login / akun SPSE"),
+        (2, 2, "Budi", "Login / akun SPSE"),
+    ]
