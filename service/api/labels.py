@@ -77,6 +77,11 @@ LABELS: dict[str, Label] = {
     "account": ("Akun", "Account"),
     "address": ("Alamat komputer", "Computer address"),
     "device": ("Peramban", "Browser"),
+    # --- forms ---
+    "confirm_open_visit": (
+        "Konfirmasi kunjungan yang masih terbuka",
+        "Confirmation of the visit still open",
+    ),
 }
 
 FALLBACK: Label = ("Isian", "A field")
