@@ -142,6 +142,11 @@ JS_STRINGS: dict[str, str] = {
     "f_regency": "Kabupaten/kota",
     "f_issuing_state": "Negara penerbit",
     "f_expiry": "Berlaku sampai",
+    # --- forms ---
+    "network_error": (
+        "Tidak tersambung ke server; periksa jaringan lalu tekan tombolnya lagi "
+        "(data tidak akan tercatat dua kali)."
+    ),
 }
 
 
