@@ -20,7 +20,10 @@ with a SHA-256 fingerprint of the method, the path and the body:
 The rules (:func:`parse_key`, :func:`fingerprint`, :func:`judge`) are pure; the
 store (:class:`IdempotencyKeys`) keeps the rows in ``idempotency_keys`` in the
 daemon's database, so keys survive a restart and are shared by every daemon on a
-PostgreSQL database. Not room state: nothing here is journaled.
+PostgreSQL database. Not room state: nothing here is journaled. An answer can hold
+personal data (a visitor's name, a looked-up phone number), so it is stored sealed
+with AES-GCM under a key derived from the daemon's key file, bound to its sender, key
+and fingerprint; an answer that no longer opens (another key file) is run again.
 """
 
 from __future__ import annotations
@@ -29,11 +32,14 @@ import asyncio
 import contextlib
 import enum
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import http_sf
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -121,6 +127,7 @@ class Seen:
     digest: str
     created_at: datetime
     answer: Answer | None
+    unreadable: bool = False  # answered, but sealed under another key file
 
 
 class Verdict(enum.Enum):
@@ -132,7 +139,7 @@ class Verdict(enum.Enum):
 
 def judge(seen: Seen | None, digest: str, now: datetime) -> Verdict:
     """What to do with a request under a key that was ``seen`` (None: never)."""
-    if seen is None or now - seen.created_at >= KEY_LIFETIME:
+    if seen is None or now - seen.created_at >= KEY_LIFETIME or seen.unreadable:
         return Verdict.RUN
     if seen.answer is None:
         if now - seen.created_at >= IN_FLIGHT_LIMIT:
@@ -153,9 +160,10 @@ class Request:
 class IdempotencyKeys:
     """The stored keys, and the requests under way in this daemon."""
 
-    def __init__(self, engine: AsyncEngine, clock: Callable[[], datetime]) -> None:
+    def __init__(self, engine: AsyncEngine, clock: Callable[[], datetime], secret: bytes) -> None:
         self._engine = engine
         self._clock = clock
+        self._seal = AESGCM(secret)
         self._under_way: dict[tuple[str, str], asyncio.Event] = {}
         self._purged_at: datetime | None = None
 
@@ -195,7 +203,7 @@ class IdempotencyKeys:
                     .values(
                         status=answer.status,
                         content_type=answer.content_type,
-                        response=answer.body,
+                        response=self._sealed(req, answer.body),
                         completed_at=self._clock(),
                     )
                 )
@@ -228,6 +236,22 @@ class IdempotencyKeys:
     def _row(req: Request) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
         return (IdempotencyKeyRow.principal == req.principal, IdempotencyKeyRow.key == req.key)
 
+    @staticmethod
+    def _bound_to(req: Request) -> bytes:
+        return f"{req.principal}\n{req.key}\n{req.digest}".encode()
+
+    def _sealed(self, req: Request, body: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._seal.encrypt(nonce, body, self._bound_to(req))
+
+    def _opened(self, req: Request, digest: str, stored: bytes) -> bytes | None:
+        if digest != req.digest:
+            return b""  # another request's answer: never opened, never given
+        try:
+            return self._seal.decrypt(stored[:12], stored[12:], self._bound_to(req))
+        except (InvalidTag, ValueError):
+            return None
+
     def _done(self, req: Request) -> None:
         event = self._under_way.pop((req.principal, req.key), None)
         if event is not None:
@@ -256,7 +280,10 @@ class IdempotencyKeys:
             return await self._claim(req, now)
         answer = None
         if row.status is not None:
-            answer = Answer(int(row.status), row.content_type or "", bytes(row.response or b""))
+            body = self._opened(req, row.digest, bytes(row.response or b""))
+            if body is None:  # sealed under another key file: as good as expired
+                return Seen(row.digest, row.created_at, None, unreadable=True)
+            answer = Answer(int(row.status), row.content_type or "", body)
         return Seen(row.digest, row.created_at, answer)
 
     async def _take_over(self, req: Request, seen: Seen, now: datetime) -> bool:

@@ -30,7 +30,7 @@ MAX_STORED_BYTES = 1024 * 1024
 async def keys_ctx(app: web.Application) -> AsyncIterator[None]:
     """After the runtime's context: the keys live in the runtime's database."""
     runtime = app[RUNTIME]
-    app[KEYS] = IdempotencyKeys(runtime.engine, runtime.clock)
+    app[KEYS] = IdempotencyKeys(runtime.engine, runtime.clock, runtime.keys.derive("idempotency"))
     yield
 
 

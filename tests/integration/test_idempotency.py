@@ -143,6 +143,27 @@ def _digest(path: str, body: Any) -> str:
     return fingerprint("POST", path, json.dumps(body).encode())
 
 
+async def test_answers_are_stored_sealed(tmp_path: Path) -> None:
+    """An answer may hold personal data: the database keeps it only as ciphertext."""
+    async with running_site(site_config(tmp_path)) as site:
+        fo = site["fo"]
+        await post(fo, "/api/v1/visits", {**FORM, "phone": "0812 3456 7890"}, '"sealed"')
+        found = await post(
+            fo, "/api/v1/visitors/lookup", {"doc_type": "ktp", "doc_number": KTP_A}, '"lookup"'
+        )
+        assert found[1]["phone"].endswith("81234567890")
+        async with site.runtime.engine.connect() as conn:
+            stored = (await conn.execute(select(IdempotencyKeyRow.response))).scalars().all()
+        assert len(stored) == 2
+        for blob in stored:
+            assert blob is not None
+            assert b"Siti" not in blob and b"81234567890" not in blob
+        again = await post(
+            fo, "/api/v1/visitors/lookup", {"doc_type": "ktp", "doc_number": KTP_A}, '"lookup"'
+        )
+        assert again[1] == found[1] and again[2]["Idempotent-Replayed"] == "true"
+
+
 async def test_keys_survive_a_restart(tmp_path: Path) -> None:
     config = site_config(tmp_path)
     clock = FakeClock()

@@ -96,3 +96,8 @@ def test_a_key_in_flight_is_waited_for_until_it_is_given_up() -> None:
     lost = Seen(DIGEST, NOW - IN_FLIGHT_LIMIT, None)
     assert judge(lost, DIGEST, NOW) is Verdict.RUN
     assert judge(lost, "0" * 64, NOW) is Verdict.REUSED
+
+
+def test_an_answer_that_no_longer_opens_runs_again() -> None:
+    seen = Seen(DIGEST, NOW - timedelta(minutes=1), None, unreadable=True)
+    assert judge(seen, DIGEST, NOW) is Verdict.RUN
