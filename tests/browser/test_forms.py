@@ -157,3 +157,22 @@ async def test_a_back_entry_is_refused_a_future_time_and_asks_about_an_open_visi
     recorded = await visits_today(api)
     assert len(recorded) == 2
     await fo.close()
+
+
+async def test_a_help_request_sent_twice_at_once_is_recorded_once(
+    site: Any, browser: Any, demo_login: Any
+) -> None:
+    hd = await demo_login(browser, site, "helpdesk")
+    page = await hd.new_page()
+    await page.goto(site.url + "/helpdesk")
+    form = page.locator(".help-form")
+    await expect(form.locator('[name="category"] option')).not_to_have_count(0, timeout=WAIT)
+    await form.locator('[name="problem"]').fill("Gagal unggah dokumen penawaran")
+    await page.evaluate(
+        """() => { const f = document.querySelector(".help-form");
+                   f.requestSubmit(); f.requestSubmit(); }"""
+    )
+    await expect(form.locator(".notice")).to_contain_text("#", timeout=WAIT)
+    response = await page.request.get(site.url + "/api/v1/help")
+    assert [h["problem"] for h in await response.json()] == ["Gagal unggah dokumen penawaran"]
+    await hd.close()
