@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from service.store.tables import IdempotencyKeyRow, StaffRow
@@ -239,3 +240,22 @@ async def test_the_openapi_document_declares_the_header(tmp_path: Path) -> None:
     assert ref in create["parameters"] and "409" in create["responses"]
     assert ref not in doc["paths"]["/api/v1/visits"]["get"].get("parameters", [])
     assert ref not in doc["paths"]["/api/v1/login"]["post"].get("parameters", [])
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(120)
+async def test_on_postgresql_the_same_rules_hold(tmp_path: Path, pg_url: str) -> None:
+    config = site_config(tmp_path, pg_url)
+    async with running_site(config) as site:
+        fo = site["fo"]
+        answers = await asyncio.gather(
+            *(post(fo, "/api/v1/visits", FORM, '"pg-racing"') for _ in range(4))
+        )
+        assert {a[0] for a in answers} == {201} and len({a[1]["id"] for a in answers}) == 1
+        other = {**FORM, "name": "Budi Santoso", "doc_number": KTP_B}
+        assert (await post(fo, "/api/v1/visits", other, '"pg-racing"'))[0] == 422
+        assert visits_of(site) == 1
+    async with running_site(config) as site:  # restarted on the same database
+        again = await post(site["fo"], "/api/v1/visits", FORM, '"pg-racing"')
+        assert again[1]["id"] == answers[0][1]["id"] and again[2]["Idempotent-Replayed"]
+        assert visits_of(site) == 1
