@@ -176,3 +176,55 @@ async def test_a_help_request_sent_twice_at_once_is_recorded_once(
     response = await page.request.get(site.url + "/api/v1/help")
     assert [h["problem"] for h in await response.json()] == ["Gagal unggah dokumen penawaran"]
     await hd.close()
+
+
+async def test_an_answer_lost_on_the_way_is_retried_without_a_second_visit(
+    site: Any, browser: Any, demo_login: Any
+) -> None:
+    """The visit is committed but its answer never reaches the browser (the network
+    drops it): the page retries with the same key and shows the one visit."""
+    fo = await demo_login(browser, site, "frontoffice")
+    page = await fo.new_page()
+    await page.goto(site.url + "/arrival")
+    api = await Api(page, site.url).start()
+    keys: list[str] = []
+
+    async def drop_the_first_answer(route: Any) -> None:
+        keys.append(route.request.headers.get("idempotency-key", ""))
+        if len(keys) == 1:
+            await route.fetch()  # the daemon records the visit ...
+            await route.abort("connectionreset")  # ... and the answer is lost
+        else:
+            await route.continue_()
+
+    await page.route("**/api/v1/visits", drop_the_first_answer)
+    await filled_form(page)
+    await page.click("#arrival button[type=submit]")
+    await expect(page.locator("#after")).to_be_visible(timeout=WAIT)
+    await expect(page.locator("#after-slot")).to_have_text("L-01")
+    assert len(keys) == 2 and keys[0] == keys[1] and keys[0].startswith('"')
+    assert len(await visits_today(api)) == 1
+    await fo.close()
+
+
+async def test_a_lost_connection_is_said_plainly_and_the_retry_records_once(
+    site: Any, browser: Any, demo_login: Any
+) -> None:
+    fo = await demo_login(browser, site, "frontoffice")
+    page = await fo.new_page()
+    await page.goto(site.url + "/arrival")
+    await filled_form(page)
+    await site.stop()
+    await page.click("#arrival button[type=submit]")
+    await expect(page.locator("#arrival .form-error")).to_have_text(
+        "Tidak tersambung ke server; periksa jaringan lalu tekan tombolnya lagi "
+        "(data tidak akan tercatat dua kali).",
+        timeout=15000,  # after its retries (about 4 s)
+    )
+    await expect(page.locator("#arrival button[type=submit]")).to_be_enabled()
+    await site.start()  # same port, same database: the session cookie still holds
+    await page.click("#arrival button[type=submit]")
+    await expect(page.locator("#after")).to_be_visible(timeout=WAIT)
+    api = await Api(page, site.url).start()
+    assert len(await visits_today(api)) == 1
+    await fo.close()
