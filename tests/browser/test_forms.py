@@ -116,6 +116,8 @@ async def test_the_result_fits_the_screen_and_shows_the_tapped_badge(
         "/api/v1/taps", {"reader": "front-office", "uid": demo_uid(3), "event_id": "forms-1"}
     )
     await expect(page.locator("#badge-result")).to_contain_text("K-003", timeout=WAIT)
+    await expect(page.locator("#issue-label")).to_be_hidden()  # nothing left to do here
+    await expect(page.locator("#tap-instruction")).to_be_hidden()
     box = await page.locator("#badge-result").bounding_box()
     assert box is not None and box["y"] + box["height"] <= 768
     await fo.close()
