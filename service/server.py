@@ -22,6 +22,7 @@ from service.api import (
 )
 from service.api.app import CONFIG, RUNTIME, auth_middleware, error_middleware
 from service.api.handlers import health
+from service.api.idempotency import idempotency_middleware, keys_ctx
 from service.config import Config
 from service.runtime import Clock, Runtime, utc_now
 
@@ -75,12 +76,14 @@ def create_app(
     ``pages=False`` serves the API alone (device tests, benchmarks).
     """
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware], client_max_size=MAX_REQUEST_BYTES
+        middlewares=[error_middleware, auth_middleware, idempotency_middleware],
+        client_max_size=MAX_REQUEST_BYTES,
     )
     app[CONFIG] = config
     app.cleanup_ctx.append(
         _runtime_ctx(config, clock=clock, start_readers=start_readers, demo=demo)
     )
+    app.cleanup_ctx.append(keys_ctx)  # Idempotency-Key: in the runtime's database
     app.on_shutdown.append(_stop_taking_taps)
     health.setup(app, config)  # who may read /metrics
     routing.setup_routes(app)

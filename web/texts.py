@@ -240,6 +240,11 @@ JS_STRINGS: dict[str, str] = {
     "cancelled_btn": "Batal",
     "last_used": "terakhir dipakai",
     "never_used": "belum pernah dipakai",
+    # --- forms ---
+    "network_error": (
+        "Tidak tersambung ke server; periksa jaringan lalu tekan tombolnya lagi "
+        "(data tidak akan tercatat dua kali)."
+    ),
 }
 
 

@@ -21,6 +21,8 @@ from service.errors import PayloadTooLarge, UnsupportedMediaType, ValidationErro
 
 MAX_BYTES = 64 * 1024  # the access form is under 2 KiB; 64 KiB leaves room, not abuse
 MAX_DEPTH = 20  # the deepest body we take is two levels (the form's list of devices)
+# The body once read (the Idempotency-Key middleware reads it first, for its fingerprint).
+BODY_KEY = web.RequestKey("body", bytes)
 
 # One token at a time, left to right: a whole string (escapes included), a bracket,
 # or a quote that opens a string never closed (the body is then not JSON at all).
@@ -56,6 +58,8 @@ def check_media_type(request: web.Request) -> None:
 
 async def read_limited(request: web.Request) -> bytes:
     """The whole body, or 413 as soon as it is longer than :data:`MAX_BYTES`."""
+    if BODY_KEY in request:
+        return request[BODY_KEY]
     if request.content_length is not None and request.content_length > MAX_BYTES:
         raise _too_large()
     buffer = bytearray()
@@ -66,7 +70,8 @@ async def read_limited(request: web.Request) -> bytes:
         buffer += chunk
     if len(buffer) > MAX_BYTES:
         raise _too_large()
-    return bytes(buffer)
+    request[BODY_KEY] = bytes(buffer)
+    return request[BODY_KEY]
 
 
 def _too_large() -> PayloadTooLarge:

@@ -88,6 +88,11 @@ LABELS: dict[str, Label] = {
     # Events and alarms, doors
     "event": ("Jenis kejadian", "Kind of event"),
     "seconds": ("Lama pintu terbuka (detik)", "Seconds the door stays open"),
+    # --- forms ---
+    "confirm_open_visit": (
+        "Konfirmasi kunjungan yang masih terbuka",
+        "Confirmation of the visit still open",
+    ),
 }
 
 FALLBACK: Label = ("Isian", "A field")

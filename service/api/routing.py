@@ -82,6 +82,25 @@ def setup_routes(app: web.Application) -> None:
         app.router.add_route(r.method, r.path, r.handler)
 
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+# draft-ietf-httpapi-idempotency-key-header; the rules are in service/idempotency.py.
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "An RFC 8941 String unique per user action, e.g. "
+        '"8e03978e-40d5-43e8-bc93-6894a57f9324". A retry with the same key and the same '
+        "method, path and body within 24 hours gets the first answer again "
+        "(Idempotent-Replayed: true) and changes nothing; the same key with another "
+        "request: 422; while the first is still being answered: the retry waits for its "
+        "answer, or 409. A malformed key: 400. Keys are per user (or token), kept 24 "
+        "hours; 5xx answers are not kept."
+    ),
+    "schema": {"type": "string", "maxLength": 257},
+}
+
 JSON_TYPES = ("string", "integer", "boolean", "number", "array", "object")
 
 
@@ -136,6 +155,10 @@ def openapi_document(version: str) -> dict[str, Any]:
             }
             for n, d in r.params.items()
         ]
+        if r.roles is not None and r.method in UNSAFE_METHODS:
+            parameters.append({"$ref": "#/components/parameters/IdempotencyKey"})
+            op["responses"]["409"] = {"$ref": "#/components/responses/IdempotencyKeyInFlight"}
+            op["responses"]["422"] = {"$ref": "#/components/responses/IdempotencyKeyReused"}
         if parameters:
             op["parameters"] = parameters
         if r.body is not None:
@@ -153,6 +176,18 @@ def openapi_document(version: str) -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
+            "parameters": {"IdempotencyKey": IDEMPOTENCY_KEY},
+            "responses": {
+                "IdempotencyKeyInFlight": {
+                    "description": "A request with this Idempotency-Key is still being answered",
+                    "content": {"application/json": {"schema": ERROR_REF}},
+                },
+                "IdempotencyKeyReused": {
+                    "description": "Invalid input, or this Idempotency-Key was used for "
+                    "another request (method, path or body)",
+                    "content": {"application/json": {"schema": ERROR_REF}},
+                },
+            },
             "securitySchemes": {
                 "session": {"type": "apiKey", "in": "cookie", "name": "bidroom_session"},
                 "bearer": {"type": "http", "scheme": "bearer"},

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from service.domain import back_entry, queue
 from service.domain import facts as f
-from service.domain import queue
 from service.domain.identity import DocumentType
 from service.domain.lifecycle import (
     BADGE_TABLE,
@@ -52,6 +52,8 @@ class Arrival:
     form_started_at: datetime | None = None
     # The numbers themselves (document, phone, NPWP): sealed by the store, never kept.
     identity: f.Identity | None = None
+    # A back-entry for a document that still has an open visit: the clerk confirmed it.
+    confirm_open_visit: bool = False
 
 
 def _require(visit_id: int, visits: dict[int, Visit]) -> Visit:
@@ -61,8 +63,22 @@ def _require(visit_id: int, visits: dict[int, Visit]) -> Visit:
     return visit
 
 
-def register(tx: Tx, policy: Policy, form: Arrival, at: datetime, actor: str) -> Visit:
-    """Step 2: the access form is recorded and the identity document deposited."""
+def register(
+    tx: Tx,
+    policy: Policy,
+    form: Arrival,
+    at: datetime,
+    actor: str,
+    now: datetime | None = None,
+) -> Visit:
+    """Step 2: the access form is recorded and the identity document deposited.
+
+    ``at`` is when it happened; ``now`` (default ``at``) the clock, for a back-entry.
+    """
+    if form.back_entered:
+        back_entry.check(
+            tx.state, policy, form.known_visitor, form.confirm_open_visit, at, now or at
+        )
     if not form.back_entered and not (form.rules_ack and form.privacy_ack):
         raise ValidationError(
             "Pengunjung harus menyetujui tata tertib dan pemberitahuan pelindungan data pribadi.",

@@ -477,3 +477,23 @@ INSERT_ORDER = (
     "alarm",
     "enrol",
 )
+
+
+class IdempotencyKeyRow(Base):
+    """A request sent with an ``Idempotency-Key`` header and the answer it got, so a
+    retry with the same key and body gets that answer again instead of running twice
+    (see service/idempotency.py). Keyed by who sent it and the key; ``status`` is None
+    while the first request is still being answered. Not room state: not journaled;
+    rows older than the key lifetime (24 h) are purged."""
+
+    __tablename__ = "idempotency_keys"
+    principal: Mapped[str] = mapped_column(String(120), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None]
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    response: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    completed_at: Mapped[datetime | None]

@@ -179,6 +179,7 @@ class Room:
                 "back_entered": False,
                 "arrived_at": "2026-11-25T08:30:00+07:00",
                 "form_started_at": "2026-11-25T08:55:00+07:00",
+                "confirm_open_visit": False,
             },
             "/api/v1/visits/{id}/arm-badge": {"reader": "front-office"},
             "/api/v1/visits/{id}/badge": {"uid": demo_uid(9), "label": "K-009"},

@@ -1,5 +1,8 @@
 // The access form (SOP step 2): NIK checked as typed, a returning visitor prefilled,
 // then the badge bound by a tap on the front-desk reader (or by label).
+// Once saved, the form gives way to the result (slot, tap instruction, the badge when
+// tapped) and the address becomes /arrival?visit=ID: the back button, a reload or a
+// restored tab show that visit again and never a filled form to send twice.
 "use strict";
 
 const form = document.getElementById("arrival");
@@ -45,7 +48,7 @@ async function checkNik() {
     return;
   }
   const seq = ++nikSeq;
-  const r = await api("POST", "/api/v1/nik/check", { nik: input.value });
+  const r = await api("POST", "/api/v1/nik/check", { nik: input.value }, { once: false });
   if (seq !== nikSeq) return;
   if (r.valid) {
     msg.textContent = "";
@@ -70,7 +73,7 @@ async function lookup() {
   // POST: the number travels in the body, never in a URL that proxies and histories keep.
   const q = { doc_type: form.doc_type.value, doc_number: form.doc_number.value };
   let r;
-  try { r = await api("POST", "/api/v1/visitors/lookup", q); } catch (_err) { return; }
+  try { r = await api("POST", "/api/v1/visitors/lookup", q, { once: false }); } catch (_err) { return; }
   const note = document.getElementById("lookup-msg");
   if (!r.found) { note.textContent = ""; return; }
   for (const field of ["name", "company", "npwp", "phone"]) {
@@ -97,21 +100,50 @@ function formBody() {
   };
 }
 
+const openVisit = document.getElementById("open-visit");
+
+async function save(extra) {
+  const visit = await api("POST", "/api/v1/visits", Object.assign(formBody(), extra));
+  history.replaceState(null, "", "/arrival?visit=" + visit.id);
+  showAfter(visit);
+  armFor(visit).catch((err) => { document.getElementById("tap-instruction").textContent = err.message; });
+}
+
+async function armFor(visit) {
+  if (!armSelect.value || visit.badge || visit.state === "closed") return;
+  await api("POST", `/api/v1/visits/${visit.id}/arm-badge`, { reader: armSelect.value });
+  document.getElementById("tap-instruction").textContent = T("tap_badge") + " (" + armSelect.value + ")";
+}
+
 form.addEventListener("submit", async (ev) => {
   ev.preventDefault();
   clearErrors(form);
+  openVisit.hidden = true;
   try {
-    const visit = await api("POST", "/api/v1/visits", formBody());
-    visitId = visit.id;
-    showAfter(visit);
-    if (armSelect.value) {
-      await api("POST", `/api/v1/visits/${visit.id}/arm-badge`, { reader: armSelect.value });
-      document.getElementById("tap-instruction").textContent = T("tap_badge") + " (" + armSelect.value + ")";
-    }
+    await save({});
   } catch (err) {
+    if (err.body && err.body.error === "open_visit") {
+      // A paper form for a document whose visit is still open: the clerk decides.
+      document.getElementById("open-visit-msg").textContent = err.message;
+      openVisit.hidden = false;
+      document.getElementById("open-visit-yes").focus();
+      return;
+    }
     showError(form, err);
   }
 });
+
+document.getElementById("open-visit-yes").addEventListener("click", async () => {
+  clearErrors(form);
+  try {
+    await save({ confirm_open_visit: true });
+    openVisit.hidden = true;
+  } catch (err) {
+    openVisit.hidden = true;
+    showError(form, err);
+  }
+});
+document.getElementById("open-visit-no").addEventListener("click", () => { openVisit.hidden = true; });
 
 armSelect.addEventListener("change", async () => {
   if (!visitId) return;
@@ -120,8 +152,10 @@ armSelect.addEventListener("change", async () => {
 });
 
 function showAfter(visit) {
+  visitId = visit.id;
   form.hidden = true;
   after.hidden = false;
+  window.scrollTo(0, 0);
   document.getElementById("after-name").textContent = visit.name + " — " + visit.company;
   document.getElementById("after-slot").textContent = visit.deposit ? visit.deposit.slot : "–";
   showVisit(visit);
@@ -148,7 +182,16 @@ document.getElementById("issue-label").addEventListener("submit", async (ev) => 
   } catch (err) { showError(f, err); }
 });
 
-document.getElementById("new-form").addEventListener("click", () => location.reload());
+// A saved visit shown again (back button, reload, restored tab): its result, not the form.
+const shown = new URLSearchParams(location.search).get("visit");
+if (shown && /^[0-9]+$/.test(shown)) {
+  form.hidden = true;
+  api("GET", `/api/v1/visits/${shown}`)
+    .then((visit) => {
+      showAfter(visit);
+      armFor(visit).catch((err) => { document.getElementById("tap-instruction").textContent = err.message; });
+    }, () => { location.replace("/arrival"); });
+}
 
 // While the desk waits for this visit's badge, a tap of another visitor's badge is
 // asked about here (desk.js): return that visit, or ignore the tap.

@@ -41,26 +41,98 @@ class ApiError extends Error {
   }
 }
 
-async function api(method, path, body) {
-  const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+// Every state-changing request carries an Idempotency-Key (the IETF draft's header):
+// one key per user action, the same key on every retry of that action, so a double
+// click, a lost connection or a browser retry never records anything twice — the
+// server answers a repeated key with the first answer. An action is "the same" while
+// it waits for its answer: the same request (method, path, body) sent again before an
+// answer came back reuses its key; once answered, the next one is a new action.
+const pendingKeys = new Map();
+const RETRY_MS = [400, 1200, 2500];
+
+function newKey() {
+  return eventId();
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// The button (or the form's buttons) of the click or submit being handled: disabled
+// while its request is in flight, so a second click cannot even start.
+let actionTarget = null;
+function noteAction(ev) {
+  const target = ev.type === "submit" ? ev.target : ev.target.closest && ev.target.closest("button");
+  if (!target) return;
+  actionTarget = target;
+  setTimeout(() => { if (actionTarget === target) actionTarget = null; }, 0);
+}
+document.addEventListener("submit", noteAction, true);
+document.addEventListener("click", noteAction, true);
+
+function holdButtons(target) {
+  if (!target) return () => {};
+  const buttons = target.tagName === "FORM"
+    ? [...target.querySelectorAll("button[type=submit], button:not([type])")]
+    : [target];
+  const held = buttons.filter((b) => !b.disabled);
+  for (const b of held) { b.disabled = true; b.setAttribute("aria-busy", "true"); }
+  return () => { for (const b of held) { b.disabled = false; b.removeAttribute("aria-busy"); } };
+}
+
+function networkError() {
+  return new ApiError(0, { error: "network", message: T("network_error"), message_en: T("network_error") });
+}
+
+async function api(method, path, body, options) {
+  const opts = options || {};
+  const init = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+  let signature = null;
+  let release = () => {};
   if (method !== "GET") {
-    options.headers["X-CSRF-Token"] = CSRF;
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body || {});
+    init.headers["X-CSRF-Token"] = CSRF;
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body || {});
+    if (opts.once !== false) {
+      signature = method + " " + path + " " + init.body;
+      const key = opts.key || pendingKeys.get(signature) || newKey();
+      pendingKeys.set(signature, key);
+      init.headers["Idempotency-Key"] = '"' + key + '"';
+      release = holdButtons(actionTarget);
+    }
   }
-  let response;
   try {
-    response = await fetch(path, options);
-  } catch (_err) { // the daemon is gone or the network is down
-    throw new ApiError(0, {});
+    let response = null;
+    for (let attempt = 0; ; attempt++) {
+      const retry = signature !== null && attempt < RETRY_MS.length;
+      try {
+        response = await fetch(path, init);
+      } catch (_err) {
+        if (!retry) throw networkError();
+        await sleep(RETRY_MS[attempt]);
+        continue;
+      }
+      // Busy, stopping or still answering the same key: nothing was kept, ask again.
+      if (retry && (response.status === 503 || response.status === 409)) {
+        const peek = await response.clone().json().catch(() => ({}));
+        if (response.status === 503 || peek.error === "idempotency_key_in_flight") {
+          await sleep(RETRY_MS[attempt]);
+          continue;
+        }
+      }
+      break;
+    }
+    let data = {};
+    try { data = await response.json(); } catch (_err) { data = {}; }
+    if (signature !== null && response.status < 500) pendingKeys.delete(signature);
+    if (response.status === 401 && !location.pathname.startsWith("/login")) {
+      location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+    }
+    if (!response.ok) throw new ApiError(response.status, data);
+    return data;
+  } finally {
+    release();
   }
-  let data = {};
-  try { data = await response.json(); } catch (_err) { data = {}; }
-  if (response.status === 401 && !location.pathname.startsWith("/login")) {
-    location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
-  }
-  if (!response.ok) throw new ApiError(response.status, data);
-  return data;
 }
 
 const TIME_FMT = new Intl.DateTimeFormat("id-ID", {

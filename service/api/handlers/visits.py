@@ -114,6 +114,7 @@ def _devices(body: dict[str, Any]) -> tuple[tuple[str, str], ...]:
         "back_entered": "boolean",
         "arrived_at": "date-time",
         "form_started_at": "date-time",
+        "confirm_open_visit": "boolean",
     },
 )
 async def visit_create(request: web.Request) -> web.Response:
@@ -154,6 +155,7 @@ async def visit_create(request: web.Request) -> web.Response:
         known_visitor=found[0] if found else None,
         form_started_at=params.a_datetime(body.get("form_started_at"), "form_started_at", now),
         identity=identity,
+        confirm_open_visit=params.flag(body, "confirm_open_visit"),
     )
     if back and at is None:
         raise ValidationError(
@@ -162,7 +164,7 @@ async def visit_create(request: web.Request) -> web.Response:
             field="arrived_at",
         )
     visit = await runtime.execute(
-        lambda tx: visits.register(tx, runtime.policy, form, at or now, who.actor)
+        lambda tx: visits.register(tx, runtime.policy, form, at or now, who.actor, now)
     )
     return web.json_response(visit_json(runtime.state, runtime.state.visits[visit.id]), status=201)
 
