@@ -80,7 +80,9 @@ function holdButtons(target) {
   return () => { for (const b of held) { b.disabled = false; b.removeAttribute("aria-busy"); } };
 }
 
-function networkError() {
+// A change sent with its key may be pressed again safely; a read just failed.
+function networkError(keyed) {
+  if (!keyed) return new ApiError(0, {});
   return new ApiError(0, { error: "network", message: T("network_error"), message_en: T("network_error") });
 }
 
@@ -108,7 +110,7 @@ async function api(method, path, body, options) {
       try {
         response = await fetch(path, init);
       } catch (_err) {
-        if (!retry) throw networkError();
+        if (!retry) throw networkError(signature !== null);
         await sleep(RETRY_MS[attempt]);
         continue;
       }

@@ -39,7 +39,6 @@ function chime() {
   } catch (_err) { /* no audio device: the flash still shows the call */ }
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function chimeOnly(url) {
   // Why the server gave no speech (no espeak-ng, say), for the technician; the chime stays.
