@@ -77,6 +77,9 @@ LABELS: dict[str, Label] = {
     "account": ("Akun", "Account"),
     "address": ("Alamat komputer", "Computer address"),
     "device": ("Peramban", "Browser"),
+    # --- dayops ---
+    "move_to": ("Pindahkan ke fasilitas", "Move to facility"),
+    "muster_id": ("Apel evakuasi", "Muster"),
 }
 
 FALLBACK: Label = ("Isian", "A field")

@@ -28,6 +28,8 @@ from service.store.tables import (
     HelpRow,
     JournalRow,
     JustificationRow,
+    MusterMarkRow,
+    MusterRow,
     TicketRow,
     UsageRow,
     VisitorRow,
@@ -43,6 +45,7 @@ ENUMS: dict[str, tuple[str, Any]] = {
 }
 # How far back unsigned days keep their visits in memory (for close and sign-off).
 UNSIGNED_WINDOW = timedelta(days=31)
+MUSTER_WINDOW = timedelta(days=2)
 LOAD_ATTEMPTS = 5
 
 
@@ -114,6 +117,7 @@ async def _read(conn: AsyncConnection, policy: Policy, now: datetime) -> RoomSta
         ),
     )
     await _load(conn, state, "armed", select(ArmedIssueRow))
+    await _load_musters(conn, state, now)
     held = select(DepositRow.visit_id).where(DepositRow.returned_at.is_(None))
     visits = await _load(
         conn,
@@ -175,7 +179,25 @@ ID_COLUMNS = (
     ("badge", BadgeRow.id),
     ("facility", FacilityRow.id),
     ("amendment", AmendmentRow.id),
+    ("muster", MusterRow.id),
+    ("muster_mark", MusterMarkRow.id),
 )
+
+
+async def _load_musters(conn: AsyncConnection, state: RoomState, now: datetime) -> None:
+    """The muster still running and those of the last two days (the roll call shows them)."""
+    musters = await _load(
+        conn,
+        state,
+        "muster",
+        select(MusterRow).where(
+            or_(MusterRow.ended_at.is_(None), MusterRow.started_at >= now - MUSTER_WINDOW)
+        ),
+    )
+    ids = [m.id for m in musters]
+    await _load(
+        conn, state, "muster_mark", select(MusterMarkRow).where(MusterMarkRow.muster_id.in_(ids))
+    )
 
 
 async def _overlay_amended(conn: AsyncConnection, state: RoomState) -> None:

@@ -8,6 +8,7 @@ from service.api.handlers import (  # noqa: F401
     notices,
     ops,
     reports,
+    roll_call,
     scan,
     session,
     status,
