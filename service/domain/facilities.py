@@ -38,10 +38,10 @@ class FacilityOccupied(Conflict):
             )
         else:
             super().__init__(
-                f"{facility.code} sedang dipakai oleh {who} dan tidak ada {facility.label}"
+                f"{facility.code} sedang dipakai oleh {who} dan tidak ada fasilitas sejenis"
                 " lain yang bebas; tidak dapat dinonaktifkan sekarang.",
-                f"{facility.code} is in use by {who} and no other free facility of its kind"
-                " is free; it cannot be taken out of service now.",
+                f"{facility.code} is in use by {who} and no other facility of its kind is"
+                " free; it cannot be taken out of service now.",
             )
         self.facility = facility
         self.visit = visit

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 from sqlalchemy import select
 
 from service.api import params
-from service.api.app import RUNTIME, error_response, now_of, principal
+from service.api.app import RUNTIME, error_body, now_of, principal
 from service.api.handlers.views import help_json, iso, ticket_json
 from service.api.routing import route
 from service.auth import Role
@@ -278,7 +276,7 @@ async def facility_list(request: web.Request) -> web.Response:
 
 def occupied_response(request: web.Request, exc: facilities.FacilityOccupied) -> web.Response:
     """409 with the occupant and the free facilities of the same kind to move them to."""
-    body = json.loads(error_response(request, exc).text or "{}")
+    body = error_body(request, exc)
     body["occupant"] = {
         "visit_id": exc.visit.id,
         "name": exc.visit.name,
