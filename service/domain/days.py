@@ -91,8 +91,8 @@ def _reason(text: str | None) -> str | None:
 
 
 def reason_needed(policy: Policy, day: date, at: datetime) -> bool:
-    """A day closed before the room's closing time needs a reason (the books show it)."""
-    return at < policy.closing_at(day)
+    """A working day closed before the room's closing time needs a reason (the books show it)."""
+    return day.isoweekday() in policy.days and at < policy.closing_at(day)
 
 
 def close_day(

@@ -89,6 +89,13 @@ def test_closing_at_the_exact_closing_time_needs_no_reason(
     assert state.days[DAY].state is DayState.CLOSED
 
 
+def test_a_day_the_room_does_not_open_closes_without_a_reason(policy: Policy) -> None:
+    saturday = DAY.replace(day=28)
+    at = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # 10:00 WIB on the Saturday
+    assert not days.reason_needed(policy, saturday, at)
+    assert days.reason_needed(make_policy(days=(1, 2, 3, 4, 5, 6)), saturday, at)
+
+
 def test_a_past_day_closes_without_a_reason(state: RoomState, policy: Policy) -> None:
     yesterday = DAY.replace(day=24)
     days.close_day(Tx(state), policy, yesterday, NOON, STAFF)
