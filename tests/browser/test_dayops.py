@@ -202,3 +202,22 @@ async def test_roll_call_desk_only_visitor_and_a_muster_that_survives_a_reload(
     assert dialogs == []
     await hd.close()
     await fo.close()
+
+
+async def test_the_dialogs_and_the_roll_call_in_english(
+    site: Any, browser: Any, demo_login: Any
+) -> None:
+    fo = await demo_login(browser, site, "frontoffice", lang="en")
+    day, _ = await page_of(fo, site, "/day")
+    await day.get_by_role("button", name="Close the day", exact=True).click()
+    dialog = day.get_by_role("dialog", name="Close this day?")
+    await expect(dialog).to_be_visible(timeout=WAIT)
+    await expect(dialog.get_by_label("Reason for closing early (required)")).to_be_visible()
+    await dialog.get_by_role("button", name="Yes, close the day").click()
+    await expect(dialog.locator("#close-error")).to_contain_text("write why", timeout=WAIT)
+    roll, _ = await page_of(fo, site, "/roll-call")
+    await expect(roll.get_by_role("button", name="Start evacuation muster")).to_be_visible(
+        timeout=WAIT
+    )
+    await expect(roll.get_by_role("columnheader", name="Detected by")).to_be_visible()
+    await fo.close()
