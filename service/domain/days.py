@@ -109,11 +109,10 @@ def close_day(
         )
     note = _reason(reason)
     if reason_needed(policy, day, at) and len(note or "") < REASON_MIN:
-        closing = policy.closing.strftime("%H:%M")
         raise ValidationError(
-            f"Ruangan belum tutup (jam tutup {closing}): tulis alasan menutup hari lebih awal"
-            f" (minimal {REASON_MIN} huruf).",
-            f"The room closes at {closing}: write why the day is closed early"
+            f"Ruangan belum tutup (jam tutup {policy.closing:%H.%M} WIB): tulis alasan menutup"
+            f" hari lebih awal (minimal {REASON_MIN} huruf).",
+            f"The room closes at {policy.closing:%H:%M} WIB: write why the day is closed early"
             f" (at least {REASON_MIN} characters).",
             field="note",
         )

@@ -53,7 +53,7 @@ async def test_closing_before_the_closing_time_needs_a_reason(site: Site) -> Non
     for body in ({}, {"note": ""}, {"note": "  ab "}):
         said = await fo.call("POST", f"/api/v1/days/{DAY}/close", body, expect=422)
         assert_plain(said, "note")
-        assert "16:00" in said["message"] and "alasan" in said["message"]
+        assert "16.00 WIB" in said["message"] and "alasan" in said["message"]
     assert (await fo.call("GET", f"/api/v1/days/{DAY}"))["state"] == "open"
     assert journal(site, "day.closed") == []
     closed = await fo.call("POST", f"/api/v1/days/{DAY}/close", {"note": "Listrik padam"})

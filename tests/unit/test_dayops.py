@@ -58,7 +58,7 @@ def test_closing_early_without_a_reason_is_refused(
     with pytest.raises(ValidationError) as caught:
         days.close_day(tx, policy, DAY, NOON, STAFF, reason)
     assert caught.value.field == "note"
-    assert "16:00" in caught.value.message_id and "alasan" in caught.value.message_id
+    assert "16.00 WIB" in caught.value.message_id and "alasan" in caught.value.message_id
     assert snapshot(state) == before and tx.facts == []
 
 
