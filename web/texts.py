@@ -245,6 +245,24 @@ JS_STRINGS: dict[str, str] = {
         "Tidak tersambung ke server; periksa jaringan lalu tekan tombolnya lagi "
         "(data tidak akan tercatat dua kali)."
     ),
+    # --- dayops ---
+    "unjustified_breaches": "Penyimpangan belum diberi alasan",
+    "close_early": "Ruangan belum tutup (jam tutup {time}): alasan menutup lebih awal wajib diisi.",
+    "close_reason": "Alasan menutup lebih awal (wajib)",
+    "close_note": "Catatan (boleh kosong)",
+    "from_door": "Pintu",
+    "from_desk": "Meja",
+    "no_door_entry": "tanpa catatan masuk pintu",
+    "mark_safe": "Tandai aman",
+    "safe": "Aman",
+    "left_room": "sudah keluar",
+    "muster_running": "Apel evakuasi berjalan sejak {time} (oleh {by})",
+    "muster_ended": "Apel evakuasi terakhir: {start}–{end}",
+    "muster_counts": "Aman: {marked} · Belum: {unmarked}",
+    "end_muster": "Selesaikan apel",
+    "start_muster": "Mulai apel evakuasi",
+    "move_q": "Pindahkan {name} ke {to}, lalu nonaktifkan {code}?",
+    "move": "Pindahkan",
 }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from aiohttp import web
 
@@ -65,8 +66,9 @@ def lang_of(request: web.Request) -> str:
     return _accepted(request.headers.get("Accept-Language", ""))
 
 
-def error_response(request: web.Request, exc: BidroomError) -> web.Response:
-    body = {
+def error_body(request: web.Request, exc: BidroomError) -> dict[str, Any]:
+    """The JSON of an error: its code and the clerk's message in both languages."""
+    body: dict[str, Any] = {
         "error": exc.code,
         "message": exc.message(lang_of(request)),
         "message_id": exc.message_id,
@@ -74,6 +76,11 @@ def error_response(request: web.Request, exc: BidroomError) -> web.Response:
     }
     if exc.field:
         body["field"] = exc.field
+    return body
+
+
+def error_response(request: web.Request, exc: BidroomError) -> web.Response:
+    body = error_body(request, exc)
     headers = {}
     retry = getattr(exc, "retry_after_s", None)
     if exc.http_status == 503 or retry is not None:  # busy, gone, throttled: say when

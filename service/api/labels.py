@@ -93,6 +93,9 @@ LABELS: dict[str, Label] = {
         "Konfirmasi kunjungan yang masih terbuka",
         "Confirmation of the visit still open",
     ),
+    # --- dayops ---
+    "move_to": ("Pindahkan ke fasilitas", "Move to facility"),
+    "muster_id": ("Apel evakuasi", "Muster"),
 }
 
 FALLBACK: Label = ("Isian", "A field")

@@ -12,13 +12,13 @@ writer throws the working state away.
 
 from __future__ import annotations
 
-from service.domain import apply_alarms, apply_records, apply_visits
+from service.domain import apply_alarms, apply_muster, apply_records, apply_visits
 from service.domain import facts as f
 from service.domain.apply_core import Write, applier
 from service.domain.state import RoomState
 
 # The handlers register themselves on ``applier`` when their modules are imported.
-HANDLER_MODULES = (apply_visits, apply_records, apply_alarms)
+HANDLER_MODULES = (apply_visits, apply_records, apply_alarms, apply_muster)
 __all__ = ["Write", "apply"]
 
 

@@ -58,17 +58,79 @@ def _state(tx: Tx, day: date) -> DayState:
     return record.state if record is not None else DayState.OPEN
 
 
+# Why a day cannot take an event now, in words a clerk reads (never a state's name).
+_REFUSALS: dict[tuple[DayState, DayEvent], tuple[str, str]] = {
+    (DayState.CLOSED, DayEvent.CLOSE): ("Hari ini sudah ditutup.", "This day is already closed."),
+    (DayState.SIGNED, DayEvent.CLOSE): (
+        "Hari ini sudah disahkan Kepala LPSE.",
+        "This day is already signed off by the Head of LPSE.",
+    ),
+    (DayState.OPEN, DayEvent.REOPEN): ("Hari ini belum ditutup.", "This day is not closed."),
+    (DayState.SIGNED, DayEvent.REOPEN): (
+        "Hari yang sudah disahkan tidak dapat dibuka kembali; yang terjadi kemudian dicatat"
+        " sebagai amandemen.",
+        "A signed day cannot be reopened; what happens later is recorded as an amendment.",
+    ),
+}
+
+
+def _advance(tx: Tx, day: date, event: DayEvent) -> None:
+    state = _state(tx, day)
+    refusal = _REFUSALS.get((state, event))
+    if refusal is not None:
+        raise Conflict(*refusal)
+    advance(DAY_TABLE, "hari", state, event)
+
+
+REASON_MIN = 5
+
+
+def _reason(text: str | None) -> str | None:
+    cleaned = (text or "").strip()
+    return cleaned or None
+
+
+def reason_needed(policy: Policy, day: date, at: datetime) -> bool:
+    """A working day closed before the room's closing time needs a reason (the books show it)."""
+    return day.isoweekday() in policy.days and at < policy.closing_at(day)
+
+
 def close_day(
-    tx: Tx, day: date, at: datetime, actor: str, note: str | None = None, tz: tzinfo = WIB
+    tx: Tx, policy: Policy, day: date, at: datetime, actor: str, reason: str | None = None
 ) -> OpenItems:
-    advance(DAY_TABLE, "hari", _state(tx, day), DayEvent.CLOSE)
-    tx.emit(f.DayClosed(at=at, actor=actor, day=day, note=(note or "").strip() or None))
-    return open_items(tx.state, day, tz)
+    """Close ``day`` (SOP step 9); before the closing time only with a reason.
+
+    The reason is kept on the day (``note``) and in the journal (``DayClosed.note``).
+    """
+    _advance(tx, day, DayEvent.CLOSE)
+    if day > policy.day_of(at):
+        raise Conflict(
+            "Hari yang belum tiba tidak dapat ditutup.", "A day that has not come cannot be closed."
+        )
+    note = _reason(reason)
+    if reason_needed(policy, day, at) and len(note or "") < REASON_MIN:
+        raise ValidationError(
+            f"Ruangan belum tutup (jam tutup {policy.closing:%H.%M} WIB): tulis alasan menutup"
+            f" hari lebih awal (minimal {REASON_MIN} huruf).",
+            f"The room closes at {policy.closing:%H:%M} WIB: write why the day is closed early"
+            f" (at least {REASON_MIN} characters).",
+            field="note",
+        )
+    tx.emit(f.DayClosed(at=at, actor=actor, day=day, note=note))
+    return open_items(tx.state, day, policy.tz)
 
 
-def reopen_day(tx: Tx, day: date, at: datetime, actor: str, reason: str | None = None) -> None:
-    advance(DAY_TABLE, "hari", _state(tx, day), DayEvent.REOPEN)
-    tx.emit(f.DayReopened(at=at, actor=actor, day=day, reason=(reason or "").strip() or None))
+def reopen_day(tx: Tx, day: date, at: datetime, actor: str, reason: str | None) -> None:
+    """The Head of LPSE reopens a closed, unsigned day; the reason is journaled."""
+    _advance(tx, day, DayEvent.REOPEN)
+    cleaned = _reason(reason)
+    if cleaned is None or len(cleaned) < REASON_MIN:
+        raise ValidationError(
+            f"Alasan membuka kembali hari wajib diisi (minimal {REASON_MIN} huruf).",
+            f"A reason for reopening the day is required (at least {REASON_MIN} characters).",
+            field="reason",
+        )
+    tx.emit(f.DayReopened(at=at, actor=actor, day=day, reason=cleaned))
 
 
 def sign_day(tx: Tx, policy: Policy, day: date, at: datetime, actor: str) -> None:

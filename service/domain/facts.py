@@ -28,6 +28,8 @@ from service.domain.model import (
     Facility,
     HelpRequest,
     Justification,
+    Muster,
+    MusterMark,
     Ticket,
     Usage,
     Visit,
@@ -485,6 +487,28 @@ class DoorUnlocked(Fact):
     reader: str
     seconds: float
     reason: str
+
+
+# --- dayops ---
+# (Above _kinds: FACT_TYPES is built from the classes defined before it.)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MusterStarted(Fact):
+    """An evacuation: the roll call of everyone the readers show inside begins."""
+
+    KIND = "muster.started"
+    muster: Muster
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MusterMarkedSafe(Fact):
+    KIND = "muster.safe"
+    mark: MusterMark
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MusterEnded(Fact):
+    KIND = "muster.ended"
+    muster_id: int
 
 
 def _kinds(root: type[Fact]) -> dict[str, type[Fact]]:

@@ -304,6 +304,29 @@ class Alarm:
     note: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Muster:
+    """An evacuation roll call: who was inside when it started, until the warden ends it."""
+
+    id: int
+    started_at: datetime
+    started_by: str
+    present: tuple[int, ...] = ()  # the visits the readers showed inside at the start
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MusterMark:
+    """One person marked safe at the assembly point during a muster (who marked, when)."""
+
+    id: int
+    muster_id: int
+    visit_id: int
+    at: datetime
+    by: str
+
+
 # Entity name -> class. The persisted ones have a table of the same shape.
 ENTITIES: dict[str, type[Any]] = {
     "visitor": Visitor,
@@ -321,6 +344,8 @@ ENTITIES: dict[str, type[Any]] = {
     "amendment": Amendment,
     "alarm": Alarm,
     "enrol": EnrolArmed,
+    "muster": Muster,
+    "muster_mark": MusterMark,
 }
 ENTITY_NAME: dict[type[Any], str] = {cls: name for name, cls in ENTITIES.items()}
 APPEND_ONLY = frozenset({"access_event"})

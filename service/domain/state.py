@@ -26,6 +26,8 @@ from service.domain.model import (
     Facility,
     HelpRequest,
     Justification,
+    Muster,
+    MusterMark,
     Ticket,
     Usage,
     Visit,
@@ -117,6 +119,14 @@ class RoomState:
     @property
     def anomalies(self) -> dict[int, Anomaly]:
         return self.tables["anomaly"]
+
+    @property
+    def musters(self) -> dict[int, Muster]:
+        return self.tables["muster"]
+
+    @property
+    def muster_marks(self) -> dict[int, MusterMark]:
+        return self.tables["muster_mark"]
 
     # -- changing (only apply() and the loader call these) -------------------------
     def put(self, entity: str, obj: Any) -> Any:

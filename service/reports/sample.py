@@ -220,7 +220,7 @@ async def walk_scenario_day(w: Walker, day: date) -> dict[str, int]:
     c.at(day, 13, 21)
     await w.tap("pintu-masuk", uids[3])  # and Dewi never gives the badge back
     now = c.at(day, 16, 10)
-    await rt.execute(lambda tx: days.close_day(tx, day, now, "fo-rina"))
+    await rt.execute(lambda tx: days.close_day(tx, rt.policy, day, now, "fo-rina"))
     for step, subject in (("8", f"visit:{b}"), ("2", f"visit:{d}")):
         await justify(rt, day, step, subject, now)
     return {"budi": a, "siti": b, "andi": cv, "dewi": d}

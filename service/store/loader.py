@@ -30,6 +30,8 @@ from service.store.tables import (
     HelpRow,
     JournalRow,
     JustificationRow,
+    MusterMarkRow,
+    MusterRow,
     TicketRow,
     UsageRow,
     VisitorRow,
@@ -45,6 +47,7 @@ ENUMS: dict[str, tuple[str, Any]] = {
 }
 # How far back unsigned days keep their visits in memory (for close and sign-off).
 UNSIGNED_WINDOW = timedelta(days=31)
+MUSTER_WINDOW = timedelta(days=2)
 LOAD_ATTEMPTS = 5
 
 
@@ -125,6 +128,7 @@ async def _read(conn: AsyncConnection, policy: Policy, now: datetime) -> RoomSta
         select(AlarmRow).where(or_(AlarmRow.acked_at.is_(None), AlarmRow.at >= start)),
     )
     await _load(conn, state, "enrol", select(EnrolArmedRow))
+    await _load_musters(conn, state, now)
     held = select(DepositRow.visit_id).where(DepositRow.returned_at.is_(None))
     visits = await _load(
         conn,
@@ -187,7 +191,25 @@ ID_COLUMNS = (
     ("facility", FacilityRow.id),
     ("amendment", AmendmentRow.id),
     ("alarm", AlarmRow.id),
+    ("muster", MusterRow.id),
+    ("muster_mark", MusterMarkRow.id),
 )
+
+
+async def _load_musters(conn: AsyncConnection, state: RoomState, now: datetime) -> None:
+    """The muster still running and those of the last two days (the roll call shows them)."""
+    musters = await _load(
+        conn,
+        state,
+        "muster",
+        select(MusterRow).where(
+            or_(MusterRow.ended_at.is_(None), MusterRow.started_at >= now - MUSTER_WINDOW)
+        ),
+    )
+    ids = [m.id for m in musters]
+    await _load(
+        conn, state, "muster_mark", select(MusterMarkRow).where(MusterMarkRow.muster_id.in_(ids))
+    )
 
 
 async def _overlay_amended(conn: AsyncConnection, state: RoomState) -> None:

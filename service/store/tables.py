@@ -431,6 +431,29 @@ class NoticeRow(Base):
     acked_by: Mapped[str | None] = mapped_column(String(100))
 
 
+class MusterRow(Base):
+    """An evacuation roll call (muster): started, ended, who was inside at its start."""
+
+    __tablename__ = "musters"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    started_by: Mapped[str] = mapped_column(String(100))
+    present: Mapped[list[Any]]
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class MusterMarkRow(Base):
+    """A person marked safe during a muster, by whom and when."""
+
+    __tablename__ = "muster_marks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    muster_id: Mapped[int] = mapped_column(ForeignKey("musters.id"), index=True)
+    visit_id: Mapped[int]
+    at: Mapped[datetime]
+    by: Mapped[str] = mapped_column(String(100))
+
+
 Index("ix_tickets_kind_state", TicketRow.kind, TicketRow.state)
 
 
@@ -454,6 +477,8 @@ ENTITY_TABLES: dict[str, Table] = {
     "amendment": table_of(AmendmentRow),
     "alarm": table_of(AlarmRow),
     "enrol": table_of(EnrolArmedRow),
+    "muster": table_of(MusterRow),
+    "muster_mark": table_of(MusterMarkRow),
 }
 # Columns of entity tables that are not entity fields: sealed personal numbers.
 STORE_ONLY: dict[str, frozenset[str]] = {
@@ -476,6 +501,8 @@ INSERT_ORDER = (
     "amendment",
     "alarm",
     "enrol",
+    "muster",
+    "muster_mark",
 )
 
 

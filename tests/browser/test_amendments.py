@@ -29,7 +29,7 @@ async def test_a_return_after_the_sign_off_is_an_amendment_the_head_signs(
     page = await head.new_page()
     await page.goto(site.url + "/")
     head_api = await Api(page, site.url).start()
-    await head_api.post(f"/api/v1/days/{today}/close", {"note": "uji"})
+    await head_api.post(f"/api/v1/days/{today}/close", {"note": "uji pengesahan"})
     await head_api.post(f"/api/v1/days/{today}/sign", {})
     # The badge comes back after the signature: the visit closes, the signed row stays.
     await fo_api.post(f"/api/v1/visits/{visit['id']}/checkout", {"devices_checked": True})

@@ -142,7 +142,11 @@ async def day_close_and_sign(fo: Any, api: Api, browser: Any, site: Any, demo_lo
     await expect(books).to_be_visible(timeout=WAIT)
     pdf = await day.request.get(site.url + str(await books.get_attribute("href")))
     assert pdf.ok and (await pdf.body()).startswith(b"%PDF")
-    await day.get_by_role("button", name="Tutup hari").click()
+    # Step 9 before the demo room's closing time (23.59): confirmed, with a reason.
+    await day.get_by_role("button", name="Tutup hari", exact=True).click()
+    confirm = day.get_by_role("dialog", name="Tutup hari ini?")
+    await confirm.get_by_label("Alasan menutup lebih awal (wajib)").fill("Uji alur SOP lengkap")
+    await confirm.get_by_role("button", name="Ya, tutup hari").click()
     await expect(day.locator("#day-state")).to_contain_text("Hari sudah ditutup", timeout=WAIT)
 
     head = await demo_login(browser, site, "kepala")

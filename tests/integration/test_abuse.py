@@ -216,7 +216,7 @@ async def test_the_last_admin_stays(site: Site) -> None:
 
 async def test_only_the_head_signs(site: Site) -> None:
     day = (await site["fo"].call("GET", "/api/v1/status"))["day"]
-    await site["fo"].call("POST", f"/api/v1/days/{day}/close")
+    await site["fo"].call("POST", f"/api/v1/days/{day}/close", {"note": "Uji pengesahan"})
     said = await site["admin"].call("POST", f"/api/v1/days/{day}/sign", expect=403)
     assert_plain(said)
     await site["admin"].call("POST", f"/api/v1/days/{day}/amendments/sign", expect=403)

@@ -182,7 +182,7 @@ async def test_bundle_of_a_later_day_carries_its_context(
     clock.at(nextday, 9, 4)
     await w.return_document(vid)
     now = clock.at(nextday, 16, 5)
-    await rt.execute(lambda tx: days.close_day(tx, nextday, now, "fo-rina"))
+    await rt.execute(lambda tx: days.close_day(tx, rt.policy, nextday, now, "fo-rina"))
     await sign(rt, clock, nextday)
     await seal_day(rt, nextday)
     assert await verify_archive(rt.engine, rt.personal) == []

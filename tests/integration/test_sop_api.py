@@ -112,7 +112,7 @@ async def walk_the_sop(site: Site) -> None:
 
     # Step 9: close, sign refused while a breach has no justification, justify, sign.
     day = status["day"]
-    await fo.call("POST", f"/api/v1/days/{day}/close", {})
+    await fo.call("POST", f"/api/v1/days/{day}/close", {"note": "Uji alur SOP lengkap"})
     breaches = await head.call("GET", f"/api/v1/breaches?day={day}")
     assert [(x["step"], x["subject"]) for x in breaches] == [("2", f"visit:{b['id']}")]
     refused = await head.call("POST", f"/api/v1/days/{day}/sign", expect=409)

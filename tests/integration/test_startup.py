@@ -360,15 +360,15 @@ def test_the_wait_is_configured_and_checked(tmp_path: Path) -> None:
 
 
 def test_the_migrations_at_head_create_the_tables_the_code_declares(tmp_path: Path) -> None:
-    """Migrations 0003 (notices), 0004 (abuse), 0005 (visits), 0006 (events), 0007 (admin)
-    and 0008 (forms) included: nothing the models declare is missing."""
+    """Migrations 0003 (notices), 0004 (abuse), 0005 (visits), 0006 (events), 0007 (admin),
+    0008 (forms) and 0009 (dayops) included: nothing the models declare is missing."""
     engine = create_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
     try:
         with engine.begin() as conn:
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
-            assert MigrationContext.configure(conn).get_current_revision() == "0008_forms"
+            assert MigrationContext.configure(conn).get_current_revision() == "0009_dayops"
             assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     finally:
         engine.dispose()

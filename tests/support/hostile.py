@@ -205,7 +205,12 @@ class Room:
             "/api/v1/badges/{id}/retire": note,
             "/api/v1/badges/enrol-mode": {"reader": "front-office", "label": "K-950"},
             "/api/v1/badges/enrol-mode/cancel": {"reader": "front-office"},
-            "/api/v1/facilities/{code}/service": {"out_of_service": True, "note": "Layar rusak"},
+            "/api/v1/facilities/{code}/service": {
+                "out_of_service": True,
+                "note": "Layar rusak",
+                "move_to": "PC-02",
+            },
+            "/api/v1/musters/{id}/safe": {"visit_id": self.visit},
             "/api/v1/days/{day}/close": {"note": "Ditutup oleh petugas"},
             "/api/v1/days/{day}/reopen": {"reason": "Ada formulir susulan"},
             "/api/v1/breaches/justify": {

@@ -26,6 +26,7 @@ from service.domain.model import (
     Visitor,
     personal_fields,
 )
+from service.domain.policy import Policy
 from service.domain.state import RoomState
 from service.domain.taps import Tap
 from service.domain.tx import Tx
@@ -98,7 +99,7 @@ def signed_day_with_open_visit() -> tuple[RoomState, object, object]:
     visit = visit_with_badge(state, policy, 1)
     decide(state, policy, DOOR_IN, "04A1B2C3D40001", T0 + minutes(2))
     evening = T0 + timedelta(hours=8)
-    days.close_day(Tx(state), DAY, evening, STAFF)
+    days.close_day(Tx(state), Policy(), DAY, evening, STAFF)
     days.sign_day(Tx(state), policy, DAY, evening + minutes(5), "head:rahmat")
     assert state.is_signed(DAY)
     return state, policy, visit

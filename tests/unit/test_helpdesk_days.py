@@ -157,7 +157,7 @@ def test_close_lists_what_is_still_open(state: RoomState, policy: Policy) -> Non
     no_badge = register(state, policy, name="Belum dapat kartu")
     rid = open_help(state)
     tx = Tx(state)
-    items = days.close_day(tx, DAY, CLOSE_AT, STAFF, note="hujan deras")
+    items = days.close_day(tx, Policy(), DAY, CLOSE_AT, STAFF, reason="hujan deras")
     assert items == days.OpenItems(
         open_visits=(still_in.id, no_badge.id),
         badges_out=(3,),
@@ -175,7 +175,7 @@ def test_close_lists_what_is_still_open(state: RoomState, policy: Policy) -> Non
 
 
 def test_close_an_empty_day(state: RoomState) -> None:
-    items = days.close_day(Tx(state), DAY, CLOSE_AT, STAFF)
+    items = days.close_day(Tx(state), Policy(), DAY, CLOSE_AT, STAFF)
     assert items == days.OpenItems((), (), (), ())
 
 
@@ -183,14 +183,14 @@ def test_close_lists_only_help_opened_by_that_local_day(state: RoomState) -> Non
     # 26 Nov 06:30 WIB is 25 Nov 23:30 UTC: the request belongs to the 26th.
     open_help(state, at=datetime(2026, 11, 25, 23, 30, tzinfo=UTC))
     late_close = datetime(2026, 11, 26, 0, 45, tzinfo=UTC)  # 07:45 WIB on the 26th
-    items = days.close_day(Tx(state), DAY, late_close, STAFF)
+    items = days.close_day(Tx(state), Policy(), DAY, late_close, STAFF)
     assert items.open_help == ()
 
 
 def test_sign_refused_unless_closed(state: RoomState, policy: Policy) -> None:
     with pytest.raises(Conflict, match="Close the day before signing"):
         days.sign_day(Tx(state), policy, DAY, CLOSE_AT, HEAD)
-    days.close_day(Tx(state), DAY, CLOSE_AT, STAFF)
+    days.close_day(Tx(state), Policy(), DAY, CLOSE_AT, STAFF)
     days.sign_day(Tx(state), policy, DAY, CLOSE_AT + minutes(3), HEAD)
     with pytest.raises(Conflict):
         days.sign_day(Tx(state), policy, DAY, CLOSE_AT + minutes(4), HEAD)
@@ -201,7 +201,7 @@ def test_sign_needs_every_breach_justified(state: RoomState, policy: Policy) -> 
     # Step 2 takes 12 minutes: form at 09:00 WIB, badge at 09:12.
     slow = register(state, policy)
     visits.issue_badge(Tx(state), policy, slow, state.badges[1], T0 + minutes(12), STAFF)
-    days.close_day(Tx(state), DAY, CLOSE_AT, STAFF)
+    days.close_day(Tx(state), Policy(), DAY, CLOSE_AT, STAFF)
     before = snapshot(state)
     with pytest.raises(Conflict, match="1 service-standard breach"):
         days.sign_day(Tx(state), policy, DAY, CLOSE_AT + minutes(2), HEAD)
@@ -235,19 +235,19 @@ def test_justify_validates_and_replaces(state: RoomState) -> None:
 
 
 def test_reopen_then_close_again(state: RoomState, policy: Policy) -> None:
-    days.close_day(Tx(state), DAY, CLOSE_AT, STAFF)
-    days.reopen_day(Tx(state), DAY, CLOSE_AT + minutes(5), HEAD)
+    days.close_day(Tx(state), Policy(), DAY, CLOSE_AT, STAFF)
+    days.reopen_day(Tx(state), DAY, CLOSE_AT + minutes(5), HEAD, "formulir susulan")
     record = state.days[DAY]
     assert (record.state, record.closed_at, record.closed_by) == (DayState.OPEN, None, None)
     with pytest.raises(Conflict):
         days.sign_day(Tx(state), policy, DAY, CLOSE_AT + minutes(6), HEAD)
-    days.close_day(Tx(state), DAY, CLOSE_AT + minutes(10), STAFF)
+    days.close_day(Tx(state), Policy(), DAY, CLOSE_AT + minutes(10), STAFF)
     days.sign_day(Tx(state), policy, DAY, CLOSE_AT + minutes(12), HEAD)
     assert state.days[DAY].state is DayState.SIGNED
 
 
 def test_days_are_separate(state: RoomState, policy: Policy) -> None:
-    days.close_day(Tx(state), DAY, CLOSE_AT, STAFF)
+    days.close_day(Tx(state), Policy(), DAY, CLOSE_AT, STAFF)
     assert date(2026, 11, 26) not in state.days
     with pytest.raises(Conflict):
         days.sign_day(Tx(state), policy, date(2026, 11, 26), CLOSE_AT, HEAD)

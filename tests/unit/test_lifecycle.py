@@ -313,8 +313,8 @@ def test_day_cells_through_day_close(start: DayState, event: DayEvent) -> None:
     tx = Tx(state)
     at = T0 + timedelta(hours=8)
     rules: dict[Any, Callable[[], object]] = {
-        DE.CLOSE: lambda: days.close_day(tx, DAY, at, STAFF),
-        DE.REOPEN: lambda: days.reopen_day(tx, DAY, at, STAFF),
+        DE.CLOSE: lambda: days.close_day(tx, policy, DAY, at, STAFF),
+        DE.REOPEN: lambda: days.reopen_day(tx, DAY, at, STAFF, "formulir susulan"),
         DE.SIGN: lambda: days.sign_day(tx, policy, DAY, at, "head:rahmat"),
     }
     rule = rules[event]

@@ -110,7 +110,7 @@ def full_visit_without_document(state: RoomState, policy: Policy) -> Visit:
 
 def test_step_9_from_close_to_signature(state: RoomState, policy: Policy) -> None:
     closed = datetime(2026, 11, 25, 9, 10, tzinfo=UTC)
-    days.close_day(Tx(state), DAY, closed, STAFF)
+    days.close_day(Tx(state), Policy(), DAY, closed, STAFF)
     (ongoing,) = standards.breaches(state, policy, DAY, closed + minutes(20))
     assert (ongoing.step, ongoing.subject, ongoing.ongoing) == ("9", "day:2026-11-25", True)
     days.sign_day(Tx(state), policy, DAY, closed + minutes(7), "head:rahmat")

@@ -8,7 +8,7 @@ Object.assign(PAGE.strings, JSON.parse(document.getElementById("board-strings").
 // Inline forms stay open across redraws (every SSE event redraws the whole board):
 // the waiting ticket whose priority reason is being typed, the facility whose
 // service change awaits confirmation.
-const editing = { priority: null, reasonInvalid: false, service: null };
+const editing = { priority: null, reasonInvalid: false, service: null, move: null };
 let lastStatus = null;
 
 function redraw(focusSelector) {
@@ -51,6 +51,7 @@ function facilityTile(f) {
 // confirmation opens on "Batal", so a second Enter or click does not confirm by accident.
 function serviceAction(f) {
   if (!CAN_QUEUE) return null;
+  if (editing.move && editing.move.code === f.code) return moveAction(f, editing.move);
   const out = f.status === "out_of_service";
   const verb = out ? T("activate") : T("deactivate");
   if (editing.service !== f.code) {
@@ -66,10 +67,45 @@ function serviceAction(f) {
   h("span", {}, before, h("span", { class: "nowrap" }, f.code), after),
   h("span", { class: "confirm-btns" },
     h("button", { type: "button", class: "tile-btn yes", onclick: async (ev) => {
-      await act(ev.target, "POST", `/api/v1/facilities/${encodeURIComponent(f.code)}/service`,
-        { out_of_service: !out });
-      cancel();
+      const offer = await serviceChange(ev.target, f.code, { out_of_service: !out });
+      editing.service = null;
+      editing.move = offer;
+      redraw(offer ? `[data-facility="${f.code}"] .confirm .no` : `[data-facility="${f.code}"] .tile-btn`);
     } }, T("yes")),
+    h("button", { type: "button", class: "tile-btn no", onclick: cancel }, T("cancel"))));
+}
+
+// Taking out a facility in use: the server refuses with its occupant and the free ones
+// of the same kind; the clerk confirms the move (one step on the server) or cancels.
+async function serviceChange(button, code, body) {
+  button.disabled = true;
+  try {
+    await api("POST", `/api/v1/facilities/${encodeURIComponent(code)}/service`, body);
+    return null;
+  } catch (err) {
+    const offer = err.body || {};
+    if (err.status === 409 && offer.error === "facility_occupied" && (offer.alternatives || []).length) {
+      return { code, to: offer.alternatives[0], name: offer.occupant.name };
+    }
+    notify(err.message);
+    return null;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function moveAction(f, move) {
+  const question = T("move_q").replace("{name}", move.name).replace("{to}", move.to).replace("{code}", f.code);
+  const cancel = () => { editing.move = null; redraw(`[data-facility="${f.code}"] .tile-btn`); };
+  return h("div", { class: "confirm", role: "group", "aria-label": question,
+    onkeydown: (ev) => { if (ev.key === "Escape") cancel(); } },
+  h("span", {}, question),
+  h("span", { class: "confirm-btns" },
+    h("button", { type: "button", class: "tile-btn yes", onclick: async (ev) => {
+      const again = await serviceChange(ev.target, f.code, { out_of_service: true, move_to: move.to });
+      editing.move = again;
+      redraw(again ? `[data-facility="${f.code}"] .confirm .no` : `[data-facility="${f.code}"] .tile-btn`);
+    } }, T("move") + " → " + move.to),
     h("button", { type: "button", class: "tile-btn no", onclick: cancel }, T("cancel"))));
 }
 

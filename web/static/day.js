@@ -40,12 +40,16 @@ function breachItem(b) {
   return li;
 }
 
+let lastDay = null;
+
 async function load() {
   const day = await api("GET", `/api/v1/days/${DAY}`);
+  lastDay = day;
   const state = document.getElementById("day-state");
   state.textContent = day.state === "signed"
     ? T("signed_day") + " · " + T("signed_by") + " " + day.signed_by + " " + fmtTime(day.signed_at)
     : day.state === "closed" ? T("closed_day") + " · " + T("closed_by") + " " + day.closed_by + " " + fmtTime(day.closed_at)
+      + (day.close_note ? " · " + day.close_note : "")
     : T("open_day");
   state.className = "state-" + day.state;
   document.getElementById("open-items").replaceChildren(...itemList(day.open_items));
@@ -54,6 +58,7 @@ async function load() {
   showAmendments(day.amendments || []);
   document.getElementById("close-day").hidden = !(CAN_CLOSE && day.state === "open");
   document.getElementById("sign-day").hidden = !(CAN_SIGN && day.state === "closed");
+  document.getElementById("reopen-day").hidden = !(CAN_SIGN && day.state === "closed");
   const list = await api("GET", "/api/v1/visits?day=" + DAY);
   document.getElementById("visit-count").textContent = list.visits.length;
   document.getElementById("day-visits").replaceChildren(...list.visits.map((v) => h("tr", {},
@@ -105,7 +110,58 @@ async function action(button, path) {
   } finally { button.disabled = false; }
 }
 
-document.getElementById("close-day").addEventListener("click", (ev) => action(ev.target, `/api/v1/days/${DAY}/close`));
+// Closing asks first: what is still open, and (before the room's closing time) a reason.
+// The server decides; a refusal is said in the dialog, which keeps what was typed.
+function openCloseDialog() {
+  const day = lastDay;
+  if (!day) return;
+  const unjustified = day.breaches.filter((b) => !b.justification && !b.ongoing).length;
+  const items = itemList(day.open_items).filter((li) => !li.classList.contains("empty"));
+  if (unjustified) items.push(h("li", {}, h("strong", {}, T("unjustified_breaches")), ": " + unjustified));
+  document.getElementById("close-open").replaceChildren(...(items.length ? items : [h("li", { class: "empty" }, T("none"))]));
+  const early = document.getElementById("close-early");
+  early.hidden = !day.reason_needed;
+  early.textContent = T("close_early").replace("{time}", fmtTime(day.closing_at));
+  document.getElementById("close-reason-label").textContent = T(day.reason_needed ? "close_reason" : "close_note");
+  const reason = document.getElementById("close-reason");
+  reason.setAttribute("aria-required", day.reason_needed ? "true" : "false");
+  document.getElementById("close-error").textContent = "";
+  document.getElementById("close-dialog").showModal();
+  reason.focus();
+}
+
+function dialogFlow(name, path, field) {
+  const dialog = document.getElementById(name + "-dialog");
+  const input = document.getElementById(name + "-reason");
+  const error = document.getElementById(name + "-error");
+  const confirm = document.getElementById(name + "-confirm");
+  document.getElementById(name + "-cancel").addEventListener("click", () => dialog.close());
+  document.getElementById(name + "-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (confirm.disabled) return;
+    confirm.disabled = true;
+    try {
+      await api("POST", path, { [field]: input.value.trim() });
+      dialog.close();
+      input.value = "";
+      document.getElementById("day-notice").textContent = "";
+      await load();
+    } catch (err) {
+      flash(error, err.message, false);
+      input.focus();
+      await load().catch(() => {});
+    } finally { confirm.disabled = false; }
+  });
+}
+
+dialogFlow("close", `/api/v1/days/${DAY}/close`, "note");
+dialogFlow("reopen", `/api/v1/days/${DAY}/reopen`, "reason");
+document.getElementById("close-day").addEventListener("click", openCloseDialog);
+document.getElementById("reopen-day").addEventListener("click", () => {
+  document.getElementById("reopen-error").textContent = "";
+  document.getElementById("reopen-dialog").showModal();
+  document.getElementById("reopen-reason").focus();
+});
 document.getElementById("sign-day").addEventListener("click", (ev) => action(ev.target, `/api/v1/days/${DAY}/sign`));
 document.getElementById("sign-amendments").addEventListener("click",
   (ev) => action(ev.target, `/api/v1/days/${DAY}/amendments/sign`));

@@ -12,6 +12,7 @@ from service.api.handlers import (  # noqa: F401
     ops,
     queue_speech,
     reports,
+    roll_call,
     scan,
     session,
     status,

@@ -58,6 +58,9 @@ async def day_summary(request: web.Request) -> web.Response:
             "state": record.state.value if record else DayState.OPEN.value,
             "closed_at": iso(record.closed_at) if record else None,
             "closed_by": record.closed_by if record else None,
+            "close_note": record.note if record else None,
+            "closing_at": iso(runtime.policy.closing_at(day)),
+            "reason_needed": days.reason_needed(runtime.policy, day, now_of(request)),
             "signed_at": iso(record.signed_at) if record else None,
             "signed_by": record.signed_by if record else None,
             "visits": len(visits),
@@ -84,7 +87,7 @@ async def day_summary(request: web.Request) -> web.Response:
 @route(
     "POST",
     "/api/v1/days/{day}/close",
-    summary="Close the day (lists what is still open)",
+    summary="Close the day (lists what is still open); before the closing time with a reason",
     tag="days",
     roles=CLOSERS,
     body={"note": "string"},
@@ -94,7 +97,7 @@ async def day_close(request: web.Request) -> web.Response:
     note = params.opt_text(await params.json_body(request), "note", 1000)
     now = now_of(request)
     items = await runtime.execute(
-        lambda tx: days.close_day(tx, day, now, who.actor, note, runtime.policy.tz)
+        lambda tx: days.close_day(tx, runtime.policy, day, now, who.actor, note)
     )
     return web.json_response(
         {"day": day.isoformat(), "state": "closed", "open_items": asdict(items)}
@@ -104,14 +107,14 @@ async def day_close(request: web.Request) -> web.Response:
 @route(
     "POST",
     "/api/v1/days/{day}/reopen",
-    summary="Reopen a closed, unsigned day",
+    summary="The Head of LPSE reopens a closed, unsigned day (with a reason)",
     tag="days",
-    roles=(Role.HEAD, Role.ADMIN),
-    body={"reason": "string"},
+    roles=(Role.HEAD,),
+    body={"reason": "string!"},
 )
 async def day_reopen(request: web.Request) -> web.Response:
     runtime, who, day = request.app[RUNTIME], principal(request), _day(request)
-    reason = params.opt_text(await params.json_body(request), "reason", 1000)
+    reason = params.text(await params.json_body(request), "reason", max_len=1000)
     now = now_of(request)
     await runtime.execute(lambda tx: days.reopen_day(tx, day, now, who.actor, reason))
     return web.json_response({"day": day.isoformat(), "state": "open"})

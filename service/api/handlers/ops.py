@@ -6,11 +6,11 @@ from aiohttp import web
 from sqlalchemy import select
 
 from service.api import params
-from service.api.app import RUNTIME, now_of, principal
+from service.api.app import RUNTIME, error_body, now_of, principal
 from service.api.handlers.views import help_json, iso, ticket_json
 from service.api.routing import route
 from service.auth import Role
-from service.domain import badges, helpdesk, queue, visits
+from service.domain import badges, facilities, helpdesk, queue, visits
 from service.domain.lifecycle import BadgeEvent
 from service.domain.tx import Tx
 from service.errors import NotFound
@@ -282,13 +282,26 @@ async def facility_list(request: web.Request) -> web.Response:
     return web.json_response(runtime.status()["facilities"])
 
 
+def occupied_response(request: web.Request, exc: facilities.FacilityOccupied) -> web.Response:
+    """409 with the occupant and the free facilities of the same kind to move them to."""
+    body = error_body(request, exc)
+    body["occupant"] = {
+        "visit_id": exc.visit.id,
+        "name": exc.visit.name,
+        "company": exc.visit.company,
+    }
+    body["alternatives"] = list(exc.alternatives)
+    return web.json_response(body, status=exc.http_status)
+
+
 @route(
     "POST",
     "/api/v1/facilities/{code}/service",
-    summary="Take a facility out of service or back (who, when and why are kept)",
+    summary="Take a facility out of service or back (who, when and why are kept); "
+    "one in use is refused with its occupant and the free ones to move them to (move_to)",
     tag="facilities",
     roles=FO,
-    body={"out_of_service": "boolean!", "note": "string"},
+    body={"out_of_service": "boolean!", "note": "string", "move_to": "string"},
 )
 async def facility_service(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
@@ -299,9 +312,16 @@ async def facility_service(request: web.Request) -> web.Response:
     body = await params.json_body(request)
     flag = params.flag(body, "out_of_service", required=True)
     note = params.opt_text(body, "note", 500)
+    move_to = params.opt_text(body, "move_to", 40)
     now, fid = now_of(request), facility.id
-
-    await runtime.execute(lambda tx: queue.set_out_of_service(tx, fid, flag, now, who.actor, note))
+    try:
+        await runtime.execute(
+            lambda tx: facilities.set_service(
+                tx, runtime.policy, fid, flag, now, who.actor, note, move_to
+            )
+        )
+    except facilities.FacilityOccupied as exc:
+        return occupied_response(request, exc)
     after = runtime.state.facilities[fid]
     return web.json_response(
         {

@@ -1,4 +1,4 @@
-"""Status, live events (SSE), the public queue display and the evacuation roll call."""
+"""Status, live events (SSE) and the public queue display."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from aiohttp import web
 
 from service.api.app import RUNTIME
 from service.api.routing import route
-from service.domain import access
 from service.events import EventHub
 
 # A named ping every second: the pages show a cut connection when it stops (common.js).
@@ -98,25 +97,3 @@ async def public_queue(request: web.Request) -> web.Response:
 )
 async def queue_events(request: web.Request) -> web.StreamResponse:
     return await _stream(request, request.app[RUNTIME].hub, "queue")
-
-
-@route(
-    "GET", "/api/v1/roll-call", summary="Evacuation roll call: everyone inside now", tag="status"
-)
-async def roll_call(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
-    state = runtime.state
-    people = [
-        {
-            "visit_id": v.id,
-            "name": v.name,
-            "company": v.company,
-            "entered_at": v.entered_at.isoformat() if v.entered_at else None,
-            "facility": state.facilities[v.facility_id].code if v.facility_id else None,
-            "badge": state.badges[v.badge_id].label if v.badge_id else None,
-        }
-        for v in access.inside_now(state)
-    ]
-    return web.json_response(
-        {"at": runtime.clock().isoformat(), "count": len(people), "people": people}
-    )
