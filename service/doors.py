@@ -69,6 +69,10 @@ class Doors:
                 self.marks[fact.reader].append(DoorMark("unlocked", fact.at, fact.seconds))
                 self._last[fact.reader] = ("unlocked", fact.at)
 
+    def watching(self, name: str) -> bool:
+        """The watch has seen ``name`` online since the start (its going away is news)."""
+        return self._known.get(name) is True
+
     def changes(self, now: datetime) -> list[tuple[str, str]]:
         """Readers whose health no longer matches what was journaled: (reader, kind)."""
         out: list[tuple[str, str]] = []

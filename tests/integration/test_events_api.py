@@ -27,7 +27,10 @@ from tests.support.site import Site, running_site, site_config
 @pytest.fixture
 async def site(tmp_path: Path) -> AsyncIterator[Site]:
     async with running_site(site_config(tmp_path), start_readers=True) as running:
-        await wait_for(lambda: simulated.is_running("pintu-masuk"))
+        # Every reader up and seen so by the watch: unplugging one is then news at once.
+        await wait_for(
+            lambda: all(running.runtime.doors.watching(r) for r in running.runtime.health)
+        )
         yield running
 
 
