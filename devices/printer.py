@@ -37,6 +37,8 @@ from zoneinfo import ZoneInfo
 from escpos.escpos import Escpos
 from escpos.printer import Dummy, Network, Serial, Usb
 
+from service.i18n import message, render
+
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 5.0
@@ -83,10 +85,8 @@ _ZONE_ABBR = {
     "Asia/Makassar": "WITA",
     "Asia/Jayapura": "WIT",
 }
-_TEXT = {
-    "id": ("NOMOR ANTRIAN", "Mohon menunggu panggilan"),
-    "en": ("QUEUE NUMBER", "Please wait to be called"),
-}
+_TITLE = message("NOMOR ANTRIAN", "QUEUE NUMBER")
+_FOOTER = message("Mohon menunggu panggilan", "Please wait to be called")
 
 
 class PrinterError(Exception):
@@ -123,7 +123,7 @@ def format_when(issued_at: datetime, timezone: str, lang: str = "id") -> tuple[s
 
 def render_ticket(printer: Escpos, t: QueueTicketPrint) -> None:
     """Write one ticket to an open python-escpos printer (blocking)."""
-    title, footer = _TEXT["en" if t.lang == "en" else "id"]
+    title, footer = render(_TITLE, t.lang), render(_FOOTER, t.lang)
     date_line, time_line = format_when(t.issued_at, t.timezone, t.lang)
     printer.set(align="center", bold=True, normal_textsize=True)
     printer.textln(t.site_name)

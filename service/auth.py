@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from service import throttle
 from service.config import SecurityConfig
 from service.errors import Conflict, Forbidden, Unauthorized, Unavailable
+from service.i18n import Text
 from service.passwords import check_password_policy, hash_password, verify_password
 from service.store.tables import ApiTokenRow, SessionRow, StaffRow
 
@@ -47,7 +48,7 @@ class Role(enum.StrEnum):
 
 
 STAFF_ROLES = (Role.FRONT_OFFICE, Role.HELPDESK, Role.HEAD, Role.ADMIN)
-ROLE_LABELS: dict[Role, tuple[str, str]] = {
+ROLE_LABELS: dict[Role, Text] = {
     Role.FRONT_OFFICE: ("Petugas Front Office", "Front-office officer"),
     Role.HELPDESK: ("Petugas Helpdesk", "Help-desk officer"),
     Role.HEAD: ("Kepala LPSE", "Head of LPSE"),
@@ -163,7 +164,7 @@ async def login(
             await throttle.failed(engine, counted, now)
             known = "known device" if device else "account and address"
             _LOGGER.info("login refused (%s)", known)
-            raise Unauthorized(*WRONG_LOGIN)
+            raise Unauthorized(WRONG_LOGIN)
         await throttle.succeeded(engine, counted)
     token, who = await start_session(engine, row.id, now, limits)
     cookie = throttle.device_cookie(device_key, attempt.username, device)

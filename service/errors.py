@@ -1,11 +1,15 @@
 """One exception root for bidroom, with a shallow tree.
 
-Each error carries a message for the clerk in Indonesian and English and a stable
-code; the API's error middleware and the readers' feedback translate them in one
-place each.
+Each error carries a message for the clerk (a :class:`service.i18n.Msg`, Indonesian
+in the code, English in the catalogue) and a stable code; the API's error middleware
+and the readers' feedback translate it in one place each. The old two-argument form
+``ValidationError("Indonesian.", "English.")`` still works until
+``scripts/convert_messages.py`` has rewritten it to ``ValidationError(_("Indonesian."))``.
 """
 
 from __future__ import annotations
+
+from service.i18n import Msg, Text, _, as_msg, message, render
 
 
 class BidroomError(Exception):
@@ -14,21 +18,31 @@ class BidroomError(Exception):
     code = "error"
     http_status = 400
 
-    def __init__(self, message_id: str, message_en: str | None = None, *, field: str | None = None):
-        super().__init__(message_en or message_id)
-        self.message_id = message_id
-        self.message_en = message_en or message_id
+    def __init__(self, text: Text, message_en: str | None = None, *, field: str | None = None):
+        self.text: Msg = message(text, message_en) if isinstance(text, str) else as_msg(text)
+        super().__init__(self.text.msgid)
         self.field = field
 
+    def __str__(self) -> str:  # for logs: English, translated only when written
+        return self.text.render("en")
+
     def message(self, lang: str = "id") -> str:
-        return self.message_en if lang == "en" else self.message_id
+        return render(self.text, lang)
+
+    @property
+    def message_id(self) -> str:
+        return self.text.render("id")
+
+    @property
+    def message_en(self) -> str:
+        return self.text.render("en")
 
 
 class ConfigError(BidroomError):
     code = "config"
 
     def __init__(self, message: str):
-        super().__init__(f"Konfigurasi salah: {message}", f"Bad configuration: {message}")
+        super().__init__(_("Konfigurasi salah: {message}", message=message))
 
 
 class ValidationError(BidroomError):
@@ -87,6 +101,8 @@ class Busy(BidroomError):
     code = "busy"
     http_status = 503
 
-    def __init__(self, message_id: str, message_en: str, *, retry_after_s: int = 5) -> None:
-        super().__init__(message_id, message_en)
+    def __init__(
+        self, text: Text, message_en: str | None = None, *, retry_after_s: int = 5
+    ) -> None:
+        super().__init__(text, message_en)
         self.retry_after_s = retry_after_s

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from devices.base import ReaderState
 from service.domain.taps import ReaderRole
 from service.errors import BidroomError
+from service.i18n import Text, message, render
 from service.store.engine import write_problem
 
 if TYPE_CHECKING:
@@ -42,9 +43,16 @@ DOOR_ROLES = (ReaderRole.DOOR_IN, ReaderRole.DOOR_OUT)
 class Check:
     name: str
     ok: bool
-    message_id: str = ""
-    message_en: str = ""
+    message: Text = ""
     detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def message_id(self) -> str:
+        return render(self.message, "id")
+
+    @property
+    def message_en(self) -> str:
+        return render(self.message, "en")
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"ok": self.ok, **self.detail}
@@ -62,8 +70,10 @@ async def database_check(runtime: Runtime) -> Check:
     return Check(
         "database",
         False,
-        f"Basis data tidak dapat ditulisi ({problem}).",
-        f"The database is not writable ({problem}).",
+        message(
+            f"Basis data tidak dapat ditulisi ({problem}).",
+            f"The database is not writable ({problem}).",
+        ),
         {"ms": ms},
     )
 
@@ -82,16 +92,20 @@ async def writer_check(runtime: Runtime) -> Check:
         return Check(
             "writer",
             False,
-            f"Penulis basis data tidak menjawab dalam {CHECK_S:g} detik.",
-            f"The database writer did not answer within {CHECK_S:g} s.",
+            message(
+                f"Penulis basis data tidak menjawab dalam {CHECK_S:g} detik.",
+                f"The database writer did not answer within {CHECK_S:g} s.",
+            ),
             detail,
         )
     if depth >= WRITER_QUEUE_LIMIT:
         return Check(
             "writer",
             False,
-            f"Antrean penulis terlalu panjang ({depth}).",
-            f"The writer's queue is too long ({depth}).",
+            message(
+                f"Antrean penulis terlalu panjang ({depth}).",
+                f"The writer's queue is too long ({depth}).",
+            ),
             detail,
         )
     return Check("writer", True, detail=detail)
@@ -112,8 +126,10 @@ def readers_check(runtime: Runtime) -> Check:
         return Check(
             "readers",
             False,
-            f"Pembaca pintu tidak online: {names}.",
-            f"Door readers not online: {names}.",
+            message(
+                f"Pembaca pintu tidak online: {names}.",
+                f"Door readers not online: {names}.",
+            ),
             detail,
         )
     return Check("readers", True, detail=detail)
@@ -121,7 +137,9 @@ def readers_check(runtime: Runtime) -> Check:
 
 def running_check(runtime: Runtime) -> Check:
     if runtime.stopping:
-        return Check("running", False, "Layanan sedang berhenti.", "The service is stopping.")
+        return Check(
+            "running", False, message("Layanan sedang berhenti.", "The service is stopping.")
+        )
     return Check("running", True)
 
 

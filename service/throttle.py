@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.config import SecurityConfig
 from service.errors import BidroomError
+from service.i18n import Text
 from service.store.tables import LoginThrottleRow, table_of
 
 FORGET_AFTER = timedelta(days=1)
@@ -54,8 +55,8 @@ class TooManyAttempts(BidroomError):
     code = "too_many_attempts"
     http_status = 429
 
-    def __init__(self, message_id: str, message_en: str, *, retry_after_s: int) -> None:
-        super().__init__(message_id, message_en)
+    def __init__(self, text: Text, message_en: str | None = None, *, retry_after_s: int) -> None:
+        super().__init__(text, message_en)
         self.retry_after_s = retry_after_s
 
 
@@ -92,7 +93,7 @@ def delay_s(failures: int, subject: Subject, limits: SecurityConfig) -> int:
     return 0 if over < 0 else min(2 ** min(over, 30), limits.login_max_delay_s)
 
 
-_LOCKED: dict[str, tuple[str, str]] = {
+_LOCKED: dict[str, Text] = {
     "account": (
         "Akun ini dikunci karena terlalu banyak percobaan masuk yang gagal; "
         "minta administrator membukanya.",
@@ -139,10 +140,7 @@ async def admit(
             if row is None:
                 continue
             if row.locked_at is not None:
-                message_id, message_en = _LOCKED[subject.kind]
-                raise TooManyAttempts(
-                    message_id, message_en, retry_after_s=limits.login_max_delay_s
-                )
+                raise TooManyAttempts(_LOCKED[subject.kind], retry_after_s=limits.login_max_delay_s)
             if row.last_failure_at < cutoff:
                 continue
             until = row.last_failure_at + timedelta(seconds=delay_s(row.failures, subject, limits))

@@ -23,6 +23,7 @@ from service.api.app import CONFIG, lang_of, session_of
 from service.api.handlers.session import log_in
 from service.auth import Principal
 from service.errors import BidroomError, UnsupportedMediaType, ValidationError
+from service.i18n import message
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 Context = Callable[[web.Request, Principal | None, Any], dict[str, Any]]
@@ -87,7 +88,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         username = params.clean(form.get("username", ""), "username", max_len=100)
         password = params.clean(form.get("password", ""), "password")
         if not username or not password:
-            raise ValidationError(*_MISSING)
+            raise ValidationError(_MISSING)
         found = await log_in(request, username, password)
     except BidroomError as exc:
         return _render(request, target, exc, username if isinstance(username, str) else "")
@@ -97,7 +98,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     return response
 
 
-_MISSING = (
+_MISSING = message(
     "Nama pengguna dan kata sandi wajib diisi.",
     "The username and the password are required.",
 )

@@ -19,6 +19,7 @@ from service.domain.helpdesk import CATEGORIES
 from service.domain.identity import DOCUMENT_LABELS
 from service.domain.standards import STEP_NAMES
 from service.domain.taps import REASON_TEXT
+from service.i18n import render
 from web import i18n
 
 DEMO = web.AppKey("web_demo", bool)
@@ -267,12 +268,7 @@ JS_STRINGS: dict[str, str] = {
 
 
 def role_label(role: Role, lang: str) -> str:
-    indonesian, english = ROLE_LABELS.get(role, (role.value, role.value))
-    return english if lang == "en" else indonesian
-
-
-def _pick(pair: tuple[str, str], lang: str) -> str:
-    return pair[1] if lang == "en" else pair[0]
+    return render(ROLE_LABELS.get(role, role.value), lang)
 
 
 def _site(request: web.Request) -> dict[str, Any]:
@@ -302,13 +298,13 @@ def page_data(request: web.Request, lang: str, who: Principal | None) -> dict[st
         "today": today,
         "role": who.role.value if who else None,
         "strings": {key: gettext(text) for key, text in JS_STRINGS.items()},
-        "reasons": {r.value: _pick(t, lang) for r, t in REASON_TEXT.items()},
-        "anomalies": {k: _pick(t, lang) for k, t in ANOMALY_TEXT.items()},
-        "steps": {k: _pick(t, lang) for k, t in STEP_NAMES.items()},
-        "categories": {k: _pick(t, lang) for k, t in CATEGORIES.items()},
-        "documents": {d.value: _pick(t, lang) for d, t in DOCUMENT_LABELS.items()},
-        "badge_states": {s.value: _pick(t, lang) for s, t in BADGE_STATE_TEXT.items()},
-        "roles": {r.value: _pick(t, lang) for r, t in ROLE_LABELS.items()},
+        "reasons": {r.value: render(t, lang) for r, t in REASON_TEXT.items()},
+        "anomalies": {k: render(t, lang) for k, t in ANOMALY_TEXT.items()},
+        "steps": {k: render(t, lang) for k, t in STEP_NAMES.items()},
+        "categories": {k: render(t, lang) for k, t in CATEGORIES.items()},
+        "documents": {d.value: render(t, lang) for d, t in DOCUMENT_LABELS.items()},
+        "badge_states": {s.value: render(t, lang) for s, t in BADGE_STATE_TEXT.items()},
+        "roles": {r.value: render(t, lang) for r, t in ROLE_LABELS.items()},
     }
     if who is not None:
         data.update(_site(request))

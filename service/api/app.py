@@ -22,6 +22,7 @@ from service.api import cookies, routing
 from service.auth import Principal
 from service.config import Config
 from service.errors import BidroomError, Forbidden, Unauthorized
+from service.i18n import Text, both, render
 from service.runtime import Runtime
 
 _LOGGER = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ async def _authenticate(request: web.Request) -> Principal | None:
     return None
 
 
-HTTP_MESSAGES: dict[int, tuple[str, str]] = {
+HTTP_MESSAGES: dict[int, Text] = {
     404: ("Alamat tidak ditemukan.", "No such address."),
     405: (
         "Alamat ini tidak menerima cara permintaan tersebut.",
@@ -151,12 +152,12 @@ SERVER_ERROR = ("Terjadi kesalahan internal; sudah dicatat.", "Internal error; i
 
 
 def _plain(
-    request: web.Request, code: str, status: int, messages: tuple[str, str], **headers: str
+    request: web.Request, code: str, status: int, messages: Text, **headers: str
 ) -> web.Response:
-    message_id, message_en = messages
+    message_id, message_en = both(messages)
     body = {
         "error": code,
-        "message": message_en if lang_of(request) == "en" else message_id,
+        "message": render(messages, lang_of(request)),
         "message_id": message_id,
         "message_en": message_en,
     }

@@ -8,7 +8,11 @@ routes declare has a label here (a test walks the route table to keep it so).
 
 from __future__ import annotations
 
-Label = tuple[str, str]  # (Indonesian, English), each able to open a sentence
+from typing import TypeAlias
+
+from service.i18n import Text
+
+Label: TypeAlias = Text  # a message able to open a sentence (Indonesian in the code)
 
 LABELS: dict[str, Label] = {
     # The access form (SOP step 2)

@@ -41,6 +41,7 @@ from service.api import routing
 from service.api.labels import Label, label_of
 from service.domain.taps import InvalidTap, normalise_uid
 from service.errors import ValidationError
+from service.i18n import Text, as_msg, both
 from service.reports.wording import MONTHS
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -61,20 +62,24 @@ _DATETIME = re.compile(
 
 def invalid(
     name: str,
-    message_id: str,
-    message_en: str,
+    text: Text,
+    message_en: str | None = None,
     *,
     field: str | None = None,
     label: Label | None = None,
     **values: object,
 ) -> ValidationError:
-    """A 422 about one input; ``{label}`` in the messages becomes its label."""
-    label_id, label_en = label or label_of(name)
-    return ValidationError(
-        message_id.format(label=label_id, **values),
-        message_en.format(label=label_en, **values),
-        field=field or name,
-    )
+    """A 422 about one input; ``{label}`` in the message becomes its label."""
+    found = as_msg(label or label_of(name))
+    if isinstance(text, str):  # the old two-language form
+        label_id, label_en = both(found)
+        assert message_en is not None
+        return ValidationError(
+            text.format(label=label_id, **values),
+            message_en.format(label=label_en, **values),
+            field=field or name,
+        )
+    return ValidationError(as_msg(text).with_params(label=found, **values), field=field or name)
 
 
 # -- bodies -----------------------------------------------------------------------------

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from service.domain.lifecycle import VisitState
 from service.domain.policy import Policy
 from service.domain.state import RoomState
+from service.i18n import Text
 
 NEAR_CLOSING = timedelta(minutes=30)
 
-ANOMALY_TEXT: dict[str, tuple[str, str]] = {
+ANOMALY_TEXT: dict[str, Text] = {
     "tailgating": ("Memakai fasilitas tanpa tercatat masuk pintu", "Desk use with no door entry"),
     "exit_without_entry": ("Keluar tanpa catatan masuk", "Exit with no recorded entry"),
     "badge_not_returned": ("Kartu belum dikembalikan", "Badge not returned"),

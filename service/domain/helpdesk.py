@@ -9,8 +9,9 @@ from service.domain.lifecycle import HELP_TABLE, HelpEvent, advance
 from service.domain.model import HelpRequest
 from service.domain.tx import Tx
 from service.errors import NotFound, ValidationError
+from service.i18n import Text
 
-CATEGORIES: dict[str, tuple[str, str]] = {
+CATEGORIES: dict[str, Text] = {
     "login": ("Login / akun SPSE", "SPSE login / account"),
     "upload": ("Unggah dokumen penawaran", "Uploading bid documents"),
     "apendo": ("Enkripsi / SPAMKODOK", "Encryption / SPAMKODOK"),

@@ -19,6 +19,7 @@ from stdnum.id import nik as stdnum_nik
 from stdnum.id import npwp as stdnum_npwp
 
 from service.errors import ValidationError
+from service.i18n import Text, message
 
 
 class DocumentType(enum.StrEnum):
@@ -27,7 +28,7 @@ class DocumentType(enum.StrEnum):
     PASSPORT = "passport"
 
 
-DOCUMENT_LABELS: dict[DocumentType, tuple[str, str]] = {
+DOCUMENT_LABELS: dict[DocumentType, Text] = {
     DocumentType.KTP: ("KTP", "National ID card (KTP)"),
     DocumentType.SIM: ("SIM", "Driving licence (SIM)"),
     DocumentType.PASSPORT: ("Paspor", "Passport"),
@@ -46,7 +47,7 @@ class NikFault(enum.StrEnum):
     FUTURE_BIRTH = "future_birth"
 
 
-NIK_MESSAGES: dict[NikFault, tuple[str, str]] = {
+NIK_MESSAGES: dict[NikFault, Text] = {
     NikFault.EMPTY: ("NIK wajib diisi.", "NIK is required."),
     NikFault.NOT_DIGITS: ("NIK hanya boleh berisi angka.", "NIK may contain digits only."),
     NikFault.LENGTH: ("NIK harus 16 digit.", "NIK must be 16 digits."),
@@ -69,8 +70,7 @@ class NikError(ValidationError):
     code = "invalid_nik"
 
     def __init__(self, fault: NikFault) -> None:
-        indonesian, english = NIK_MESSAGES[fault]
-        super().__init__(indonesian, english, field="doc_number")
+        super().__init__(NIK_MESSAGES[fault], field="doc_number")
         self.fault = fault
 
 
@@ -162,8 +162,9 @@ def check_npwp(raw: str, today: date) -> str:
             return check_nik(digits, today).number
         except NikError as exc:
             raise ValidationError(
-                f"NPWP 16 digit adalah NIK: {exc.message_id}",
-                f"A 16-digit NPWP is a NIK: {exc.message_en}",
+                message(
+                    "NPWP 16 digit adalah NIK: {nik}", "A 16-digit NPWP is a NIK: {nik}"
+                ).with_params(nik=exc.text),
                 field="npwp",
             ) from exc
     try:

@@ -20,6 +20,7 @@ from datetime import date
 from difflib import SequenceMatcher
 
 from service.domain.identity import NikError, check_nik
+from service.i18n import Text
 
 # Below this a field is shown highlighted for the clerk to check against the card.
 LOW_CONFIDENCE = 0.80
@@ -69,7 +70,7 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "nationality": ("WNI", "WNA"),
     "blood_type": ("A", "B", "AB", "O", "-"),
 }
-NOTES: dict[str, tuple[str, str]] = {
+NOTES: dict[str, Text] = {
     "unreadable": ("tidak terbaca jelas", "not clearly readable"),
     "snapped": ("dibaca mendekati", "read approximately"),
     "passes_disagree": ("dua pembacaan berbeda", "two readings differ"),

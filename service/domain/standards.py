@@ -18,8 +18,9 @@ from datetime import date, datetime, timedelta
 
 from service.domain.policy import Policy
 from service.domain.state import RoomState
+from service.i18n import Text
 
-STEP_NAMES: dict[str, tuple[str, str]] = {
+STEP_NAMES: dict[str, Text] = {
     "2": ("Formulir akses & tanda pengenal khusus", "Access form & special badge"),
     "3": ("Fasilitas / nomor antrian", "Facility / queue number"),
     "8": ("Pengembalian kartu & identitas", "Badge & document return"),

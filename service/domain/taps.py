@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from service.i18n import Text, render
+
 _UID_RE = re.compile(r"^[0-9A-F]{8,20}$")
 
 
@@ -113,7 +115,7 @@ class Reason(enum.StrEnum):
     ENROL_LABEL_TAKEN = "enrol_label_taken"
 
 
-REASON_TEXT: dict[Reason, tuple[str, str]] = {
+REASON_TEXT: dict[Reason, Text] = {
     Reason.ENTRY: ("Silakan masuk", "Entry granted"),
     Reason.EXIT: ("Silakan keluar", "Exit granted"),
     Reason.EXIT_WITHOUT_ENTRY: ("Keluar tanpa catatan masuk", "Exit with no recorded entry"),
@@ -174,8 +176,7 @@ REASON_TEXT: dict[Reason, tuple[str, str]] = {
 
 
 def reason_text(reason: Reason, lang: str = "id") -> str:
-    indonesian, english = REASON_TEXT[reason]
-    return english if lang == "en" else indonesian
+    return render(REASON_TEXT[reason], lang)
 
 
 GRANT = Feedback(Led.GREEN, beeps=1)

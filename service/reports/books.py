@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from service.domain.helpdesk import CATEGORIES
+from service.i18n import render
 from service.reports.data import Records, Row
 from service.reports.wording import word
 from service.store.journal import canonical
@@ -211,7 +212,7 @@ def _help_during(requests: list[Row], start: datetime, end: datetime | None) -> 
     for req in sorted(requests, key=lambda r: r["opened_at"]):
         if req["opened_at"] < start or (end is not None and req["opened_at"] > end):
             continue
-        label = CATEGORIES.get(req["category"], (req["category"], ""))[0]
+        label = render(CATEGORIES.get(req["category"]) or str(req["category"]))
         if req["resolved_at"] is not None and req["state"] == "resolved":
             spent = (req["resolved_at"] - req["opened_at"]).total_seconds() / 60
             label += f" ({spent:.0f} mnt)"
@@ -314,7 +315,11 @@ def help_lines(records: Records, start: date, end: date, tz: tzinfo) -> list[Hel
                 name=visit["name"] if visit else "",
                 company=visit["company"] if visit else "",
                 facility=facility["code"] if facility else "",
-                category=CATEGORIES.get(req["category"], (req["category"], ""))[0],
+                category=(
+                    render(CATEGORIES[req["category"]], "id")
+                    if req["category"] in CATEGORIES
+                    else req["category"]
+                ),
                 problem=req["problem"] or "",
                 opened=req["opened_at"],
                 resolved=req["resolved_at"],

@@ -16,6 +16,7 @@ from service.domain import standards
 from service.domain.helpdesk import CATEGORIES
 from service.domain.policy import Policy
 from service.domain.state import RoomState
+from service.i18n import render
 from service.reports.data import Records, Row, day_range
 from service.reports.wording import word
 from service.store.loader import entity_from_values
@@ -175,7 +176,7 @@ def _help(records: Records, lo: datetime, hi: datetime) -> tuple[HelpLine, ...]:
         lines.append(
             HelpLine(
                 cat,
-                CATEGORIES.get(cat, (cat, cat))[0],
+                render(CATEGORIES.get(cat, cat)),
                 len(reqs),
                 len(spans),
                 statistics.median(spans) if spans else None,
@@ -211,7 +212,7 @@ def _compliance(
                 )
             )
     steps = tuple(
-        StepCompliance(s, names[0], measured[s], within[s], _minutes(policy.standards[s]))
+        StepCompliance(s, render(names), measured[s], within[s], _minutes(policy.standards[s]))
         for s, names in standards.STEP_NAMES.items()
     )
     return steps, tuple(found)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from service.i18n import Text, render
+
 DAYS = {
     "id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
@@ -25,7 +27,7 @@ MONTHS = {
 ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA"}
 ZONE_NAMES["Asia/Jayapura"] = "WIT"
 
-WORDS: dict[str, tuple[str, str]] = {
+WORDS: dict[str, Text] = {
     "access_book": ("BUKU KENDALI AKSES RUANG BIDDING ROOM", "BIDDING ROOM ACCESS CONTROL BOOK"),
     "usage_book": ("BUKU KENDALI PENGGUNAAN FASILITAS LPSE", "LPSE FACILITY USAGE CONTROL BOOK"),
     "visit_report": ("LAPORAN KUNJUNGAN", "VISIT REPORT"),
@@ -149,8 +151,7 @@ WORDS: dict[str, tuple[str, str]] = {
 
 
 def word(key: str, lang: str = "id") -> str:
-    pair = WORDS.get(key, (key, key))
-    return pair[1] if lang == "en" else pair[0]
+    return render(WORDS.get(key, key), lang)
 
 
 def zone_name(tz: ZoneInfo) -> str:

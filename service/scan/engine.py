@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from service.domain.ktp import Line, Word
 from service.errors import BidroomError
+from service.i18n import Text
 
 if TYPE_CHECKING:
     from service.scan.image import Pixels
@@ -56,7 +57,7 @@ def tessdata_dir() -> Path | None:
     return None
 
 
-def unavailable_reason() -> tuple[str, str] | None:
+def unavailable_reason() -> Text | None:
     """Why KTPs cannot be read on this machine (Indonesian, English), or None."""
     try:
         import tesserocr  # noqa: F401
@@ -78,7 +79,7 @@ def unavailable_reason() -> tuple[str, str] | None:
 def require() -> None:
     reason = unavailable_reason()
     if reason is not None:
-        raise OcrUnavailable(*reason)
+        raise OcrUnavailable(reason)
 
 
 class Engine:

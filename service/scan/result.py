@@ -8,6 +8,7 @@ from typing import Any
 from service.domain import ktp
 from service.domain.identity import mask_number
 from service.domain.ktp import Field, NikCheck
+from service.i18n import Text, as_msg, message, render
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +27,8 @@ def _field_json(found: Field) -> dict[str, Any]:
         "value": found.value,
         "confidence": round(found.confidence, 2),
         "low": found.low,
-        "note": note[0] if note else None,
-        "note_en": note[1] if note else None,
+        "note": render(note) if note else None,
+        "note_en": render(note, "en") if note else None,
     }
 
 
@@ -68,26 +69,40 @@ def as_json(reading: Reading) -> dict[str, Any]:
     }
 
 
+def _summary(text: Text | None) -> dict[str, str | None]:
+    if text is None:
+        return {"summary": None, "summary_en": None}
+    return {"summary": render(text), "summary_en": render(text, "en")}
+
+
 def _disagreement(check: NikCheck) -> dict[str, str | None]:
     """The one sentence the clerk reads about the NIK, in both languages."""
     if not check.valid:
-        return {
-            "summary": f"NIK hasil pindaian tidak valid: {check.message_id}",
-            "summary_en": f"The scanned NIK is not valid: {check.message_en}",
-        }
+        fault = as_msg((check.message_id or "", check.message_en or ""))
+        return _summary(
+            message(
+                "NIK hasil pindaian tidak valid: {fault}", "The scanned NIK is not valid: {fault}"
+            ).with_params(fault=fault)
+        )
     if check.birth_date_agrees is False:
-        return {
-            "summary": "Tanggal lahir dalam NIK berbeda dengan yang tercetak; periksa kartu.",
-            "summary_en": "The birth date in the NIK differs from the printed one; check the card.",
-        }
+        return _summary(
+            message(
+                "Tanggal lahir dalam NIK berbeda dengan yang tercetak; periksa kartu.",
+                "The birth date in the NIK differs from the printed one; check the card.",
+            )
+        )
     if check.sex_agrees is False:
-        return {
-            "summary": "Jenis kelamin dalam NIK berbeda dengan yang tercetak; periksa kartu.",
-            "summary_en": "The sex encoded in the NIK differs from the printed one; check the card.",
-        }
+        return _summary(
+            message(
+                "Jenis kelamin dalam NIK berbeda dengan yang tercetak; periksa kartu.",
+                "The sex encoded in the NIK differs from the printed one; check the card.",
+            )
+        )
     if check.birth_date_agrees is None:
-        return {
-            "summary": "Tanggal lahir tercetak tidak terbaca; cocokkan NIK dengan kartu.",
-            "summary_en": "The printed birth date could not be read; compare the NIK with the card.",
-        }
-    return {"summary": None, "summary_en": None}
+        return _summary(
+            message(
+                "Tanggal lahir tercetak tidak terbaca; cocokkan NIK dengan kartu.",
+                "The printed birth date could not be read; compare the NIK with the card.",
+            )
+        )
+    return _summary(None)

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 from service.errors import BidroomError, ValidationError
+from service.i18n import Text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class Scanner:
     kind: str
 
 
-def unavailable_reason() -> tuple[str, str] | None:
+def unavailable_reason() -> Text | None:
     if shutil.which("scanimage") is None:
         return (
             "SANE (scanimage) belum terpasang (apt-get install sane-utils).",
@@ -108,7 +109,7 @@ async def scan(name: str) -> bytes:
     """One page from scanner ``name`` at :data:`DPI` as PNG bytes, in memory."""
     reason = unavailable_reason()
     if reason is not None:
-        raise ScannerUnavailable(*reason)
+        raise ScannerUnavailable(reason)
     known = {s.name for s in await list_scanners()} or {
         s.name for s in await list_scanners(fresh=True)
     }

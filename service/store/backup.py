@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from service.errors import BidroomError
+from service.i18n import Text, _, as_msg, message
 
 _LOGGER = logging.getLogger(__name__)
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -126,8 +127,9 @@ def inspect(path: Path) -> DatabaseInfo:
     return DatabaseInfo(str(revision[0]), int(seq), path.stat().st_size)
 
 
-def _refused(path: Path, why_id: str, why_en: str) -> BackupError:
-    return BackupError(f"{path}: {why_id}.", f"{path}: {why_en}.")
+def _refused(path: Path, why: Text, why_en: str | None = None) -> BackupError:
+    reason = message(why, why_en) if isinstance(why, str) else as_msg(why)
+    return BackupError(_("{path}: {why}.", path=str(path), why=reason))
 
 
 def _copy(source: Path, target: Path) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from playwright.async_api import expect
 
+from service.i18n import render
 from service.scan import engine
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _need_chromium, login
 from tests.browser.sop_steps import WAIT
@@ -29,7 +30,7 @@ READ_WAIT = 20_000  # ms: OCR of one card is under a second; CI machines are sha
 
 def need_ocr() -> None:
     reason = engine.unavailable_reason()
-    need_service(reason is None, f"Tesseract OCR ({reason[1] if reason else ''})")
+    need_service(reason is None, f"Tesseract OCR ({render(reason, 'en') if reason else ''})")
 
 
 async def arrival_page(browser: Any, site: Any, lang: str | None = None) -> Any:

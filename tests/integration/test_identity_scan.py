@@ -23,6 +23,7 @@ import pytest
 from aiohttp import FormData
 from PIL import Image
 
+from service.i18n import render
 from service.scan import engine
 from tests.conftest import need_service
 from tests.support.hostile import snapshot
@@ -45,7 +46,7 @@ SCAN = "/api/v1/identity/scan"
 @pytest.fixture
 async def site(tmp_path: Path) -> AsyncIterator[Site]:
     reason = engine.unavailable_reason()
-    need_service(reason is None, f"Tesseract OCR ({reason[1] if reason else ''})")
+    need_service(reason is None, f"Tesseract OCR ({render(reason, 'en') if reason else ''})")
     async with running_site(site_config(tmp_path)) as running:
         yield running
 

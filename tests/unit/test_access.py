@@ -33,6 +33,7 @@ from service.domain.taps import (
     reason_text,
 )
 from service.domain.tx import Tx
+from service.i18n import both
 from tests.unit.domain_builders import (
     DESK_LOOSE,
     DESK_PC1,
@@ -572,7 +573,7 @@ def test_a_tapped_uid_finds_its_badge_whatever_the_reader_spelling(
 
 @pytest.mark.parametrize("reason", list(Reason))
 def test_every_reason_reads_in_both_languages(reason: Reason) -> None:
-    indonesian, english = REASON_TEXT[reason]
+    indonesian, english = both(REASON_TEXT[reason])
     assert indonesian and english and indonesian != english
     assert reason_text(reason) == indonesian and reason_text(reason, "en") == english
     assert Decision(False, reason, DENY).message == indonesian

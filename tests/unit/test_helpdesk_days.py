@@ -15,6 +15,7 @@ from service.domain.policy import Policy
 from service.domain.state import RoomState
 from service.domain.tx import Tx
 from service.errors import Conflict, NotFound, ValidationError
+from service.i18n import render
 from tests.unit.domain_builders import (
     DAY,
     DOOR_OUT,
@@ -298,7 +299,7 @@ def test_tap_anomalies_are_todays_only(state: RoomState, policy: Policy) -> None
         "Budi Santoso",
         DOOR_OUT,
     )
-    assert anomalies.ANOMALY_TEXT[found.kind][0] == "Keluar tanpa catatan masuk"
+    assert render(anomalies.ANOMALY_TEXT[found.kind]) == "Keluar tanpa catatan masuk"
     visits.return_badge(Tx(state), policy, visit, T0 + minutes(7), STAFF)
     visits.return_document(Tx(state), visit, "", T0 + minutes(7), STAFF)
     assert anomalies.current(state, policy, T0 + timedelta(days=1)) == []

@@ -15,6 +15,7 @@ from service.api.routing import route
 from service.auth import Role
 from service.domain import days, standards
 from service.domain.lifecycle import DayState
+from service.i18n import render
 from service.runtime import Runtime
 
 CLOSERS = (Role.FRONT_OFFICE, Role.HEAD, Role.ADMIN)
@@ -30,7 +31,7 @@ def breaches_json(runtime: Runtime, day: date, request: web.Request) -> list[dic
     return [
         {
             "step": b.step,
-            "step_name": standards.STEP_NAMES[b.step][0],
+            "step_name": render(standards.STEP_NAMES[b.step]),
             "subject": b.subject,
             "label": b.label,
             "started": iso(b.started),

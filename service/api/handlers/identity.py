@@ -20,6 +20,7 @@ from service.domain.identity import (
     mask_number,
 )
 from service.errors import NotFound
+from service.i18n import render
 from service.privacy import KeyShredded, PersonalData
 from service.store.tables import DataKeyRow, VisitorRow, VisitRow
 
@@ -138,7 +139,11 @@ async def visit_reveal(request: web.Request) -> web.Response:
 async def document_types(request: web.Request) -> web.Response:
     return web.json_response(
         [
-            {"value": d.value, "label": DOCUMENT_LABELS[d][0], "label_en": DOCUMENT_LABELS[d][1]}
+            {
+                "value": d.value,
+                "label": render(DOCUMENT_LABELS[d]),
+                "label_en": render(DOCUMENT_LABELS[d], "en"),
+            }
             for d in DocumentType
         ]
     )

@@ -14,6 +14,7 @@ from service.domain import badges, facilities, helpdesk, queue, visits
 from service.domain.lifecycle import BadgeEvent
 from service.domain.tx import Tx
 from service.errors import NotFound
+from service.i18n import render
 from service.logs import uid_tail
 from service.status import queue_view
 from service.store.loader import entity_from_values
@@ -197,7 +198,10 @@ async def help_cancel(request: web.Request) -> web.Response:
 @route("GET", "/api/v1/help/categories", summary="Help request categories", tag="help")
 async def help_categories(request: web.Request) -> web.Response:
     return web.json_response(
-        [{"value": k, "label": v[0], "label_en": v[1]} for k, v in helpdesk.CATEGORIES.items()]
+        [
+            {"value": k, "label": render(v), "label_en": render(v, "en")}
+            for k, v in helpdesk.CATEGORIES.items()
+        ]
     )
 
 

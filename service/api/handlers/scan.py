@@ -21,6 +21,7 @@ from service.api.app import lang_of, now_of
 from service.api.handlers.visits import FO
 from service.api.routing import route
 from service.errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
+from service.i18n import Text, message, render
 from service.scan import engine, result, scanners
 from service.scan.result import Reading
 
@@ -85,19 +86,18 @@ async def scanner_list(request: web.Request) -> web.Response:
     sane = scanners.unavailable_reason()
     found = await scanners.list_scanners() if sane is None else []
     if sane is None and not found:
-        sane = (
+        sane = message(
             "Tidak ada pemindai yang terdeteksi; periksa kabel dan daya pemindai.",
             "No scanner was found; check the scanner's cable and power.",
         )
     lang = lang_of(request)
 
-    def state(reason: tuple[str, str] | None) -> dict[str, object]:
-        pick = None if reason is None else reason[1] if lang == "en" else reason[0]
+    def state(reason: Text | None) -> dict[str, object]:
         return {
             "available": reason is None,
-            "reason": pick,
-            "reason_id": reason[0] if reason else None,
-            "reason_en": reason[1] if reason else None,
+            "reason": None if reason is None else render(reason, lang),
+            "reason_id": None if reason is None else render(reason, "id"),
+            "reason_en": None if reason is None else render(reason, "en"),
         }
 
     return web.json_response(
