@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 from escpos.escpos import Escpos
 from escpos.printer import Dummy, Network, Serial, Usb
 
-from service.i18n import message, render
+from service.i18n import _, render
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -85,8 +85,8 @@ _ZONE_ABBR = {
     "Asia/Makassar": "WITA",
     "Asia/Jayapura": "WIT",
 }
-_TITLE = message("NOMOR ANTRIAN", "QUEUE NUMBER")
-_FOOTER = message("Mohon menunggu panggilan", "Please wait to be called")
+_TITLE = _("NOMOR ANTRIAN")
+_FOOTER = _("Mohon menunggu panggilan")
 
 
 class PrinterError(Exception):

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from service import throttle
 from service.auth import STAFF_ROLES, Credentials, Role, end_sessions
 from service.errors import Conflict, NotFound, ValidationError
+from service.i18n import _
 from service.passwords import check_password_policy, hash_password
 from service.store.tables import StaffRow
 
@@ -25,7 +26,7 @@ def staff_role(value: str) -> Role:
     except ValueError:
         role = Role.DEVICE
     if role not in STAFF_ROLES:
-        raise ValidationError("Peran tidak dikenal.", "Unknown role.", field="role")
+        raise ValidationError(_("Peran tidak dikenal."), field="role")
     return role
 
 
@@ -39,7 +40,7 @@ async def _staff(engine: AsyncEngine, username: str) -> tuple[int, Role, bool]:
             )
         ).first()
     if row is None:
-        raise NotFound(f"Pengguna {username} tidak ada.", f"No user {username}.")
+        raise NotFound(_("Pengguna {username} tidak ada.", username=username))
     return int(row.id), Role(row.role), bool(row.active)
 
 
@@ -58,8 +59,7 @@ async def _keep_an_admin(engine: AsyncEngine, staff_id: int) -> None:
         ).scalar_one()
     if not others:
         raise Conflict(
-            "Ini administrator aktif terakhir; tambahkan administrator lain lebih dahulu.",
-            "This is the last active administrator; add another administrator first.",
+            _("Ini administrator aktif terakhir; tambahkan administrator lain lebih dahulu."),
         )
 
 
@@ -114,7 +114,6 @@ async def unlock(
     ]
     if not keys:
         raise ValidationError(
-            "Sebutkan akun, alamat atau peramban yang dibuka.",
-            "Name the account, the address or the browser to unlock.",
+            _("Sebutkan akun, alamat atau peramban yang dibuka."),
         )
     return await throttle.lift(engine, keys)

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from service import throttle
 from service.config import SecurityConfig
 from service.errors import Conflict, Forbidden, Unauthorized, Unavailable
-from service.i18n import Text
+from service.i18n import Text, _
 from service.passwords import check_password_policy, hash_password, verify_password
 from service.store.tables import ApiTokenRow, SessionRow, StaffRow
 
@@ -49,11 +49,11 @@ class Role(enum.StrEnum):
 
 STAFF_ROLES = (Role.FRONT_OFFICE, Role.HELPDESK, Role.HEAD, Role.ADMIN)
 ROLE_LABELS: dict[Role, Text] = {
-    Role.FRONT_OFFICE: ("Petugas Front Office", "Front-office officer"),
-    Role.HELPDESK: ("Petugas Helpdesk", "Help-desk officer"),
-    Role.HEAD: ("Kepala LPSE", "Head of LPSE"),
-    Role.ADMIN: ("Administrator", "Administrator"),
-    Role.DEVICE: ("Perangkat", "Device"),
+    Role.FRONT_OFFICE: _("Petugas Front Office"),
+    Role.HELPDESK: _("Petugas Helpdesk"),
+    Role.HEAD: _("Kepala LPSE"),
+    Role.ADMIN: _("Administrator"),
+    Role.DEVICE: _("Perangkat"),
 }
 
 
@@ -91,7 +91,7 @@ async def add_staff(
             await conn.execute(select(StaffRow.id).where(StaffRow.username == username))
         ).first()
         if exists:
-            raise Conflict(f"Pengguna {username} sudah ada.", f"User {username} exists.")
+            raise Conflict(_("Pengguna {username} sudah ada.", username=username))
         result = await conn.execute(
             insert(StaffRow)
             .values(
@@ -119,7 +119,7 @@ async def list_staff(engine: AsyncEngine) -> list[dict[str, object]]:
     return [dict(r._mapping) for r in rows]
 
 
-WRONG_LOGIN = ("Nama pengguna atau kata sandi salah.", "Wrong username or password.")
+WRONG_LOGIN = _("Nama pengguna atau kata sandi salah.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,9 +195,7 @@ async def reauthenticate(
             ).scalar()
         if not await verify_password(stored, password):
             await throttle.failed(engine, counted, now)
-            raise Forbidden(
-                "Kata sandi Anda salah.", "Your password is wrong.", field="current_password"
-            )
+            raise Forbidden(_("Kata sandi Anda salah."), field="current_password")
         await throttle.succeeded(engine, counted)
 
 
@@ -346,8 +344,7 @@ class Credentials:
         except (SQLAlchemyError, OSError) as exc:
             if hit is None:
                 raise Unavailable(
-                    "Basis data sedang tidak dapat dihubungi; coba lagi sebentar lagi.",
-                    "The database is unreachable; please try again shortly.",
+                    _("Basis data sedang tidak dapat dihubungi; coba lagi sebentar lagi."),
                 ) from exc
             # The database is away: who we knew a moment ago is still who they are (a
             # revocation made meanwhile elsewhere takes effect once it is back).

@@ -34,6 +34,7 @@ from service import health
 from service.api.app import RUNTIME
 from service.config import Config
 from service.errors import BidroomError
+from service.i18n import _
 from service.runtime import Runtime
 from service.sd_notify import Notifier
 from service.store.backup import serving
@@ -100,8 +101,12 @@ async def _listen(runner: web.AppRunner, host: str, port: int) -> None:
     except OSError as exc:  # the port is taken, the address is not this machine's
         reason = exc.strerror or str(exc)
         raise BidroomError(
-            f"Tidak dapat menerima koneksi di {host}:{port}: {reason} (server.host, server.port)",
-            f"Cannot listen on {host}:{port}: {reason} (server.host, server.port)",
+            _(
+                "Tidak dapat menerima koneksi di {host}:{port}: {reason} (server.host, server.port)",
+                host=host,
+                port=port,
+                reason=reason,
+            ),
         ) from exc
 
 

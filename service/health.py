@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from devices.base import ReaderState
 from service.domain.taps import ReaderRole
 from service.errors import BidroomError
-from service.i18n import Text, message, render
+from service.i18n import Text, _, render
 from service.store.engine import write_problem
 
 if TYPE_CHECKING:
@@ -70,10 +70,7 @@ async def database_check(runtime: Runtime) -> Check:
     return Check(
         "database",
         False,
-        message(
-            f"Basis data tidak dapat ditulisi ({problem}).",
-            f"The database is not writable ({problem}).",
-        ),
+        _("Basis data tidak dapat ditulisi ({problem}).", problem=problem),
         {"ms": ms},
     )
 
@@ -92,20 +89,14 @@ async def writer_check(runtime: Runtime) -> Check:
         return Check(
             "writer",
             False,
-            message(
-                f"Penulis basis data tidak menjawab dalam {CHECK_S:g} detik.",
-                f"The database writer did not answer within {CHECK_S:g} s.",
-            ),
+            _("Penulis basis data tidak menjawab dalam {CHECK_S:g} detik.", CHECK_S=CHECK_S),
             detail,
         )
     if depth >= WRITER_QUEUE_LIMIT:
         return Check(
             "writer",
             False,
-            message(
-                f"Antrean penulis terlalu panjang ({depth}).",
-                f"The writer's queue is too long ({depth}).",
-            ),
+            _("Antrean penulis terlalu panjang ({depth}).", depth=depth),
             detail,
         )
     return Check("writer", True, detail=detail)
@@ -126,10 +117,7 @@ def readers_check(runtime: Runtime) -> Check:
         return Check(
             "readers",
             False,
-            message(
-                f"Pembaca pintu tidak online: {names}.",
-                f"Door readers not online: {names}.",
-            ),
+            _("Pembaca pintu tidak online: {names}.", names=names),
             detail,
         )
     return Check("readers", True, detail=detail)
@@ -137,9 +125,7 @@ def readers_check(runtime: Runtime) -> Check:
 
 def running_check(runtime: Runtime) -> Check:
     if runtime.stopping:
-        return Check(
-            "running", False, message("Layanan sedang berhenti.", "The service is stopping.")
-        )
+        return Check("running", False, _("Layanan sedang berhenti."))
     return Check("running", True)
 
 

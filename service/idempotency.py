@@ -46,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from service.errors import BidroomError, Conflict
+from service.i18n import _
 from service.store.tables import IdempotencyKeyRow
 
 KEY_LIFETIME = timedelta(hours=24)
@@ -73,20 +74,17 @@ class KeyInFlight(Conflict):
 
 
 MALFORMED = MalformedKey(
-    "Kunci Idempotency-Key tidak sah: kirim teks dalam tanda kutip (1–255 karakter), "
-    'mis. "8e03978e-40d5-43e8-bc93-6894a57f9324".',
-    "Invalid Idempotency-Key: send a quoted string (1-255 characters), "
-    'e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324".',
+    _(
+        'Kunci Idempotency-Key tidak sah: kirim teks dalam tanda kutip (1–255 karakter), mis. "8e03978e-40d5-43e8-bc93-6894a57f9324".'
+    ),
 )
 REUSED = KeyReused(
-    "Kunci Idempotency-Key ini sudah dipakai untuk permintaan lain; tidak ada yang diubah. "
-    "Muat ulang halaman lalu coba lagi.",
-    "This Idempotency-Key was already used for another request; nothing was changed. "
-    "Reload the page and try again.",
+    _(
+        "Kunci Idempotency-Key ini sudah dipakai untuk permintaan lain; tidak ada yang diubah. Muat ulang halaman lalu coba lagi."
+    ),
 )
 IN_FLIGHT = KeyInFlight(
-    "Permintaan yang sama masih diproses; tunggu sebentar lalu coba lagi.",
-    "The same request is still being processed; wait a moment and try again.",
+    _("Permintaan yang sama masih diproses; tunggu sebentar lalu coba lagi."),
 )
 
 

@@ -40,6 +40,7 @@ from service.domain.state import RoomState
 from service.domain.taps import DENY, Decision, ReaderRole, Reason, Tap
 from service.domain.tx import Tx
 from service.errors import BidroomError, Conflict, Unavailable, ValidationError
+from service.i18n import _
 from service.logs import redact_uid
 from service.spool import ExitSpool
 from service.store.tables import AccessEventRow
@@ -187,21 +188,18 @@ class TapIntake:
         ahead = (tap.at - received).total_seconds()
         if ahead > self._limits.clock_skew_s:
             raise ValidationError(
-                "Waktu tap berada di masa depan; periksa jam pembaca kartu.",
-                "The tap time is in the future; check the reader's clock.",
+                _("Waktu tap berada di masa depan; periksa jam pembaca kartu."),
                 field="at",
             )
         if -ahead > self._limits.max_age_s:
             raise ValidationError(
-                "Tap ini terlalu lama tertunda untuk diputuskan sekarang.",
-                "This tap is too old to be decided now.",
+                _("Tap ini terlalu lama tertunda untuk diputuskan sekarang."),
                 field="at",
             )
         signed = self._writer.published.signed_days()
         if signed and self._policy.day_of(tap.at) < max(signed):
             raise ValidationError(
-                "Waktu tap jatuh sebelum hari terakhir yang sudah disahkan.",
-                "The tap time falls before the last signed-off day.",
+                _("Waktu tap jatuh sebelum hari terakhir yang sudah disahkan."),
                 field="at",
             )
 

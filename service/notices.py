@@ -19,6 +19,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.errors import NotFound
+from service.i18n import _
 from service.store.integrity import MovedAside
 from service.store.tables import NoticeRow
 
@@ -80,7 +81,6 @@ class Notices:
             )
             if result.first() is None:
                 raise NotFound(
-                    "Pemberitahuan tidak ada atau sudah dikonfirmasi.",
-                    "No such notice, or it was acknowledged already.",
+                    _("Pemberitahuan tidak ada atau sudah dikonfirmasi."),
                 )
         self._open.pop(notice_id, None)

@@ -20,6 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from service.errors import ValidationError
+from service.i18n import _
 from service.workers import in_password_thread
 
 MIN_LENGTH = 12
@@ -42,27 +43,23 @@ def check_password_policy(
     """Refuse a new password that is short, common or the user's own name (422)."""
     if len(password) < MIN_LENGTH:
         raise ValidationError(
-            f"Kata sandi minimal {MIN_LENGTH} karakter.",
-            f"The password must have at least {MIN_LENGTH} characters.",
+            _("Kata sandi minimal {MIN_LENGTH} karakter.", MIN_LENGTH=MIN_LENGTH),
             field=field,
         )
     if len(password) > MAX_LENGTH:
         raise ValidationError(
-            f"Kata sandi paling banyak {MAX_LENGTH} karakter.",
-            f"The password may have at most {MAX_LENGTH} characters.",
+            _("Kata sandi paling banyak {MAX_LENGTH} karakter.", MAX_LENGTH=MAX_LENGTH),
             field=field,
         )
     lowered = password.lower()
     if lowered in common_passwords() or len(set(lowered)) < 3:
         raise ValidationError(
-            "Kata sandi ini terlalu umum dan mudah ditebak; pilih kalimat lain.",
-            "This password is too common and easy to guess; choose another phrase.",
+            _("Kata sandi ini terlalu umum dan mudah ditebak; pilih kalimat lain."),
             field=field,
         )
     if username and len(username) >= 3 and username.lower() in lowered:
         raise ValidationError(
-            "Kata sandi tidak boleh memuat nama pengguna.",
-            "The password may not contain the username.",
+            _("Kata sandi tidak boleh memuat nama pengguna."),
             field=field,
         )
 

@@ -35,6 +35,7 @@ from service.domain.tx import Tx
 from service.doors import WATCH_S, Doors, alarm_view
 from service.errors import BidroomError, Unavailable
 from service.events import EventHub
+from service.i18n import _
 from service.intake import TapIntake
 from service.keyfile import KeyFile
 from service.metrics import Metrics
@@ -72,8 +73,7 @@ class Stopping(Unavailable):
 
 
 STOPPING = Stopping(
-    "Layanan sedang berhenti; tap tidak diproses. Coba lagi sebentar lagi.",
-    "The service is stopping; the tap was not processed. Try again shortly.",
+    _("Layanan sedang berhenti; tap tidak diproses. Coba lagi sebentar lagi."),
 )
 
 

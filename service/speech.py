@@ -20,6 +20,7 @@ import wave
 from collections import OrderedDict
 
 from service.errors import BidroomError
+from service.i18n import Msg, _
 
 _LOGGER = logging.getLogger(__name__)
 PROGRAM = "espeak-ng"
@@ -37,17 +38,19 @@ class SpeechUnavailable(BidroomError):
 
 
 NOT_INSTALLED = SpeechUnavailable(
-    "Suara panggilan tidak tersedia: mesin suara espeak-ng belum dipasang di server "
-    "(apt-get install espeak-ng). Layar antrian hanya membunyikan lonceng.",
-    "Spoken calls are not available: the espeak-ng speech engine is not installed on "
-    "the server (apt-get install espeak-ng). The queue display only chimes.",
+    _(
+        "Suara panggilan tidak tersedia: mesin suara espeak-ng belum dipasang di server (apt-get install espeak-ng). Layar antrian hanya membunyikan lonceng."
+    ),
 )
 
 
-def _failed(why_id: str, why_en: str) -> SpeechUnavailable:
+def _failed(why: Msg) -> SpeechUnavailable:
     return SpeechUnavailable(
-        f"Suara panggilan gagal dibuat ({why_id}). Layar antrian hanya membunyikan lonceng.",
-        f"The spoken call could not be made ({why_en}). The queue display only chimes.",
+        _(
+            "Suara panggilan gagal dibuat ({why_id}). Layar antrian hanya membunyikan lonceng.",
+            why_id=why,
+            why_en=why,
+        ),
     )
 
 
@@ -155,7 +158,7 @@ class Speech:
                     process.communicate(text.encode()), self.timeout_s
                 )
             except TimeoutError:
-                raise _failed("mesin suara tidak menjawab", "the engine timed out") from None
+                raise _failed(_("mesin suara tidak menjawab")) from None
             finally:
                 if process.returncode is None:
                     with contextlib.suppress(ProcessLookupError):
@@ -165,9 +168,9 @@ class Speech:
             _LOGGER.warning(
                 "%s exited %s: %s", PROGRAM, process.returncode, err.decode(errors="replace")[:200]
             )
-            raise _failed("mesin suara gagal", "the engine failed")
+            raise _failed(_("mesin suara gagal"))
         try:
             return complete_wav(out)
         except ValueError as exc:
             _LOGGER.warning("%s gave no usable audio: %s", PROGRAM, exc)
-            raise _failed("keluaran bukan audio", "no audio came out") from None
+            raise _failed(_("keluaran bukan audio")) from None

@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.config import SecurityConfig
 from service.errors import BidroomError
-from service.i18n import Text
+from service.i18n import Text, _
 from service.store.tables import LoginThrottleRow, table_of
 
 FORGET_AFTER = timedelta(days=1)
@@ -94,21 +94,14 @@ def delay_s(failures: int, subject: Subject, limits: SecurityConfig) -> int:
 
 
 _LOCKED: dict[str, Text] = {
-    "account": (
-        "Akun ini dikunci karena terlalu banyak percobaan masuk yang gagal; "
-        "minta administrator membukanya.",
-        "This account is locked after too many failed logins; ask an administrator to unlock it.",
+    "account": _(
+        "Akun ini dikunci karena terlalu banyak percobaan masuk yang gagal; minta administrator membukanya."
     ),
-    "address": (
-        "Percobaan masuk dari komputer ini dikunci karena terlalu banyak kegagalan; "
-        "minta administrator membukanya.",
-        "Logins from this computer are locked after too many failures; ask an "
-        "administrator to unlock them.",
+    "address": _(
+        "Percobaan masuk dari komputer ini dikunci karena terlalu banyak kegagalan; minta administrator membukanya."
     ),
-    "device": (
-        "Peramban ini dikunci karena terlalu banyak percobaan masuk yang gagal; "
-        "minta administrator membukanya.",
-        "This browser is locked after too many failed logins; ask an administrator to unlock it.",
+    "device": _(
+        "Peramban ini dikunci karena terlalu banyak percobaan masuk yang gagal; minta administrator membukanya."
     ),
 }
 
@@ -147,8 +140,10 @@ async def admit(
             wait = max(wait, int((until - now).total_seconds() + 0.999))
         if wait > 0:
             raise TooManyAttempts(
-                f"Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {wait} detik.",
-                f"Too many failed logins. Try again in {wait} seconds.",
+                _(
+                    "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {wait} detik.",
+                    wait=wait,
+                ),
                 retry_after_s=wait,
             )
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.auth import Credentials, Role, digest
 from service.errors import Conflict, NotFound, ValidationError
+from service.i18n import _
 from service.store.tables import ApiTokenRow
 
 MAX_READERS = 50
@@ -31,22 +32,19 @@ def check_readers(role: Role, readers: Iterable[str], known: Collection[str]) ->
     names = sorted(set(readers))
     if len(names) > MAX_READERS:
         raise ValidationError(
-            f"Paling banyak {MAX_READERS} pembaca kartu per token.",
-            f"At most {MAX_READERS} readers per token.",
+            _("Paling banyak {MAX_READERS} pembaca kartu per token.", MAX_READERS=MAX_READERS),
             field="readers",
         )
     unknown = [n for n in names if n not in known]
     if unknown:
         listed = ", ".join(unknown)
         raise ValidationError(
-            f"Pembaca kartu ini tidak ada dalam konfigurasi: {listed}.",
-            f"These readers are not in the configuration: {listed}.",
+            _("Pembaca kartu ini tidak ada dalam konfigurasi: {listed}.", listed=listed),
             field="readers",
         )
     if role is Role.DEVICE and not names:
         raise ValidationError(
-            "Token perangkat harus menyebut pembaca kartu yang boleh dipakainya.",
-            "A device token must name the readers it may use.",
+            _("Token perangkat harus menyebut pembaca kartu yang boleh dipakainya."),
             field="readers",
         )
     return names
@@ -63,8 +61,7 @@ async def create_token(
     """A new token (returned once); ``readers`` must have been checked by the caller."""
     if role is Role.DEVICE and not readers:
         raise ValidationError(
-            "Token perangkat harus menyebut pembaca kartu yang boleh dipakainya.",
-            "A device token must name the readers it may use.",
+            _("Token perangkat harus menyebut pembaca kartu yang boleh dipakainya."),
             field="readers",
         )
     token = "brt_" + secrets.token_urlsafe(32)
@@ -74,8 +71,10 @@ async def create_token(
         )
         if taken.first() is not None:
             raise Conflict(
-                f"Sudah ada token berlaku bernama {name}; cabut dulu atau pakai nama lain.",
-                f"A token named {name} is in force; revoke it first or use another name.",
+                _(
+                    "Sudah ada token berlaku bernama {name}; cabut dulu atau pakai nama lain.",
+                    name=name,
+                ),
                 field="name",
             )
         await conn.execute(
@@ -131,9 +130,7 @@ async def revoke_token(
         ).scalars()
         revoked = list(hashes)
     if not revoked:
-        raise NotFound(
-            f"Tidak ada token berlaku bernama {name}.", f"No token named {name} is in force."
-        )
+        raise NotFound(_("Tidak ada token berlaku bernama {name}.", name=name))
     for token_hash in revoked:
         credentials.forget_hash(token_hash)
     return len(revoked)

@@ -28,6 +28,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from service.errors import Busy
+from service.i18n import _
 
 _LOGGER = logging.getLogger(__name__)
 MAX_PENDING = 4
@@ -62,8 +63,7 @@ class Workers:
         """Run ``job`` in the worker process; refuse at once when too many wait."""
         if self._pending >= self._max:
             raise Busy(
-                "Server sedang sibuk membuat laporan; coba lagi sebentar lagi.",
-                "The server is busy making reports; please try again shortly.",
+                _("Server sedang sibuk membuat laporan; coba lagi sebentar lagi."),
                 retry_after_s=5,
             )
         self._pending += 1

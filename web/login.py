@@ -23,7 +23,7 @@ from service.api.app import CONFIG, lang_of, session_of
 from service.api.handlers.session import log_in
 from service.auth import Principal
 from service.errors import BidroomError, UnsupportedMediaType, ValidationError
-from service.i18n import message
+from service.i18n import _
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 Context = Callable[[web.Request, Principal | None, Any], dict[str, Any]]
@@ -72,9 +72,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 async def login_submit(request: web.Request) -> web.StreamResponse:
     security = request.app[CONFIG].security
     if request.content_type != FORM_TYPE:
-        unsupported = UnsupportedMediaType(
-            "Masuk hanya melalui formulir di halaman ini.", "Log in with the form on this page."
-        )
+        unsupported = UnsupportedMediaType(_("Masuk hanya melalui formulir di halaman ini."))
         return _render(request, "/", unsupported)
     form = await request.post()
     target, username = _target(form.get("next")), ""
@@ -82,8 +80,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         expected = cookies.read(request, security, cookies.LOGIN_FORM) or ""
         if not expected or not hmac.compare_digest(str(form.get("csrf", "")), expected):
             raise ValidationError(
-                "Halaman masuk sudah kedaluwarsa; silakan isi sekali lagi.",
-                "The login page had expired; please fill it in once more.",
+                _("Halaman masuk sudah kedaluwarsa; silakan isi sekali lagi."),
             )
         username = params.clean(form.get("username", ""), "username", max_len=100)
         password = params.clean(form.get("password", ""), "password")
@@ -98,10 +95,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     return response
 
 
-_MISSING = message(
-    "Nama pengguna dan kata sandi wajib diisi.",
-    "The username and the password are required.",
-)
+_MISSING = _("Nama pengguna dan kata sandi wajib diisi.")
 
 
 def setup(app: web.Application, context: Context) -> None:

@@ -22,7 +22,7 @@ from service.api import cookies, routing
 from service.auth import Principal
 from service.config import Config
 from service.errors import BidroomError, Forbidden, Unauthorized
-from service.i18n import Text, both, render
+from service.i18n import Text, _, both, render
 from service.runtime import Runtime
 
 _LOGGER = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def error_response(request: web.Request, exc: BidroomError) -> web.Response:
 def principal(request: web.Request) -> Principal:
     found = request.get(PRINCIPAL_KEY)
     if not isinstance(found, Principal):
-        raise Unauthorized("Silakan masuk terlebih dahulu.", "Please log in first.")
+        raise Unauthorized(_("Silakan masuk terlebih dahulu."))
     return found
 
 
@@ -114,7 +114,7 @@ async def _authenticate(request: web.Request) -> Principal | None:
     if header.lower().startswith("bearer "):
         found = await runtime.credentials.token(header[7:].strip(), runtime.clock())
         if found is None:
-            raise Unauthorized("Token tidak sah.", "Invalid token.")
+            raise Unauthorized(_("Token tidak sah."))
         return found
     cookie = cookies.read(request, request.app[CONFIG].security, cookies.SESSION)
     if cookie:
@@ -132,23 +132,19 @@ async def _authenticate(request: web.Request) -> Principal | None:
                 sent = str(form.get("csrf", "")) if form else None
             if sent != found.csrf:
                 raise Forbidden(
-                    "Token CSRF tidak cocok; muat ulang halaman.",
-                    "CSRF token mismatch; reload the page.",
+                    _("Token CSRF tidak cocok; muat ulang halaman."),
                 )
         return found
     return None
 
 
 HTTP_MESSAGES: dict[int, Text] = {
-    404: ("Alamat tidak ditemukan.", "No such address."),
-    405: (
-        "Alamat ini tidak menerima cara permintaan tersebut.",
-        "This address does not accept that request method.",
-    ),
-    413: ("Data yang dikirim terlalu besar.", "The request body is too large."),
+    404: _("Alamat tidak ditemukan."),
+    405: _("Alamat ini tidak menerima cara permintaan tersebut."),
+    413: _("Data yang dikirim terlalu besar."),
 }
-CLIENT_ERROR = ("Permintaan tidak dapat diproses.", "The request cannot be processed.")
-SERVER_ERROR = ("Terjadi kesalahan internal; sudah dicatat.", "Internal error; it has been logged.")
+CLIENT_ERROR = _("Permintaan tidak dapat diproses.")
+SERVER_ERROR = _("Terjadi kesalahan internal; sudah dicatat.")
 
 
 def _plain(
@@ -205,11 +201,9 @@ async def auth_middleware(
         return await handler(request)
     found = await _authenticate(request)
     if found is None:
-        raise Unauthorized("Silakan masuk terlebih dahulu.", "Please log in first.")
+        raise Unauthorized(_("Silakan masuk terlebih dahulu."))
     if found.role not in roles:  # exactly the roles the route lists: no role passes by rank
-        raise Forbidden(
-            "Peran Anda tidak diizinkan untuk tindakan ini.", "Your role may not do this."
-        )
+        raise Forbidden(_("Peran Anda tidak diizinkan untuk tindakan ini."))
     request[PRINCIPAL_KEY] = found
     return await handler(request)
 

@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from service.errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
+from service.i18n import _
 
 MAX_BYTES = 64 * 1024  # the access form is under 2 KiB; 64 KiB leaves room, not abuse
 MAX_DEPTH = 20  # the deepest body we take is two levels (the form's list of devices)
@@ -30,15 +31,15 @@ _TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]|"', re.DOTALL)
 
 
 def not_json() -> ValidationError:
-    return ValidationError(
-        "Data yang dikirim bukan JSON yang sah.", "The request body is not valid JSON."
-    )
+    return ValidationError(_("Data yang dikirim bukan JSON yang sah."))
 
 
 def too_deep() -> ValidationError:
     return ValidationError(
-        f"Susunan data terlalu bertingkat (paling banyak {MAX_DEPTH} tingkat).",
-        f"The data is nested too deeply (at most {MAX_DEPTH} levels).",
+        _(
+            "Susunan data terlalu bertingkat (paling banyak {MAX_DEPTH} tingkat).",
+            MAX_DEPTH=MAX_DEPTH,
+        ),
     )
 
 
@@ -51,8 +52,7 @@ def check_media_type(request: web.Request) -> None:
     charset = (request.charset or "utf-8").lower()
     if not json_kind or charset not in ("utf-8", "utf8"):
         raise UnsupportedMediaType(
-            "Data harus dikirim dalam format JSON (UTF-8).",
-            "The body must be sent as JSON in UTF-8 (Content-Type: application/json).",
+            _("Data harus dikirim dalam format JSON (UTF-8)."),
         )
 
 
@@ -76,8 +76,7 @@ async def read_limited(request: web.Request) -> bytes:
 
 def _too_large() -> PayloadTooLarge:
     return PayloadTooLarge(
-        f"Data yang dikirim terlalu besar (paling banyak {MAX_BYTES // 1024} KiB).",
-        f"The request body is too large (at most {MAX_BYTES // 1024} KiB).",
+        _("Data yang dikirim terlalu besar (paling banyak {value} KiB).", value=MAX_BYTES // 1024),
     )
 
 

@@ -41,7 +41,7 @@ from service.api import routing
 from service.api.labels import Label, label_of
 from service.domain.taps import InvalidTap, normalise_uid
 from service.errors import ValidationError
-from service.i18n import Text, as_msg, both
+from service.i18n import Text, _, as_msg, both
 from service.reports.wording import MONTHS
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -93,13 +93,11 @@ async def json_body(request: web.Request) -> dict[str, Any]:
         raw = await bodies.read_limited(request)
     if not raw.strip():
         if required:
-            raise ValidationError(
-                "Isi permintaan kosong; data wajib dikirim.", "The request body is required."
-            )
+            raise ValidationError(_("Isi permintaan kosong; data wajib dikirim."))
         return {}
     value = bodies.decode(raw)
     if not isinstance(value, dict):
-        raise ValidationError("Data harus berupa objek JSON.", "The body must be a JSON object.")
+        raise ValidationError(_("Data harus berupa objek JSON."))
     return value
 
 
@@ -116,21 +114,19 @@ def clean(
     """``value`` as trimmed text that any database can store and any page can show."""
     where: dict[str, Any] = {"field": field, "label": label}
     if not isinstance(value, str):
-        raise invalid(name, "{label} harus berupa teks.", "{label} must be text.", **where)
+        raise invalid(name, _("{label} harus berupa teks."), **where)
     lines = name in MULTILINE if multiline is None else multiline
     if (_MULTI_LINE_BAD if lines else _SINGLE_LINE_BAD).search(value):
         raise invalid(
             name,
-            "{label} berisi karakter yang tidak diizinkan.",
-            "{label} contains characters that are not allowed.",
+            _("{label} berisi karakter yang tidak diizinkan."),
             **where,
         )
     value = value.strip()
     if len(value) > max_len:
         raise invalid(
             name,
-            "{label} terlalu panjang (paling banyak {n} karakter).",
-            "{label} is too long (at most {n} characters).",
+            _("{label} terlalu panjang (paling banyak {n} karakter)."),
             n=max_len,
             **where,
         )
@@ -154,9 +150,7 @@ def text(
         value = clean(value, name, max_len=max_len, multiline=multiline, field=field, label=label)
     if not value:
         if required:
-            raise invalid(
-                name, "{label} wajib diisi.", "{label} is required.", field=field, label=label
-            )
+            raise invalid(name, _("{label} wajib diisi."), field=field, label=label)
         return default
     return value
 
@@ -183,8 +177,7 @@ def choice(body: Mapping[str, Any], name: str, choices: Collection[str], default
     if value not in choices:
         raise invalid(
             name,
-            "{label} harus salah satu dari: {options}.",
-            "{label} must be one of: {options}.",
+            _("{label} harus salah satu dari: {options}."),
             options=", ".join(choices),
         )
     return value
@@ -197,8 +190,7 @@ def badge_uid(body: Mapping[str, Any], name: str = "uid") -> str:
     except InvalidTap:
         raise invalid(
             name,
-            "{label} harus 4 sampai 10 bita heksadesimal, misalnya 04A23B1C.",
-            "{label} must be 4 to 10 bytes of hex, for example 04A23B1C.",
+            _("{label} harus 4 sampai 10 bita heksadesimal, misalnya 04A23B1C."),
         ) from None
 
 
@@ -208,9 +200,7 @@ def opt_flag(body: Mapping[str, Any], name: str) -> bool | None:
     value = body.get(name)
     if value is None or isinstance(value, bool):
         return value
-    raise invalid(
-        name, "{label} harus bernilai ya atau tidak.", "{label} must be yes or no (true or false)."
-    )
+    raise invalid(name, _("{label} harus bernilai ya atau tidak."))
 
 
 def flag(
@@ -219,7 +209,7 @@ def flag(
     value = opt_flag(body, name)
     if value is None:
         if required:
-            raise invalid(name, "{label} wajib diisi.", "{label} is required.")
+            raise invalid(name, _("{label} wajib diisi."))
         return default
     return value
 
@@ -239,14 +229,11 @@ def integer(
     elif isinstance(value, str) and _DIGITS.fullmatch(value):
         number = int(value)
     else:
-        raise invalid(
-            name, "{label} harus angka bulat.", "{label} must be a whole number.", field=field
-        )
+        raise invalid(name, _("{label} harus angka bulat."), field=field)
     if not minimum <= number <= maximum:
         raise invalid(
             name,
-            "{label} harus angka dari {low} sampai {high}.",
-            "{label} must be a number from {low} to {high}.",
+            _("{label} harus angka dari {low} sampai {high}."),
             field=field,
             low=minimum,
             high=maximum,
@@ -285,8 +272,7 @@ def _long(day: date, lang: str, *, months: bool = False) -> str:
 def _out_of_range(name: str, last: date, *, months: bool = False) -> ValidationError:
     return invalid(
         name,
-        "{label} harus antara {first_id} dan {last_id}.",
-        "{label} must be between {first_en} and {last_en}.",
+        _("{label} harus antara {first_id} dan {last_id}."),
         first_id=_long(EARLIEST, "id", months=months),
         last_id=_long(last, "id", months=months),
         first_en=_long(EARLIEST, "en", months=months),
@@ -307,8 +293,7 @@ def a_date(value: object, name: str, today: date, *, default: date | None = None
     if day is None:
         raise invalid(
             name,
-            "{label} harus ditulis TTTT-BB-HH, misalnya {example}.",
-            "{label} must be written YYYY-MM-DD, for example {example}.",
+            _("{label} harus ditulis TTTT-BB-HH, misalnya {example}."),
             example=today.isoformat(),
         )
     if not EARLIEST <= day <= latest_day(today):
@@ -322,8 +307,7 @@ def a_month(value: object, name: str, today: date) -> tuple[date, date]:
     if found is None or not 1 <= int(found.group(2)) <= 12:
         raise invalid(
             name,
-            "{label} harus ditulis TTTT-BB, misalnya {example}.",
-            "{label} must be written YYYY-MM, for example {example}.",
+            _("{label} harus ditulis TTTT-BB, misalnya {example}."),
             example=today.isoformat()[:7],
         )
     first = date(int(found.group(1)), int(found.group(2)), 1)
@@ -346,8 +330,7 @@ def a_datetime(value: object, name: str, now: datetime) -> datetime | None:
     if parsed is None or parsed.tzinfo is None:
         raise invalid(
             name,
-            "{label} harus berupa waktu lengkap dengan zona waktu, misalnya {example}.",
-            "{label} must be a full time with its time zone, for example {example}.",
+            _("{label} harus berupa waktu lengkap dengan zona waktu, misalnya {example}."),
             example=now.replace(microsecond=0).isoformat(),
         )
     last = latest_day(now.date())

@@ -20,6 +20,7 @@ from service.domain.state import RoomState
 from service.domain.taps import ReaderRole
 from service.domain.tx import Tx
 from service.errors import Conflict, NotFound, ValidationError
+from service.i18n import Msg, _, _p
 
 # What readers report (devices.strike.DoorEventKind), and what raises an alarm.
 EVENT_KINDS = frozenset(
@@ -49,9 +50,7 @@ def _open_alarm(state: RoomState, reader: str, kind: str) -> Alarm | None:
 def record_device_event(tx: Tx, reader: str, kind: str, at: datetime) -> Alarm | None:
     """Journal a reader's event; raise (or count again) its alarm. Returns the alarm."""
     if kind not in EVENT_KINDS:
-        raise ValidationError(
-            f"Jenis kejadian perangkat tidak dikenal: {kind}.", f"Unknown device event: {kind}."
-        )
+        raise ValidationError(_("Jenis kejadian perangkat tidak dikenal: {kind}.", kind=kind))
     actor = f"reader:{reader}"
     tx.emit(f.DeviceEventRecorded(at=at, actor=actor, reader=reader, event=kind))
     if kind not in ALARM_KINDS:
@@ -65,18 +64,26 @@ def record_device_event(tx: Tx, reader: str, kind: str, at: datetime) -> Alarm |
     return alarm
 
 
-def _text(raw: str, max_len: int, what_id: str, what_en: str, field: str) -> str:
+def _text(raw: str, max_len: int, what: Msg, field: str) -> str:
     text = " ".join(raw.split())
     if len(text) < MIN_TEXT:
         raise ValidationError(
-            f"{what_id} wajib diisi (minimal {MIN_TEXT} huruf).",
-            f"{what_en} is required (at least {MIN_TEXT} characters).",
+            _(
+                "{what_id} wajib diisi (minimal {MIN_TEXT} huruf).",
+                what_id=what,
+                MIN_TEXT=MIN_TEXT,
+                what_en=what,
+            ),
             field=field,
         )
     if len(text) > max_len:
         raise ValidationError(
-            f"{what_id} terlalu panjang (paling banyak {max_len} huruf).",
-            f"{what_en} is too long (at most {max_len} characters).",
+            _(
+                "{what_id} terlalu panjang (paling banyak {max_len} huruf).",
+                what_id=what,
+                max_len=max_len,
+                what_en=what,
+            ),
             field=field,
         )
     return text
@@ -86,13 +93,12 @@ def acknowledge(tx: Tx, alarm_id: int, note: str, at: datetime, actor: str) -> A
     """A staff member acknowledges an open alarm with a note of what was done."""
     alarm = tx.state.alarms.get(alarm_id)
     if alarm is None:
-        raise NotFound(f"Alarm #{alarm_id} tidak ditemukan.", f"Alarm #{alarm_id} not found.")
+        raise NotFound(_("Alarm #{alarm_id} tidak ditemukan.", alarm_id=alarm_id))
     if alarm.acked_at is not None:
         raise Conflict(
-            "Alarm ini sudah ditandai sudah ditangani.",
-            "This alarm has already been acknowledged.",
+            _("Alarm ini sudah ditandai sudah ditangani."),
         )
-    text = _text(note, NOTE_MAX, "Catatan penanganan", "A note of what was done", "note")
+    text = _text(note, NOTE_MAX, _p("domain.alarms:text", "Catatan penanganan"), "note")
     tx.emit(
         f.AlarmAcknowledged(at=at, actor=actor, alarm_id=alarm_id, reader=alarm.reader, note=text)
     )
@@ -103,13 +109,13 @@ def unlock_door(
     tx: Tx, reader: str, reason: str, seconds: float, at: datetime, actor: str
 ) -> f.DoorUnlocked:
     """*Buka pintu*: journal a manual momentary unlock (the runtime pulses the output)."""
-    text = _text(
-        reason, REASON_MAX, "Alasan membuka pintu", "The reason to open the door", "reason"
-    )
+    text = _text(reason, REASON_MAX, _p("domain.alarms:text", "Alasan membuka pintu"), "reason")
     if not 1 <= seconds <= UNLOCK_MAX_S:
         raise ValidationError(
-            f"Lama pintu terbuka harus 1 sampai {UNLOCK_MAX_S:g} detik.",
-            f"The door may be opened for 1 to {UNLOCK_MAX_S:g} seconds.",
+            _(
+                "Lama pintu terbuka harus 1 sampai {UNLOCK_MAX_S:g} detik.",
+                UNLOCK_MAX_S=UNLOCK_MAX_S,
+            ),
             field="seconds",
         )
     return tx.emit(f.DoorUnlocked(at=at, actor=actor, reader=reader, seconds=seconds, reason=text))

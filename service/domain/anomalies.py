@@ -8,16 +8,16 @@ from datetime import datetime, timedelta
 from service.domain.lifecycle import VisitState
 from service.domain.policy import Policy
 from service.domain.state import RoomState
-from service.i18n import Text
+from service.i18n import Text, _, _p
 
 NEAR_CLOSING = timedelta(minutes=30)
 
 ANOMALY_TEXT: dict[str, Text] = {
-    "tailgating": ("Memakai fasilitas tanpa tercatat masuk pintu", "Desk use with no door entry"),
-    "exit_without_entry": ("Keluar tanpa catatan masuk", "Exit with no recorded entry"),
-    "badge_not_returned": ("Kartu belum dikembalikan", "Badge not returned"),
-    "document_held": ("Kartu identitas masih dititipkan", "Identity document still held"),
-    "overdue_visit": ("Kunjungan melewati jam layanan", "Visit open past opening hours"),
+    "tailgating": _("Memakai fasilitas tanpa tercatat masuk pintu"),
+    "exit_without_entry": _("Keluar tanpa catatan masuk"),
+    "badge_not_returned": _("Kartu belum dikembalikan"),
+    "document_held": _p("domain.anomalies:document_held", "Kartu identitas masih dititipkan"),
+    "overdue_visit": _("Kunjungan melewati jam layanan"),
 }
 
 

@@ -14,6 +14,7 @@ from service.domain.model import Visit, Visitor
 from service.domain.policy import Policy
 from service.domain.state import RoomState
 from service.errors import Conflict, ValidationError
+from service.i18n import _
 
 
 class OpenVisit(Conflict):
@@ -48,8 +49,10 @@ def check(
     if at > now:
         shown = now.astimezone(policy.tz).strftime("%d-%m-%Y %H.%M")
         raise ValidationError(
-            f"Waktu kedatangan data susulan tidak boleh setelah sekarang ({shown} WIB).",
-            f"A back-entered arrival time cannot be later than now ({shown} WIB).",
+            _(
+                "Waktu kedatangan data susulan tidak boleh setelah sekarang ({shown} WIB).",
+                shown=shown,
+            ),
             field="arrived_at",
         )
     still_open = open_visits_of(state, visitor)
@@ -61,11 +64,12 @@ def check(
             f", slot {deposit.slot}" if deposit is not None and deposit.returned_at is None else ""
         )
         raise OpenVisit(
-            f"Dokumen ini masih tercatat pada kunjungan yang belum ditutup (kunjungan "
-            f"{visit.id}, {visit.name}, sejak {since} WIB{slot}). Pastikan lalu konfirmasi "
-            "untuk tetap mencatat data susulan.",
-            f"This document is still recorded on a visit that is not closed (visit "
-            f"{visit.id}, {visit.name}, since {since} WIB{slot}). Check, then confirm to "
-            "record the back-entry anyway.",
+            _(
+                "Dokumen ini masih tercatat pada kunjungan yang belum ditutup (kunjungan {id}, {name}, sejak {since} WIB{slot}). Pastikan lalu konfirmasi untuk tetap mencatat data susulan.",
+                id=visit.id,
+                name=visit.name,
+                since=since,
+                slot=slot,
+            ),
             field="confirm_open_visit",
         )

@@ -19,6 +19,7 @@ from service.domain.policy import Policy
 from service.domain.state import RoomState
 from service.domain.tx import Tx
 from service.errors import Conflict, ValidationError
+from service.i18n import Msg, _
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -59,17 +60,12 @@ def _state(tx: Tx, day: date) -> DayState:
 
 
 # Why a day cannot take an event now, in words a clerk reads (never a state's name).
-_REFUSALS: dict[tuple[DayState, DayEvent], tuple[str, str]] = {
-    (DayState.CLOSED, DayEvent.CLOSE): ("Hari ini sudah ditutup.", "This day is already closed."),
-    (DayState.SIGNED, DayEvent.CLOSE): (
-        "Hari ini sudah disahkan Kepala LPSE.",
-        "This day is already signed off by the Head of LPSE.",
-    ),
-    (DayState.OPEN, DayEvent.REOPEN): ("Hari ini belum ditutup.", "This day is not closed."),
-    (DayState.SIGNED, DayEvent.REOPEN): (
-        "Hari yang sudah disahkan tidak dapat dibuka kembali; yang terjadi kemudian dicatat"
-        " sebagai amandemen.",
-        "A signed day cannot be reopened; what happens later is recorded as an amendment.",
+_REFUSALS: dict[tuple[DayState, DayEvent], Msg] = {
+    (DayState.CLOSED, DayEvent.CLOSE): _("Hari ini sudah ditutup."),
+    (DayState.SIGNED, DayEvent.CLOSE): _("Hari ini sudah disahkan Kepala LPSE."),
+    (DayState.OPEN, DayEvent.REOPEN): _("Hari ini belum ditutup."),
+    (DayState.SIGNED, DayEvent.REOPEN): _(
+        "Hari yang sudah disahkan tidak dapat dibuka kembali; yang terjadi kemudian dicatat sebagai amandemen."
     ),
 }
 
@@ -78,7 +74,7 @@ def _advance(tx: Tx, day: date, event: DayEvent) -> None:
     state = _state(tx, day)
     refusal = _REFUSALS.get((state, event))
     if refusal is not None:
-        raise Conflict(*refusal)
+        raise Conflict(refusal)
     advance(DAY_TABLE, "hari", state, event)
 
 
@@ -104,16 +100,15 @@ def close_day(
     """
     _advance(tx, day, DayEvent.CLOSE)
     if day > policy.day_of(at):
-        raise Conflict(
-            "Hari yang belum tiba tidak dapat ditutup.", "A day that has not come cannot be closed."
-        )
+        raise Conflict(_("Hari yang belum tiba tidak dapat ditutup."))
     note = _reason(reason)
     if reason_needed(policy, day, at) and len(note or "") < REASON_MIN:
         raise ValidationError(
-            f"Ruangan belum tutup (jam tutup {policy.closing:%H.%M} WIB): tulis alasan menutup"
-            f" hari lebih awal (minimal {REASON_MIN} huruf).",
-            f"The room closes at {policy.closing:%H:%M} WIB: write why the day is closed early"
-            f" (at least {REASON_MIN} characters).",
+            _(
+                "Ruangan belum tutup (jam tutup {closing:%H.%M} WIB): tulis alasan menutup hari lebih awal (minimal {REASON_MIN} huruf).",
+                closing=policy.closing,
+                REASON_MIN=REASON_MIN,
+            ),
             field="note",
         )
     tx.emit(f.DayClosed(at=at, actor=actor, day=day, note=note))
@@ -126,8 +121,10 @@ def reopen_day(tx: Tx, day: date, at: datetime, actor: str, reason: str | None) 
     cleaned = _reason(reason)
     if cleaned is None or len(cleaned) < REASON_MIN:
         raise ValidationError(
-            f"Alasan membuka kembali hari wajib diisi (minimal {REASON_MIN} huruf).",
-            f"A reason for reopening the day is required (at least {REASON_MIN} characters).",
+            _(
+                "Alasan membuka kembali hari wajib diisi (minimal {REASON_MIN} huruf).",
+                REASON_MIN=REASON_MIN,
+            ),
             field="reason",
         )
     tx.emit(f.DayReopened(at=at, actor=actor, day=day, reason=cleaned))
@@ -135,7 +132,7 @@ def reopen_day(tx: Tx, day: date, at: datetime, actor: str, reason: str | None) 
 
 def sign_day(tx: Tx, policy: Policy, day: date, at: datetime, actor: str) -> None:
     if _state(tx, day) is not DayState.CLOSED:
-        raise Conflict("Hari harus ditutup sebelum disahkan.", "Close the day before signing it.")
+        raise Conflict(_("Hari harus ditutup sebelum disahkan."))
     # Step 9 ends with this signature, so measure the breaches as if signed now.
     unjustified = [
         b
@@ -144,8 +141,7 @@ def sign_day(tx: Tx, policy: Policy, day: date, at: datetime, actor: str) -> Non
     ]
     if unjustified:
         raise Conflict(
-            f"{len(unjustified)} penyimpangan standar waktu belum diberi alasan.",
-            f"{len(unjustified)} service-standard breach(es) have no justification yet.",
+            _("{len} penyimpangan standar waktu belum diberi alasan.", len=len(unjustified)),
         )
     advance(DAY_TABLE, "hari", DayState.CLOSED, DayEvent.SIGN)
     tx.emit(f.DaySigned(at=at, actor=actor, day=day))
@@ -163,9 +159,7 @@ def sign_amendments(tx: Tx, day: date, at: datetime, actor: str) -> list[Amendme
     """The Head of LPSE signs every pending amendment of a signed day."""
     pending = pending_amendments(tx.state, day)
     if not pending:
-        raise Conflict(
-            "Tidak ada amandemen yang menunggu pengesahan.", "No amendment is waiting to be signed."
-        )
+        raise Conflict(_("Tidak ada amandemen yang menunggu pengesahan."))
     ids = tuple(a.id for a in pending)
     tx.emit(f.AmendmentsSigned(at=at, actor=actor, day=day, amendment_ids=ids))
     return [tx.state.amendments[i] for i in ids]
@@ -175,13 +169,10 @@ def justify(
     tx: Tx, day: date, step: str, subject: str, text: str, at: datetime, actor: str
 ) -> None:
     if step not in standards.STEP_NAMES:
-        raise ValidationError(
-            f"Langkah SOP tidak dikenal: {step}", f"Unknown SOP step: {step}", field="step"
-        )
+        raise ValidationError(_("Langkah SOP tidak dikenal: {step}", step=step), field="step")
     if len(text.strip()) < 5:
         raise ValidationError(
-            "Alasan penyimpangan wajib diisi (minimal 5 huruf).",
-            "A justification of at least 5 characters is required.",
+            _("Alasan penyimpangan wajib diisi (minimal 5 huruf)."),
             field="text",
         )
     existing = next(

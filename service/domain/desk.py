@@ -27,6 +27,7 @@ from service.domain.model import ArmedIssue, Badge, Deposit, Visit
 from service.domain.policy import Policy
 from service.domain.tx import Tx
 from service.errors import Conflict
+from service.i18n import _
 
 
 class DeskTap(enum.Enum):
@@ -50,7 +51,7 @@ def desk_tap(serving: ArmedIssue | None, badge: Badge) -> DeskTap:
 def serve(tx: Tx, reader: str, visit: Visit, at: datetime, actor: str) -> None:
     """The clerk serves ``visit`` at ``reader`` (it replaces whatever the desk served)."""
     if visit.state is VisitState.CLOSED:
-        raise Conflict("Kunjungan sudah ditutup.", "The visit is closed.")
+        raise Conflict(_("Kunjungan sudah ditutup."))
     current = tx.state.armed.get(reader)
     if current is not None and current.visit_id == visit.id:
         return  # already served here (a reload of the page): nothing to record
@@ -83,8 +84,7 @@ def answer(
     current = tx.state.armed.get(reader)
     if current is None or current.asked_visit_id != visit_id:
         raise Conflict(
-            "Pertanyaan ini sudah dijawab atau tidak berlaku lagi.",
-            "This question was already answered or no longer applies.",
+            _("Pertanyaan ini sudah dijawab atau tidak berlaku lagi."),
         )
     if not returned:
         tx.emit(

@@ -19,6 +19,7 @@ from service.domain.policy import Policy
 from service.domain.taps import ReaderRole
 from service.domain.tx import Tx
 from service.errors import Conflict, NotFound, ValidationError
+from service.i18n import _
 
 DEFAULT_PREFIX = "K-"
 DEFAULT_WIDTH = 3
@@ -54,19 +55,17 @@ def propose_label(labels: Iterable[str]) -> str:
 def _front_desk(policy: Policy, reader: str) -> None:
     found = policy.readers.get(reader)
     if found is None:
-        raise NotFound(f"Pembaca kartu {reader} tidak ada.", f"No reader {reader}.", field="reader")
+        raise NotFound(_("Pembaca kartu {reader} tidak ada.", reader=reader), field="reader")
     if found.role is not ReaderRole.FRONT_DESK:
         raise ValidationError(
-            "Kartu didaftarkan hanya lewat pembaca kartu front office.",
-            "Badges are enrolled only on a front-desk reader.",
+            _("Kartu didaftarkan hanya lewat pembaca kartu front office."),
             field="reader",
         )
     if found.verify_token or policy.require_token:
         raise Conflict(
-            "Kartu di situs ini harus ditulisi token saat didaftarkan; "
-            "daftarkan dengan perintah bidroom badge enroll --reader.",
-            "Badges here must have their token written when enrolled; "
-            "use bidroom badge enroll --reader.",
+            _(
+                "Kartu di situs ini harus ditulisi token saat didaftarkan; daftarkan dengan perintah bidroom badge enroll --reader."
+            ),
             field="reader",
         )
 
@@ -76,7 +75,7 @@ def arm(tx: Tx, policy: Policy, reader: str, label: str | None, at: datetime, ac
     _front_desk(policy, reader)
     label = label.strip() if label else None
     if label and any(b.label == label for b in tx.state.badges.values()):
-        raise Conflict(f"Label {label} sudah dipakai.", f"Label {label} is taken.", field="label")
+        raise Conflict(_("Label {label} sudah dipakai.", label=label), field="label")
     tx.emit(f.BadgeEnrolArmed(at=at, actor=actor, reader=reader, label=label or None))
 
 

@@ -20,6 +20,7 @@ from service.domain.policy import Policy
 from service.domain.state import RoomState
 from service.domain.tx import Tx
 from service.errors import Conflict, NotFound
+from service.i18n import _
 
 
 class FacilityOccupied(Conflict):
@@ -62,23 +63,25 @@ def alternatives(state: RoomState, facility: Facility, at: datetime) -> tuple[st
 def _facility(state: RoomState, facility_id: int) -> Facility:
     facility = state.facilities.get(facility_id)
     if facility is None:
-        raise NotFound(f"Fasilitas {facility_id} tidak ada.", f"No facility {facility_id}.")
+        raise NotFound(_("Fasilitas {facility_id} tidak ada.", facility_id=facility_id))
     return facility
 
 
 def _target(state: RoomState, facility: Facility, code: str, at: datetime) -> Facility:
     target = state.facility_by_code(code)
     if target is None:
-        raise NotFound(f"Fasilitas {code} tidak ada.", f"No facility {code}.", field="move_to")
+        raise NotFound(_("Fasilitas {code} tidak ada.", code=code), field="move_to")
     if target.kind != facility.kind or target.id == facility.id:
         raise Conflict(
-            f"{code} bukan {facility.label} lain; pilih fasilitas sejenis yang bebas.",
-            f"{code} is not another facility of the same kind; choose a free one of that kind.",
+            _(
+                "{code} bukan {label} lain; pilih fasilitas sejenis yang bebas.",
+                code=code,
+                label=facility.label,
+            ),
         )
     if not queue.is_free(target, at):
         raise Conflict(
-            f"{code} tidak bebas lagi; pilih fasilitas lain.",
-            f"{code} is no longer free; choose another facility.",
+            _("{code} tidak bebas lagi; pilih fasilitas lain.", code=code),
         )
     return target
 

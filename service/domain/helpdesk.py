@@ -9,16 +9,16 @@ from service.domain.lifecycle import HELP_TABLE, HelpEvent, advance
 from service.domain.model import HelpRequest
 from service.domain.tx import Tx
 from service.errors import NotFound, ValidationError
-from service.i18n import Text
+from service.i18n import Text, _
 
 CATEGORIES: dict[str, Text] = {
-    "login": ("Login / akun SPSE", "SPSE login / account"),
-    "upload": ("Unggah dokumen penawaran", "Uploading bid documents"),
-    "apendo": ("Enkripsi / SPAMKODOK", "Encryption / SPAMKODOK"),
-    "registration": ("Pendaftaran / verifikasi penyedia", "Vendor registration / verification"),
-    "network": ("Jaringan / internet / hotspot", "Network / internet / hotspot"),
-    "hardware": ("Perangkat (PC, printer, scanner)", "Equipment (PC, printer, scanner)"),
-    "other": ("Lainnya", "Other"),
+    "login": _("Login / akun SPSE"),
+    "upload": _("Unggah dokumen penawaran"),
+    "apendo": _("Enkripsi / SPAMKODOK"),
+    "registration": _("Pendaftaran / verifikasi penyedia"),
+    "network": _("Jaringan / internet / hotspot"),
+    "hardware": _("Perangkat (PC, printer, scanner)"),
+    "other": _("Lainnya"),
 }
 SOURCES = ("staff", "status_page", "workstation")
 
@@ -26,9 +26,7 @@ SOURCES = ("staff", "status_page", "workstation")
 def _get(tx: Tx, request_id: int) -> HelpRequest:
     request = tx.state.help_requests.get(request_id)
     if request is None:
-        raise NotFound(
-            f"Permintaan bantuan {request_id} tidak ada.", f"No help request {request_id}."
-        )
+        raise NotFound(_("Permintaan bantuan {request_id} tidak ada.", request_id=request_id))
     return request
 
 
@@ -49,16 +47,14 @@ def open_request(
 ) -> HelpRequest:
     if category not in CATEGORIES:
         raise ValidationError(
-            f"Kategori tidak dikenal: {category}", f"Unknown category: {category}", field="category"
+            _("Kategori tidak dikenal: {category}", category=category), field="category"
         )
     if source not in SOURCES:
-        raise ValidationError(
-            f"Sumber tidak dikenal: {source}", f"Unknown source: {source}", field="source"
-        )
+        raise ValidationError(_("Sumber tidak dikenal: {source}", source=source), field="source")
     if visit_id is not None and visit_id not in tx.state.visits:
-        raise NotFound(f"Kunjungan {visit_id} tidak ditemukan.", f"Visit {visit_id} not found.")
+        raise NotFound(_("Kunjungan {visit_id} tidak ditemukan.", visit_id=visit_id))
     if facility_id is not None and facility_id not in tx.state.facilities:
-        raise NotFound(f"Fasilitas {facility_id} tidak ada.", f"No facility {facility_id}.")
+        raise NotFound(_("Fasilitas {facility_id} tidak ada.", facility_id=facility_id))
     if facility_id is None and visit_id is not None:
         facility_id = tx.state.visits[visit_id].facility_id
     request = HelpRequest(
@@ -86,9 +82,7 @@ def resolve(
     tx: Tx, request_id: int, problem: str | None, resolution: str, at: datetime, actor: str
 ) -> HelpRequest:
     if not resolution.strip():
-        raise ValidationError(
-            "Penyelesaian wajib diisi.", "The resolution is required.", field="resolution"
-        )
+        raise ValidationError(_("Penyelesaian wajib diisi."), field="resolution")
     request = _get(tx, request_id)
     advance(HELP_TABLE, "permintaan bantuan", request.state, HelpEvent.RESOLVE)
     tx.emit(

@@ -19,7 +19,7 @@ from stdnum.id import nik as stdnum_nik
 from stdnum.id import npwp as stdnum_npwp
 
 from service.errors import ValidationError
-from service.i18n import Text, message
+from service.i18n import Text, _
 
 
 class DocumentType(enum.StrEnum):
@@ -29,9 +29,9 @@ class DocumentType(enum.StrEnum):
 
 
 DOCUMENT_LABELS: dict[DocumentType, Text] = {
-    DocumentType.KTP: ("KTP", "National ID card (KTP)"),
-    DocumentType.SIM: ("SIM", "Driving licence (SIM)"),
-    DocumentType.PASSPORT: ("Paspor", "Passport"),
+    DocumentType.KTP: _("KTP"),
+    DocumentType.SIM: _("SIM"),
+    DocumentType.PASSPORT: _("Paspor"),
 }
 
 _SIM_RE = re.compile(r"^\d{12,14}$")
@@ -48,21 +48,12 @@ class NikFault(enum.StrEnum):
 
 
 NIK_MESSAGES: dict[NikFault, Text] = {
-    NikFault.EMPTY: ("NIK wajib diisi.", "NIK is required."),
-    NikFault.NOT_DIGITS: ("NIK hanya boleh berisi angka.", "NIK may contain digits only."),
-    NikFault.LENGTH: ("NIK harus 16 digit.", "NIK must be 16 digits."),
-    NikFault.REGION: (
-        "Kode wilayah NIK (4 digit pertama) tidak terdaftar.",
-        "The NIK's region code (first 4 digits) is not a registered regency.",
-    ),
-    NikFault.BIRTH_DATE: (
-        "Tanggal lahir dalam NIK (digit 7-12) tidak valid.",
-        "The birth date in the NIK (digits 7-12) is not a valid date.",
-    ),
-    NikFault.FUTURE_BIRTH: (
-        "Tanggal lahir dalam NIK belum terjadi.",
-        "The birth date in the NIK is in the future.",
-    ),
+    NikFault.EMPTY: _("NIK wajib diisi."),
+    NikFault.NOT_DIGITS: _("NIK hanya boleh berisi angka."),
+    NikFault.LENGTH: _("NIK harus 16 digit."),
+    NikFault.REGION: _("Kode wilayah NIK (4 digit pertama) tidak terdaftar."),
+    NikFault.BIRTH_DATE: _("Tanggal lahir dalam NIK (digit 7-12) tidak valid."),
+    NikFault.FUTURE_BIRTH: _("Tanggal lahir dalam NIK belum terjadi."),
 }
 
 
@@ -136,14 +127,12 @@ def check_document(doc_type: DocumentType, raw: str, today: date) -> str:
     number = re.sub(r"[\s.\-]", "", raw or "").upper()
     if doc_type is DocumentType.SIM and not _SIM_RE.match(number):
         raise ValidationError(
-            "Nomor SIM harus 12 sampai 14 digit.",
-            "A SIM number is 12 to 14 digits.",
+            _("Nomor SIM harus 12 sampai 14 digit."),
             field="doc_number",
         )
     if doc_type is DocumentType.PASSPORT and not _PASSPORT_RE.match(number):
         raise ValidationError(
-            "Nomor paspor: 1-2 huruf diikuti 6-7 angka (mis. C1234567).",
-            "Passport number: 1-2 letters then 6-7 digits (e.g. C1234567).",
+            _("Nomor paspor: 1-2 huruf diikuti 6-7 angka (mis. C1234567)."),
             field="doc_number",
         )
     return number
@@ -162,17 +151,14 @@ def check_npwp(raw: str, today: date) -> str:
             return check_nik(digits, today).number
         except NikError as exc:
             raise ValidationError(
-                message(
-                    "NPWP 16 digit adalah NIK: {nik}", "A 16-digit NPWP is a NIK: {nik}"
-                ).with_params(nik=exc.text),
+                _("NPWP 16 digit adalah NIK: {nik}").with_params(nik=exc.text),
                 field="npwp",
             ) from exc
     try:
         return str(stdnum_npwp.validate(digits))
     except stdnum_errors.ValidationError as exc:
         raise ValidationError(
-            "NPWP tidak valid (15 digit, atau 16 digit: NIK atau 0 diikuti 15 digit).",
-            "Invalid NPWP (15 digits, or 16: a NIK or 0 followed by 15 digits).",
+            _("NPWP tidak valid (15 digit, atau 16 digit: NIK atau 0 diikuti 15 digit)."),
             field="npwp",
         ) from exc
 
@@ -192,8 +178,7 @@ def check_phone(raw: str) -> str:
     number = re.sub(r"[\s.\-()]", "", raw or "")
     if not _PHONE_RE.match(number):
         raise ValidationError(
-            "Nomor telepon seluler tidak valid (mis. 0812 3456 7890).",
-            "Invalid mobile number (e.g. 0812 3456 7890).",
+            _("Nomor telepon seluler tidak valid (mis. 0812 3456 7890)."),
             field="phone",
         )
     digits = number.lstrip("+")

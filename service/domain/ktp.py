@@ -20,7 +20,7 @@ from datetime import date
 from difflib import SequenceMatcher
 
 from service.domain.identity import NikError, check_nik
-from service.i18n import Text
+from service.i18n import Text, _
 
 # Below this a field is shown highlighted for the clerk to check against the card.
 LOW_CONFIDENCE = 0.80
@@ -71,12 +71,12 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "blood_type": ("A", "B", "AB", "O", "-"),
 }
 NOTES: dict[str, Text] = {
-    "unreadable": ("tidak terbaca jelas", "not clearly readable"),
-    "snapped": ("dibaca mendekati", "read approximately"),
-    "passes_disagree": ("dua pembacaan berbeda", "two readings differ"),
-    "date_format": ("bukan tanggal HH-BB-TTTT", "not a DD-MM-YYYY date"),
-    "nik_flagged": ("NIK tidak cocok dengan kartu", "the NIK does not match the card"),
-    "unchecked": ("tanpa digit pemeriksa; cocokkan", "no check digit; compare"),
+    "unreadable": _("tidak terbaca jelas"),
+    "snapped": _("dibaca mendekati"),
+    "passes_disagree": _("dua pembacaan berbeda"),
+    "date_format": _("bukan tanggal HH-BB-TTTT"),
+    "nik_flagged": _("NIK tidak cocok dengan kartu"),
+    "unchecked": _("tanpa digit pemeriksa; cocokkan"),
 }
 _DATE = re.compile(r"(\d{2})\s*[-./]?\s*(\d{2})\s*[-./]?\s*(\d{4})")
 _COLON_LIKE = frozenset(":;.,|!1Iil'\"")

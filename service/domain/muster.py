@@ -24,6 +24,7 @@ from service.domain.model import Muster, MusterMark, Visit
 from service.domain.state import RoomState
 from service.domain.tx import Tx
 from service.errors import Conflict, NotFound
+from service.i18n import _
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,12 +117,11 @@ def _running(state: RoomState, muster_id: int) -> Muster:
     muster = state.musters.get(muster_id)
     if muster is None:
         raise NotFound(
-            f"Apel evakuasi {muster_id} tidak ada.", f"No muster {muster_id}.", field="muster_id"
+            _("Apel evakuasi {muster_id} tidak ada.", muster_id=muster_id), field="muster_id"
         )
     if muster.ended_at is not None:
         raise Conflict(
-            "Apel evakuasi ini sudah selesai; mulai apel baru bila perlu.",
-            "This muster has ended; start a new one if needed.",
+            _("Apel evakuasi ini sudah selesai; mulai apel baru bila perlu."),
         )
     return muster
 
@@ -131,8 +131,7 @@ def mark_safe(tx: Tx, muster_id: int, visit_id: int, at: datetime, actor: str) -
     muster = _running(tx.state, muster_id)
     if visit_id not in roster(tx.state, muster):
         raise NotFound(
-            "Orang ini tidak ada dalam daftar evakuasi.",
-            "This person is not on the muster list.",
+            _("Orang ini tidak ada dalam daftar evakuasi."),
             field="visit_id",
         )
     done = marks_of(tx.state, muster.id).get(visit_id)

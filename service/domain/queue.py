@@ -27,6 +27,7 @@ from service.domain.policy import Policy
 from service.domain.state import RoomState
 from service.domain.tx import Tx
 from service.errors import Conflict, NotFound, ValidationError
+from service.i18n import _
 
 
 def is_free(facility: Facility, at: datetime) -> bool:
@@ -116,8 +117,7 @@ def assign_or_queue(
     kind = policy.kinds.get(visit.wanted_kind)
     if kind is None:
         raise NotFound(
-            f"Jenis fasilitas tidak dikenal: {visit.wanted_kind}",
-            f"Unknown facility kind: {visit.wanted_kind}",
+            _("Jenis fasilitas tidak dikenal: {wanted_kind}", wanted_kind=visit.wanted_kind),
             field="wanted_kind",
         )
     facility = free_facility(state, kind.kind, at)
@@ -247,7 +247,7 @@ def run_due(tx: Tx, policy: Policy, now: datetime) -> list[DueAction]:
 def _ticket(tx: Tx, ticket_id: int) -> Ticket:
     ticket = tx.state.tickets.get(ticket_id)
     if ticket is None:
-        raise NotFound(f"Nomor antrian {ticket_id} tidak ada.", f"No queue number {ticket_id}.")
+        raise NotFound(_("Nomor antrian {ticket_id} tidak ada.", ticket_id=ticket_id))
     return ticket
 
 
@@ -255,10 +255,10 @@ def call_next(tx: Tx, policy: Policy, kind: str, at: datetime, actor: str) -> Ti
     """Staff press *panggil berikutnya*: the next ticket of a kind gets a free facility."""
     waiting = waiting_tickets(tx.state, kind)
     if not waiting:
-        raise Conflict("Tidak ada antrian untuk fasilitas ini.", "No one is waiting for this kind.")
+        raise Conflict(_("Tidak ada antrian untuk fasilitas ini."))
     facility = free_facility(tx.state, kind, at)
     if facility is None:
-        raise Conflict("Belum ada fasilitas yang kosong.", "No facility of this kind is free.")
+        raise Conflict(_("Belum ada fasilitas yang kosong."))
     call(tx, policy, waiting[0], facility, at, actor)
     return tx.state.tickets[waiting[0].id]
 
@@ -274,13 +274,10 @@ def prioritise(tx: Tx, ticket_id: int, reason: str, at: datetime, actor: str) ->
     ticket = _ticket(tx, ticket_id)
     if ticket.state is not TicketState.WAITING:
         raise ValidationError(
-            "Hanya nomor yang menunggu dapat diprioritaskan.",
-            "Only a waiting number can get priority.",
+            _("Hanya nomor yang menunggu dapat diprioritaskan."),
         )
     if not reason.strip():
-        raise ValidationError(
-            "Alasan prioritas wajib diisi.", "A reason is required.", field="reason"
-        )
+        raise ValidationError(_("Alasan prioritas wajib diisi."), field="reason")
     tx.emit(f.TicketPrioritised(at=at, actor=actor, ticket_id=ticket_id, reason=reason.strip()))
     return tx.state.tickets[ticket_id]
 
@@ -291,7 +288,7 @@ def set_out_of_service(
     """Take a facility out of service (it is skipped by assignment and calls) or back."""
     facility = tx.state.facilities.get(facility_id)
     if facility is None:
-        raise NotFound(f"Fasilitas {facility_id} tidak ada.", f"No facility {facility_id}.")
+        raise NotFound(_("Fasilitas {facility_id} tidak ada.", facility_id=facility_id))
     if facility.out_of_service == out:
         return
     tx.emit(

@@ -18,13 +18,13 @@ from datetime import date, datetime, timedelta
 
 from service.domain.policy import Policy
 from service.domain.state import RoomState
-from service.i18n import Text
+from service.i18n import Text, _
 
 STEP_NAMES: dict[str, Text] = {
-    "2": ("Formulir akses & tanda pengenal khusus", "Access form & special badge"),
-    "3": ("Fasilitas / nomor antrian", "Facility / queue number"),
-    "8": ("Pengembalian kartu & identitas", "Badge & document return"),
-    "9": ("Penyerahan laporan ke Kepala LPSE", "Hand-over to the Head of LPSE"),
+    "2": _("Formulir akses & tanda pengenal khusus"),
+    "3": _("Fasilitas / nomor antrian"),
+    "8": _("Pengembalian kartu & identitas"),
+    "9": _("Penyerahan laporan ke Kepala LPSE"),
 }
 
 

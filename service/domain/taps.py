@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from service.i18n import Text, render
+from service.i18n import Text, _, render
 
 _UID_RE = re.compile(r"^[0-9A-F]{8,20}$")
 
@@ -116,62 +116,39 @@ class Reason(enum.StrEnum):
 
 
 REASON_TEXT: dict[Reason, Text] = {
-    Reason.ENTRY: ("Silakan masuk", "Entry granted"),
-    Reason.EXIT: ("Silakan keluar", "Exit granted"),
-    Reason.EXIT_WITHOUT_ENTRY: ("Keluar tanpa catatan masuk", "Exit with no recorded entry"),
-    Reason.USAGE_STARTED: ("Penggunaan fasilitas dimulai", "Facility use started"),
-    Reason.USAGE_ENDED: ("Penggunaan fasilitas selesai", "Facility use ended"),
-    Reason.BADGE_ISSUED: ("Tanda pengenal khusus diberikan", "Special badge issued"),
-    Reason.BADGE_RETURNED: ("Tanda pengenal khusus dikembalikan", "Special badge returned"),
-    Reason.UNKNOWN_BADGE: ("Kartu tidak dikenal", "Unknown badge"),
-    Reason.LOST_BADGE: ("Kartu dilaporkan hilang", "Badge reported lost"),
-    Reason.RETIRED_BADGE: ("Kartu sudah tidak berlaku", "Badge retired"),
-    Reason.BADGE_NOT_ISSUED: ("Kartu belum diberikan kepada pengunjung", "Badge not issued"),
-    Reason.NOT_ADMITTED: (
-        "Pengunjung belum dipersilakan masuk (antri)",
-        "Visitor not admitted yet",
+    Reason.ENTRY: _("Silakan masuk"),
+    Reason.EXIT: _("Silakan keluar"),
+    Reason.EXIT_WITHOUT_ENTRY: _("Keluar tanpa catatan masuk"),
+    Reason.USAGE_STARTED: _("Penggunaan fasilitas dimulai"),
+    Reason.USAGE_ENDED: _("Penggunaan fasilitas selesai"),
+    Reason.BADGE_ISSUED: _("Tanda pengenal khusus diberikan"),
+    Reason.BADGE_RETURNED: _("Tanda pengenal khusus dikembalikan"),
+    Reason.UNKNOWN_BADGE: _("Kartu tidak dikenal"),
+    Reason.LOST_BADGE: _("Kartu dilaporkan hilang"),
+    Reason.RETIRED_BADGE: _("Kartu sudah tidak berlaku"),
+    Reason.BADGE_NOT_ISSUED: _("Kartu belum diberikan kepada pengunjung"),
+    Reason.NOT_ADMITTED: _("Pengunjung belum dipersilakan masuk (antri)"),
+    Reason.ALREADY_INSIDE: _("Pengunjung sudah di dalam ruangan"),
+    Reason.ROOM_FULL: _("Ruangan penuh"),
+    Reason.OUTSIDE_HOURS: _("Di luar jam layanan"),
+    Reason.WRONG_DESK: _("Bukan fasilitas pengunjung ini"),
+    Reason.NO_FACILITY: _("Tidak ada fasilitas yang ditetapkan"),
+    Reason.UNKNOWN_READER: _("Pembaca kartu tidak terdaftar"),
+    Reason.TOKEN_INVALID: _("Kartu tidak sah (token tidak cocok)"),
+    Reason.NO_VISIT_SERVED: _("Tidak ada kunjungan yang sedang dilayani"),
+    Reason.VISIT_HAS_BADGE: _("Kunjungan sudah memiliki kartu"),
+    Reason.VISIT_NOT_READY: _("Kunjungan belum siap (titipan identitas belum dicatat)"),
+    Reason.BADGE_OF_ANOTHER_VISIT: _(
+        "Kartu ini milik pengunjung lain; selesaikan dulu pengunjung yang sedang dilayani"
     ),
-    Reason.ALREADY_INSIDE: ("Pengunjung sudah di dalam ruangan", "Visitor already inside"),
-    Reason.ROOM_FULL: ("Ruangan penuh", "Room full"),
-    Reason.OUTSIDE_HOURS: ("Di luar jam layanan", "Outside opening hours"),
-    Reason.WRONG_DESK: ("Bukan fasilitas pengunjung ini", "Not this visitor's facility"),
-    Reason.NO_FACILITY: ("Tidak ada fasilitas yang ditetapkan", "No facility assigned"),
-    Reason.UNKNOWN_READER: ("Pembaca kartu tidak terdaftar", "Unknown reader"),
-    Reason.TOKEN_INVALID: ("Kartu tidak sah (token tidak cocok)", "Badge token does not verify"),
-    Reason.NO_VISIT_SERVED: (
-        "Tidak ada kunjungan yang sedang dilayani",
-        "No visit is being served at the front desk",
+    Reason.OFFLINE_STORED: _("Offline, tap disimpan dan akan dikirim"),
+    Reason.DATABASE_UNAVAILABLE: _("Basis data tidak tersedia; masuk ditolak sampai pulih"),
+    Reason.EXIT_SPOOLED: _("Silakan keluar (dicatat begitu basis data pulih)"),
+    Reason.CONFIRM_RETURN: _(
+        "Kartu milik pengunjung lain; konfirmasi pengembalian di layar front office"
     ),
-    Reason.VISIT_HAS_BADGE: ("Kunjungan sudah memiliki kartu", "Visit already has a badge"),
-    Reason.VISIT_NOT_READY: (
-        "Kunjungan belum siap (titipan identitas belum dicatat)",
-        "Visit not ready (identity document not deposited)",
-    ),
-    Reason.BADGE_OF_ANOTHER_VISIT: (
-        "Kartu ini milik pengunjung lain; selesaikan dulu pengunjung yang sedang dilayani",
-        "This badge belongs to another visitor; finish serving the current visitor first",
-    ),
-    Reason.OFFLINE_STORED: (
-        "Offline, tap disimpan dan akan dikirim",
-        "Offline, tap stored; will be sent",
-    ),
-    Reason.DATABASE_UNAVAILABLE: (
-        "Basis data tidak tersedia; masuk ditolak sampai pulih",
-        "Database unavailable; entry refused until it is back",
-    ),
-    Reason.EXIT_SPOOLED: (
-        "Silakan keluar (dicatat begitu basis data pulih)",
-        "Exit granted (recorded once the database is back)",
-    ),
-    Reason.CONFIRM_RETURN: (
-        "Kartu milik pengunjung lain; konfirmasi pengembalian di layar front office",
-        "Another visitor's badge; confirm its return on the front-office screen",
-    ),
-    Reason.BADGE_ENROLLED: ("Kartu baru didaftarkan", "New badge enrolled"),
-    Reason.ENROL_LABEL_TAKEN: (
-        "Label yang diketik sudah dipakai kartu lain; ketik label lain",
-        "The label typed is taken by another badge; type another label",
-    ),
+    Reason.BADGE_ENROLLED: _("Kartu baru didaftarkan"),
+    Reason.ENROL_LABEL_TAKEN: _("Label yang diketik sudah dipakai kartu lain; ketik label lain"),
 }
 
 

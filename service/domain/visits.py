@@ -29,6 +29,7 @@ from service.domain.policy import Policy
 from service.domain.state import RoomState
 from service.domain.tx import Tx
 from service.errors import BidroomError, Conflict, NotFound, ValidationError
+from service.i18n import _
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,7 @@ class Arrival:
 def _require(visit_id: int, visits: dict[int, Visit]) -> Visit:
     visit = visits.get(visit_id)
     if visit is None:
-        raise NotFound(f"Kunjungan {visit_id} tidak ditemukan.", f"Visit {visit_id} not found.")
+        raise NotFound(_("Kunjungan {visit_id} tidak ditemukan.", visit_id=visit_id))
     return visit
 
 
@@ -81,16 +82,16 @@ def register(
         )
     if not form.back_entered and not (form.rules_ack and form.privacy_ack):
         raise ValidationError(
-            "Pengunjung harus menyetujui tata tertib dan pemberitahuan pelindungan data pribadi.",
-            "The visitor must acknowledge the house rules and the personal-data notice.",
+            _(
+                "Pengunjung harus menyetujui tata tertib dan pemberitahuan pelindungan data pribadi."
+            ),
             field="rules_ack",
         )
     if not form.name.strip():
-        raise ValidationError("Nama wajib diisi.", "Name is required.", field="name")
+        raise ValidationError(_("Nama wajib diisi."), field="name")
     if form.wanted_kind is not None and form.wanted_kind not in policy.kinds:
         raise ValidationError(
-            f"Jenis fasilitas tidak dikenal: {form.wanted_kind}",
-            f"Unknown facility kind: {form.wanted_kind}",
+            _("Jenis fasilitas tidak dikenal: {wanted_kind}", wanted_kind=form.wanted_kind),
             field="wanted_kind",
         )
     slot = free_slot(tx, policy)
@@ -140,7 +141,7 @@ def free_slot(tx: Tx, policy: Policy) -> str:
     for slot in policy.slots:
         if slot not in held:
             return slot
-    raise Conflict("Semua laci titipan identitas terisi.", "Every deposit slot is taken.")
+    raise Conflict(_("Semua laci titipan identitas terisi."))
 
 
 def issue_problem(
@@ -148,11 +149,11 @@ def issue_problem(
 ) -> BidroomError | None:
     """Why ``badge`` cannot be issued to ``visit`` now (None: it can)."""
     if visit.state is VisitState.CLOSED:
-        return Conflict("Kunjungan sudah ditutup.", "The visit is closed.")
+        return Conflict(_("Kunjungan sudah ditutup."))
     if visit.badge_id is not None:
-        return Conflict("Kunjungan sudah memiliki kartu.", "The visit already has a badge.")
+        return Conflict(_("Kunjungan sudah memiliki kartu."))
     if state.deposit_of(visit.id) is None:
-        return Conflict("Titipan identitas belum dicatat.", "No identity document deposited.")
+        return Conflict(_("Titipan identitas belum dicatat."))
     try:
         advance(BADGE_TABLE, "kartu", badge.state, BadgeEvent.ISSUE)
     except IllegalTransition as refused:
@@ -163,8 +164,7 @@ def issue_problem(
         and visit.wanted_kind not in policy.kinds
     ):
         return NotFound(
-            f"Jenis fasilitas tidak dikenal: {visit.wanted_kind}",
-            f"Unknown facility kind: {visit.wanted_kind}",
+            _("Jenis fasilitas tidak dikenal: {wanted_kind}", wanted_kind=visit.wanted_kind),
             field="wanted_kind",
         )
     return None
@@ -197,13 +197,13 @@ def assign_facility(
 ) -> Ticket | None:
     """Staff (re)assign: a named facility, or the next free of a kind, or a ticket."""
     if visit.state is VisitState.CLOSED:
-        raise Conflict("Kunjungan sudah ditutup.", "The visit is closed.")
+        raise Conflict(_("Kunjungan sudah ditutup."))
     if code is not None:
         facility = tx.state.facility_by_code(code)
         if facility is None:
-            raise NotFound(f"Fasilitas {code} tidak ada.", f"No facility {code}.")
+            raise NotFound(_("Fasilitas {code} tidak ada.", code=code))
         if not queue.is_free(facility, at) and facility.visit_id != visit.id:
-            raise Conflict(f"Fasilitas {code} sedang dipakai.", f"Facility {code} is in use.")
+            raise Conflict(_("Fasilitas {code} sedang dipakai.", code=code))
         if facility.visit_id == visit.id:
             return None  # already theirs
         _leave_facility(tx, policy, visit.id, at, actor)
@@ -215,13 +215,10 @@ def assign_facility(
         return None
     if visit.state is not VisitState.REGISTERED:
         raise Conflict(
-            "Kunjungan sudah mendapat fasilitas atau nomor antrian.",
-            "The visit already has a facility or a queue number.",
+            _("Kunjungan sudah mendapat fasilitas atau nomor antrian."),
         )
     if kind is not None and kind not in policy.kinds:
-        raise ValidationError(
-            f"Jenis fasilitas tidak dikenal: {kind}", f"Unknown facility kind: {kind}", field="kind"
-        )
+        raise ValidationError(_("Jenis fasilitas tidak dikenal: {kind}", kind=kind), field="kind")
     if kind != visit.wanted_kind:
         tx.emit(f.WantedKindChanged(at=at, actor=actor, visit_id=visit.id, kind=kind))
     return queue.assign_or_queue(tx, policy, visit.id, at, actor)
@@ -276,9 +273,7 @@ def force_close(
 ) -> Deposit | None:
     """A supervisor closes a visit that cannot end normally (lost badge, visitor left)."""
     if not reason.strip():
-        raise ValidationError(
-            "Alasan penutupan wajib diisi.", "A reason is required.", field="reason"
-        )
+        raise ValidationError(_("Alasan penutupan wajib diisi."), field="reason")
     advance(VISIT_TABLE, "kunjungan", visit.state, VisitEvent.FORCE_CLOSE)
     _wind_up(tx, policy, visit.id, at, actor)
     tx.emit(f.VisitForceClosed(at=at, actor=actor, visit_id=visit.id, reason=reason.strip()))
@@ -289,14 +284,13 @@ def return_document(tx: Tx, visit: Visit, to: str, at: datetime, actor: str) -> 
     """The deposited document leaves its slot; only once its visit is closed."""
     deposit = tx.state.deposit_of(visit.id)
     if deposit is None:
-        raise NotFound("Tidak ada titipan identitas.", "No deposited document.")
+        raise NotFound(_("Tidak ada titipan identitas."))
     if visit.state is not VisitState.CLOSED:
         raise Conflict(
-            "Kartu identitas dikembalikan setelah tanda pengenal khusus diterima kembali.",
-            "The document goes back only after the special badge is returned.",
+            _("Kartu identitas dikembalikan setelah tanda pengenal khusus diterima kembali."),
         )
     if deposit.returned_at is not None:
-        raise Conflict("Kartu identitas sudah dikembalikan.", "The document was already returned.")
+        raise Conflict(_("Kartu identitas sudah dikembalikan."))
     tx.emit(
         f.DocumentReturned(
             at=at,
@@ -312,17 +306,15 @@ def return_document(tx: Tx, visit: Visit, to: str, at: datetime, actor: str) -> 
 def arm_issue(tx: Tx, reader: str, visit: Visit, at: datetime, actor: str) -> None:
     """The front desk's next tap of a free badge binds it to this visit."""
     if visit.state is VisitState.CLOSED or visit.badge_id is not None:
-        raise Conflict(
-            "Kunjungan ini tidak menunggu kartu.", "This visit is not waiting for a badge."
-        )
+        raise Conflict(_("Kunjungan ini tidak menunggu kartu."))
     tx.emit(f.BadgeIssueArmed(at=at, actor=actor, reader=reader, visit_id=visit.id))
 
 
 def enroll_badge(tx: Tx, uid: str, label: str, at: datetime, actor: str) -> Badge:
     if tx.state.badge_by(uid) is not None:
-        raise Conflict("Kartu dengan UID ini sudah terdaftar.", "A badge with this UID exists.")
+        raise Conflict(_("Kartu dengan UID ini sudah terdaftar."))
     if any(b.label == label for b in tx.state.badges.values()):
-        raise Conflict(f"Label {label} sudah dipakai.", f"Label {label} is taken.")
+        raise Conflict(_("Label {label} sudah dipakai.", label=label))
     badge = Badge(id=tx.next_id("badge"), uid=uid, label=label, enrolled_at=at)
     tx.emit(f.BadgeEnrolled(at=at, actor=actor, badge=badge))
     return badge
@@ -359,14 +351,12 @@ def staff_usage(
     usage = tx.state.open_usage(visit.id)
     if start:
         if visit.state is not VisitState.ADMITTED or visit.facility_id is None:
-            raise Conflict(
-                "Kunjungan belum mendapat fasilitas.", "The visit has no facility assigned."
-            )
+            raise Conflict(_("Kunjungan belum mendapat fasilitas."))
         if usage is not None:
-            raise Conflict("Penggunaan fasilitas sudah berjalan.", "A session is already open.")
+            raise Conflict(_("Penggunaan fasilitas sudah berjalan."))
         facility = tx.state.facilities[visit.facility_id]
         queue.start_usage(tx, visit, facility, at, "staff", actor)
         return
     if usage is None:
-        raise Conflict("Tidak ada penggunaan fasilitas yang berjalan.", "No open session.")
+        raise Conflict(_("Tidak ada penggunaan fasilitas yang berjalan."))
     queue.end_usage(tx, policy, visit.id, usage, at, "staff", actor)

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from service.domain.model import personal_fields
 from service.domain.state import RoomState
 from service.errors import NotFound
+from service.i18n import _
 from service.reports.archive import (
     Fault,
     digest_faults,
@@ -94,7 +95,7 @@ async def export_day(
     """Write the sealed day's bundle into ``to`` (created); returns the files written."""
     rows = (await sealed_rows(engine, day)).get(day)
     if not rows:
-        raise NotFound(f"Hari {day} belum disegel.", f"Day {day} has not been sealed.")
+        raise NotFound(_("Hari {day} belum disegel.", day=day))
     async with engine.connect() as conn:
         entries = await read_journal(conn)
     start = day_range(tz, day, day)[0]

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from service.config import Config
 from service.domain.policy import KindPolicy, Policy
 from service.errors import ValidationError
+from service.i18n import _
 from service.reports.books import Books, build_books
 from service.reports.csv_out import csv_bytes, csv_sections
 from service.reports.data import Records, load_records
@@ -59,24 +60,20 @@ def month_range(month: str) -> tuple[date, date]:
         year, number = (int(part) for part in month.split("-"))
         last = calendar.monthrange(year, number)[1]
     except ValueError as exc:
-        raise ValidationError(
-            f"Bulan harus berbentuk YYYY-MM: {month}", f"Month must be YYYY-MM: {month}"
-        ) from exc
+        raise ValidationError(_("Bulan harus berbentuk YYYY-MM: {month}", month=month)) from exc
     return date(year, number, 1), date(year, number, last)
 
 
 def period(day: str | None = None, month: str | None = None) -> tuple[date, date]:
     """``--date 2026-11-25`` or ``--month 2026-11`` -> (start, end), as the CLI and API take it."""
     if (day is None) == (month is None):
-        raise ValidationError("Pilih tanggal atau bulan.", "Give either a date or a month.")
+        raise ValidationError(_("Pilih tanggal atau bulan."))
     if month is not None:
         return month_range(month)
     try:
         one = date.fromisoformat(str(day))
     except ValueError as exc:
-        raise ValidationError(
-            f"Tanggal harus berbentuk YYYY-MM-DD: {day}", f"Date must be YYYY-MM-DD: {day}"
-        ) from exc
+        raise ValidationError(_("Tanggal harus berbentuk YYYY-MM-DD: {day}", day=day)) from exc
     return one, one
 
 
@@ -94,11 +91,9 @@ def filename(kind: str, start: date, end: date, fmt: str) -> str:
 
 def _check(fmt: str, start: date, end: date) -> None:
     if fmt not in FORMATS:
-        raise ValidationError(
-            f"Format tidak dikenal: {fmt}", f"Unknown format: {fmt}", field="format"
-        )
+        raise ValidationError(_("Format tidak dikenal: {fmt}", fmt=fmt), field="format")
     if end < start or (end - start).days > 366:
-        raise ValidationError("Rentang tanggal tidak valid.", "Invalid date range.")
+        raise ValidationError(_("Rentang tanggal tidak valid."))
 
 
 def layout_for(
@@ -172,7 +167,7 @@ async def render_books(
     """
     _check(fmt, start, end)
     if book not in BOOKS:
-        raise ValidationError(f"Buku tidak dikenal: {book}", f"Unknown book: {book}")
+        raise ValidationError(_("Buku tidak dikenal: {book}", book=book))
     layout = layout_for(config, start, end, lang=lang, journal=journal, created=now)
     records = await load_records(engine, layout.tz, start, end)
     return books_file(build_books(records, start, end, layout.tz), layout, fmt, book)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from service.domain.ktp import Line, Word
 from service.errors import BidroomError
-from service.i18n import Text
+from service.i18n import Text, _
 
 if TYPE_CHECKING:
     from service.scan.image import Pixels
@@ -62,16 +62,10 @@ def unavailable_reason() -> Text | None:
     try:
         import tesserocr  # noqa: F401
     except ImportError:
-        return (
-            "Pustaka tesserocr belum terpasang (pip install tesserocr).",
-            "The tesserocr library is not installed (pip install tesserocr).",
-        )
+        return _("Pustaka tesserocr belum terpasang (pip install tesserocr).")
     if tessdata_dir() is None:
-        return (
-            "Tesseract dengan model bahasa Indonesia belum terpasang "
-            "(apt-get install tesseract-ocr tesseract-ocr-ind).",
-            "Tesseract with the Indonesian model is not installed "
-            "(apt-get install tesseract-ocr tesseract-ocr-ind).",
+        return _(
+            "Tesseract dengan model bahasa Indonesia belum terpasang (apt-get install tesseract-ocr tesseract-ocr-ind)."
         )
     return None
 
@@ -162,8 +156,7 @@ class Worker:
     async def run(self, job: Callable[[Engine], T]) -> T:
         if self._waiting >= MAX_WAITING:
             raise OcrBusy(
-                "Pembaca KTP sedang sibuk; coba lagi sebentar.",
-                "The card reader is busy; try again in a moment.",
+                _("Pembaca KTP sedang sibuk; coba lagi sebentar."),
             )
         self._waiting += 1
         try:

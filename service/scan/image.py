@@ -24,6 +24,7 @@ import numpy.typing as npt
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from service.errors import ValidationError
+from service.i18n import _
 
 Pixels = npt.NDArray[np.uint8]
 
@@ -34,8 +35,7 @@ WORK_SIDE = 800  # the card is looked for on a copy this long
 
 def unreadable_image() -> ValidationError:
     return ValidationError(
-        "Berkas bukan gambar JPEG atau PNG yang dapat dibaca.",
-        "The file is not a readable JPEG or PNG image.",
+        _("Berkas bukan gambar JPEG atau PNG yang dapat dibaca."),
         field="image",
     )
 
@@ -48,8 +48,7 @@ def decode(data: bytes) -> Pixels:
                 raise unreadable_image()
             if opened.width * opened.height > MAX_PIXELS:
                 raise ValidationError(
-                    "Gambar terlalu besar; pindai pada 300 dpi.",
-                    "The image is too large; scan at 300 dpi.",
+                    _("Gambar terlalu besar; pindai pada 300 dpi."),
                     field="image",
                 )
             upright = ImageOps.exif_transpose(opened).convert("RGB")

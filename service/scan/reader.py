@@ -23,6 +23,7 @@ import numpy as np
 from service.domain import ktp
 from service.domain.ktp import Field, Line
 from service.errors import ValidationError
+from service.i18n import _
 from service.scan import image, passport
 from service.scan.engine import Engine
 from service.scan.result import Reading
@@ -38,8 +39,7 @@ MIN_LABELS = 4  # a picture with fewer of the card's labels and no NIK is not a 
 
 def not_readable() -> ValidationError:
     return ValidationError(
-        "KTP tidak terbaca; coba pindai ulang.",
-        "The KTP could not be read; try scanning it again.",
+        _("KTP tidak terbaca; coba pindai ulang."),
         field="image",
     )
 

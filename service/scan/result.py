@@ -8,7 +8,7 @@ from typing import Any
 from service.domain import ktp
 from service.domain.identity import mask_number
 from service.domain.ktp import Field, NikCheck
-from service.i18n import Text, as_msg, message, render
+from service.i18n import Text, _, as_msg, render
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,30 +79,11 @@ def _disagreement(check: NikCheck) -> dict[str, str | None]:
     """The one sentence the clerk reads about the NIK, in both languages."""
     if not check.valid:
         fault = as_msg((check.message_id or "", check.message_en or ""))
-        return _summary(
-            message(
-                "NIK hasil pindaian tidak valid: {fault}", "The scanned NIK is not valid: {fault}"
-            ).with_params(fault=fault)
-        )
+        return _summary(_("NIK hasil pindaian tidak valid: {fault}").with_params(fault=fault))
     if check.birth_date_agrees is False:
-        return _summary(
-            message(
-                "Tanggal lahir dalam NIK berbeda dengan yang tercetak; periksa kartu.",
-                "The birth date in the NIK differs from the printed one; check the card.",
-            )
-        )
+        return _summary(_("Tanggal lahir dalam NIK berbeda dengan yang tercetak; periksa kartu."))
     if check.sex_agrees is False:
-        return _summary(
-            message(
-                "Jenis kelamin dalam NIK berbeda dengan yang tercetak; periksa kartu.",
-                "The sex encoded in the NIK differs from the printed one; check the card.",
-            )
-        )
+        return _summary(_("Jenis kelamin dalam NIK berbeda dengan yang tercetak; periksa kartu."))
     if check.birth_date_agrees is None:
-        return _summary(
-            message(
-                "Tanggal lahir tercetak tidak terbaca; cocokkan NIK dengan kartu.",
-                "The printed birth date could not be read; compare the NIK with the card.",
-            )
-        )
+        return _summary(_("Tanggal lahir tercetak tidak terbaca; cocokkan NIK dengan kartu."))
     return _summary(None)

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from service.errors import BidroomError, ValidationError
-from service.i18n import Text
+from service.i18n import Text, _
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,10 +44,7 @@ class Scanner:
 
 def unavailable_reason() -> Text | None:
     if shutil.which("scanimage") is None:
-        return (
-            "SANE (scanimage) belum terpasang (apt-get install sane-utils).",
-            "SANE (scanimage) is not installed (apt-get install sane-utils).",
-        )
+        return _("SANE (scanimage) belum terpasang (apt-get install sane-utils).")
     return None
 
 
@@ -100,8 +97,7 @@ async def list_scanners(*, fresh: bool = False) -> list[Scanner]:
 
 def _failed() -> ScannerUnavailable:
     return ScannerUnavailable(
-        "Pemindai tidak merespons; periksa kabel, daya dan tutup pemindai, lalu coba lagi.",
-        "The scanner did not respond; check its cable, power and lid, then try again.",
+        _("Pemindai tidak merespons; periksa kabel, daya dan tutup pemindai, lalu coba lagi."),
     )
 
 
@@ -115,8 +111,7 @@ async def scan(name: str) -> bytes:
     }
     if name not in known:
         raise ValidationError(
-            "Pemindai tidak dikenal; pilih dari daftar.",
-            "Unknown scanner; choose one from the list.",
+            _("Pemindai tidak dikenal; pilih dari daftar."),
             field="scanner",
         )
     base = ["scanimage", "--format=png", "-d", name, f"--resolution={DPI}"]

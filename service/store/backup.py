@@ -82,8 +82,10 @@ def serving(database: Path | None) -> Iterator[None]:
         fd = _lock(database, fcntl.LOCK_SH)
     except BlockingIOError:
         raise BackupError(
-            f"Basis data {database} sedang dipulihkan (bidroom restore); coba lagi nanti.",
-            f"Database {database} is being restored (bidroom restore); start when it is done.",
+            _(
+                "Basis data {database} sedang dipulihkan (bidroom restore); coba lagi nanti.",
+                database=database,
+            ),
         ) from None
     try:
         yield
@@ -109,20 +111,19 @@ def inspect(path: Path) -> DatabaseInfo:
             checked = [str(row[0]) for row in db.execute("PRAGMA quick_check").fetchall()]
             tables = {str(row[0]) for row in db.execute("SELECT name FROM sqlite_master")}
             if not {"alembic_version", "journal"} <= tables:
-                raise _refused(path, "bukan basis data bidroom", "not a bidroom database")
+                raise _refused(path, _("bukan basis data bidroom"))
             revision = db.execute("SELECT version_num FROM alembic_version").fetchone()
             seq = db.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0]
     except sqlite3.DatabaseError as exc:
-        raise _refused(path, f"tidak terbaca ({exc})", f"unreadable ({exc})") from exc
+        raise _refused(path, _("tidak terbaca ({exc})", exc=exc)) from exc
     if checked != ["ok"]:
         found = " ".join(" ".join(checked).split())[:160]
-        raise _refused(path, f"rusak: {found}", f"damaged: {found}")
+        raise _refused(path, _("rusak: {found}", found=found))
     if revision is None or str(revision[0]) not in known_revisions():
         name = "?" if revision is None else str(revision[0])
         raise _refused(
             path,
-            f"migrasi {name} tidak dikenal versi bidroom ini",
-            f"migration {name} is unknown to this version of bidroom",
+            _("migrasi {name} tidak dikenal versi bidroom ini", name=name),
         )
     return DatabaseInfo(str(revision[0]), int(seq), path.stat().st_size)
 
@@ -162,13 +163,13 @@ def _remove(path: Path) -> None:
 
 def _need_sqlite_file(path: Path) -> None:
     if not path.is_file():
-        raise BackupError(f"Berkas {path} tidak ada.", f"File {path} does not exist.")
+        raise BackupError(_("Berkas {path} tidak ada.", path=path))
 
 
 def _need_sqlite_header(path: Path) -> None:
     with path.open("rb") as fh:
         if fh.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
-            raise _refused(path, "bukan basis data SQLite", "not a SQLite database")
+            raise _refused(path, _("bukan basis data SQLite"))
 
 
 def backup(database: Path, target: Path) -> DatabaseInfo:
@@ -176,8 +177,7 @@ def backup(database: Path, target: Path) -> DatabaseInfo:
     _need_sqlite_file(database)
     if target.exists():
         raise BackupError(
-            f"{target} sudah ada; tidak ditimpa. Pilih nama lain.",
-            f"{target} already exists; not overwritten. Choose another name.",
+            _("{target} sudah ada; tidak ditimpa. Pilih nama lain.", target=target),
         )
     partial = _temporary(target, "partial")
     try:
@@ -186,7 +186,7 @@ def backup(database: Path, target: Path) -> DatabaseInfo:
         info = inspect(partial)
         partial.replace(target)
     except (OSError, sqlite3.Error) as exc:
-        raise BackupError(f"Cadangan gagal: {exc}", f"The backup failed: {exc}") from exc
+        raise BackupError(_("Cadangan gagal: {exc}", exc=exc)) from exc
     finally:
         _remove(partial)
     _fsync(target.parent)
@@ -204,8 +204,10 @@ def restore(
         fd = _lock(database, fcntl.LOCK_EX)
     except BlockingIOError:
         raise BackupError(
-            f"bidroom serve sedang memakai {database}; hentikan dulu (systemctl stop bidroom).",
-            f"bidroom serve is using {database}; stop it first (systemctl stop bidroom).",
+            _(
+                "bidroom serve sedang memakai {database}; hentikan dulu (systemctl stop bidroom).",
+                database=database,
+            ),
         ) from None
     incoming = _temporary(database, "restore")
     try:
@@ -217,7 +219,7 @@ def restore(
         incoming.replace(database)
         _fsync(database.parent)
     except (OSError, sqlite3.Error) as exc:
-        raise BackupError(f"Pemulihan gagal: {exc}", f"The restore failed: {exc}") from exc
+        raise BackupError(_("Pemulihan gagal: {exc}", exc=exc)) from exc
     finally:
         _remove(incoming)
         if fd is not None:
@@ -237,8 +239,7 @@ def _move_aside(database: Path, now: datetime) -> Path | None:
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise BackupError(
-                f"{database} sedang dipakai proses lain; hentikan dulu.",
-                f"{database} is in use by another process; stop it first.",
+                _("{database} sedang dipakai proses lain; hentikan dulu.", database=database),
             ) from exc
     except sqlite3.DatabaseError:
         pass  # a damaged file is moved aside as it is

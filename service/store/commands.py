@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from service.config import Config
+from service.i18n import _
 from service.store.backup import BackupError, backup, restore
 from service.store.engine import sqlite_path
 
@@ -21,8 +22,10 @@ def _sqlite_file(config: Config, tool: str) -> Path:
     path = sqlite_path(config.database_url)
     if path is None:
         raise BackupError(
-            f"Basis data ini bukan SQLite; untuk PostgreSQL gunakan {tool} (lihat README).",
-            f"This database is not SQLite; on PostgreSQL use {tool} (see the README).",
+            _(
+                "Basis data ini bukan SQLite; untuk PostgreSQL gunakan {tool} (lihat README).",
+                tool=tool,
+            ),
         )
     return path
 

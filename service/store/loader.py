@@ -95,9 +95,7 @@ async def load_state(engine: AsyncEngine, policy: Policy, now: datetime) -> tupl
                 after = await journal_head(conn)
         if before == after:
             return state, after
-    raise Unavailable(
-        "Basis data sedang sibuk ditulis; coba lagi.", "The database is busy being written."
-    )
+    raise Unavailable(_("Basis data sedang sibuk ditulis; coba lagi."))
 
 
 async def _read(conn: AsyncConnection, policy: Policy, now: datetime) -> RoomState:

@@ -47,6 +47,7 @@ from service.domain.apply import apply
 from service.domain.state import RoomState
 from service.domain.tx import Tx
 from service.errors import BidroomError, Conflict, Unavailable, ValidationError
+from service.i18n import _
 from service.store.catchup import CannotCatchUp, facts_after
 from service.store.engine import sync_engine_for
 from service.store.persist import (
@@ -69,8 +70,7 @@ Listener = Callable[[list[f.Fact]], None]
 Loader = Callable[[], Awaitable[tuple[RoomState, Head]]]
 
 UNAVAILABLE = Unavailable(
-    "Basis data sedang tidak dapat dihubungi; tidak ada yang tersimpan. Coba lagi.",
-    "The database is unreachable; nothing was saved. Please try again.",
+    _("Basis data sedang tidak dapat dihubungi; tidak ada yang tersimpan. Coba lagi."),
 )
 
 
@@ -97,20 +97,19 @@ def _internal(exc: Exception) -> BidroomError:
     if isinstance(exc, BidroomError):
         return exc
     return BidroomError(
-        "Permintaan ini tidak dapat diproses; tidak ada yang tersimpan. Kesalahan sudah dicatat.",
-        "This request could not be processed; nothing was saved. The error has been logged.",
+        _(
+            "Permintaan ini tidak dapat diproses; tidak ada yang tersimpan. Kesalahan sudah dicatat."
+        ),
     )
 
 
 def _data_error(exc: DBAPIError) -> BidroomError:
     if isinstance(exc, IntegrityError):
         return Conflict(
-            "Data ini bertentangan dengan catatan yang sudah ada; tidak ada yang tersimpan.",
-            "This conflicts with an existing record; nothing was saved.",
+            _("Data ini bertentangan dengan catatan yang sudah ada; tidak ada yang tersimpan."),
         )
     return ValidationError(
-        "Data ini tidak dapat disimpan (nilai di luar batas); tidak ada yang tersimpan.",
-        "This could not be stored (a value is out of range); nothing was saved.",
+        _("Data ini tidak dapat disimpan (nilai di luar batas); tidak ada yang tersimpan."),
     )
 
 
@@ -177,14 +176,12 @@ class Writer:
         while not self._queue.empty():
             job = self._queue.get_nowait()
             if not job.future.done():
-                job.future.set_exception(
-                    Unavailable("Layanan sedang berhenti.", "The service is stopping.")
-                )
+                job.future.set_exception(Unavailable(_("Layanan sedang berhenti.")))
 
     async def execute(self, rule: Callable[[Tx], T]) -> T:
         """Run ``rule`` in the writer; return its result once its facts are committed."""
         if self._task is None:
-            raise Unavailable("Layanan belum berjalan.", "The service is not running.")
+            raise Unavailable(_("Layanan belum berjalan."))
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Job(rule, future))
         return await future

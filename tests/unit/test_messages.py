@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ast
+import enum
+import re
 from pathlib import Path
 
 import pytest
 
 from service.errors import Busy, ConfigError, Conflict, ValidationError
 from service.i18n import N_, Msg, _, _p, as_msg, both, message, render, translations
+from web import catalogue
 from web.message_pairs import all_pairs, find_pairs, pair_callables
 
 
@@ -135,3 +138,57 @@ raise ValidationError(_("Satu."))
 def test_the_code_writes_no_message_in_two_languages_the_script_cannot_convert() -> None:
     """A dict of ``x``/``x_en`` texts or an unknown callee's ``x_en=`` needs a hand: none."""
     assert [p.where for p in all_pairs() if not p.rewritable] == []
+
+
+def test_no_message_is_written_in_two_languages_any_more() -> None:
+    """``("id", "en")`` pairs and two-argument errors are gone: the English is in messages.po.
+
+    Run ``.venv/bin/python scripts/convert_messages.py`` to convert new ones.
+    """
+    found = [f"{p.where}: {ast.unparse(p.indonesian)[:60]}" for p in all_pairs()]
+    assert found == []
+
+
+# Words that are the same in Indonesian use as the input's key (loan words of the office).
+LOAN_WORDS = frozenset({"token", "format", "label", "scanner"})
+
+
+def _internal_names() -> set[str]:
+    from service.api.labels import LABELS
+    from service.domain import lifecycle
+
+    names = set(LABELS)
+    for value in vars(lifecycle).values():
+        if (
+            isinstance(value, type)
+            and issubclass(value, enum.StrEnum)
+            and value is not enum.StrEnum
+        ):
+            names |= {m.value for m in value}
+    return names
+
+
+def _shows(text: str, internal: set[str]) -> set[str]:
+    text = re.sub(r"\{[^{}]*\}", "", text).replace("bidroom serve", "")
+    quoted = set(re.findall(r"""['"`]([A-Za-z_]+)['"`]""", text))
+    words = set(re.findall(r"[A-Za-z_]+", text)) - LOAN_WORDS
+    return (quoted | words) & internal
+
+
+def test_the_internal_name_check_sees_keys_and_states() -> None:
+    internal = _internal_names()
+    assert {"name", "doc_number", "issued", "claimed"} <= internal
+    assert _shows("Isian 'name' salah.", internal) == {"name"}
+    assert _shows("Kartu berstatus issued.", internal) == {"issued"}
+    assert _shows("doc_number wajib diisi.", internal) == {"doc_number"}
+    assert _shows("{label} wajib diisi; token dan label kartu.", internal) == set()
+
+
+def test_an_indonesian_message_never_shows_a_field_key_or_an_internal_state() -> None:
+    internal = _internal_names()
+    shown = [
+        f"{entry.id} {sorted(_shows(str(entry.id), internal))}"
+        for entry in catalogue.extract()
+        if entry.id and _shows(str(entry.id), internal)
+    ]
+    assert shown == []

@@ -20,6 +20,7 @@ from service.api.app import CONFIG, RUNTIME, now_of, principal
 from service.api.routing import route
 from service.auth import Role
 from service.errors import ValidationError
+from service.i18n import _
 
 ADMIN = (Role.ADMIN,)
 
@@ -179,9 +180,7 @@ async def token_list(request: web.Request) -> web.Response:
 def _readers(body: Mapping[str, Any]) -> list[str]:
     value = body.get("readers", [])
     if not isinstance(value, list) or len(value) > tokens.MAX_READERS:
-        raise params.invalid(
-            "readers", "{label} harus berupa daftar nama.", "{label} must be a list of names."
-        )
+        raise params.invalid("readers", _("{label} harus berupa daftar nama."))
     return [params.clean(v, "readers", max_len=100) for v in value]
 
 
@@ -201,7 +200,7 @@ async def token_add(request: web.Request) -> web.Response:
     try:
         role = Role(params.text(body, "role"))
     except ValueError:
-        raise ValidationError("Peran tidak dikenal.", "Unknown role.", field="role") from None
+        raise ValidationError(_("Peran tidak dikenal."), field="role") from None
     readers = tokens.check_readers(role, _readers(body), runtime.policy.readers)
     await _reauthenticate(request, body)
     token = await tokens.create_token(

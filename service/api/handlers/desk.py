@@ -12,6 +12,7 @@ from service.api.handlers.visits import FO, _visit
 from service.api.routing import route
 from service.domain import desk, visits
 from service.errors import ValidationError
+from service.i18n import _
 from service.runtime import Runtime
 
 ANSWERS = ("return", "ignore")
@@ -20,9 +21,7 @@ ANSWERS = ("return", "ignore")
 def _front_desk(runtime: Runtime, reader: str) -> str:
     policy = runtime.policy.readers.get(reader)
     if policy is None or policy.role.value != "front_desk":
-        raise ValidationError(
-            "Bukan pembaca kartu front office.", "Not a front-desk reader.", field="reader"
-        )
+        raise ValidationError(_("Bukan pembaca kartu front office."), field="reader")
     return reader
 
 
@@ -83,8 +82,7 @@ async def desk_answer(request: web.Request) -> web.Response:
     answer = params.text(body, "answer", max_len=20)
     if answer not in ANSWERS:
         raise ValidationError(
-            "Jawaban harus mengembalikan atau mengabaikan.",
-            "The answer must be return or ignore.",
+            _("Jawaban harus mengembalikan atau mengabaikan."),
             field="answer",
         )
     checked = params.opt_flag(body, "devices_checked")

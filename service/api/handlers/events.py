@@ -20,10 +20,11 @@ from service.auth import Role
 from service.domain import alarms
 from service.doors import alarm_view, output_of
 from service.errors import Conflict, NotFound, Unavailable
+from service.i18n import _, _p
 
 UNLOCK_ROLES = (Role.HEAD, Role.ADMIN)
-NOTE_LABEL = ("Catatan penanganan", "A note of what was done")
-REASON_LABEL = ("Alasan membuka pintu", "The reason to open the door")
+NOTE_LABEL = _p("api.handlers.events:NOTE_LABEL", "Catatan penanganan")
+REASON_LABEL = _p("api.handlers.events:REASON_LABEL", "Alasan membuka pintu")
 
 
 @route(
@@ -45,15 +46,12 @@ async def log(request: web.Request) -> web.Response:
     reader = params.text(query, "reader", required=False, max_len=100) or None
     if reader is not None and reader not in runtime.policy.readers:
         raise NotFound(
-            f"Pembaca kartu '{reader}' tidak terdaftar.",
-            f"Unknown reader '{reader}'.",
+            _("Pembaca kartu '{reader}' tidak terdaftar.", reader=reader),
             field="reader",
         )
     kind = params.text(query, "event", required=False, max_len=40) or None
     if kind is not None and kind not in event_log.KINDS:
-        raise params.invalid(
-            "event", "{label} tidak dikenal.", "{label} is not one we know.", field="event"
-        )
+        raise params.invalid("event", _("{label} tidak dikenal."), field="event")
     items = await event_log.day_log(
         runtime.engine,
         runtime.policy,
@@ -122,14 +120,14 @@ async def unlock(request: web.Request) -> web.Response:
             params.integer(body["seconds"], "seconds", minimum=1, maximum=int(alarms.UNLOCK_MAX_S))
         )
     if reader not in {r.name for r in runtime.doors.doors}:
-        raise NotFound(f"Pintu '{reader}' tidak ada.", f"No door named '{reader}'.", field="reader")
+        raise NotFound(_("Pintu '{reader}' tidak ada.", reader=reader), field="reader")
     output = output_of(runtime.adapters(), reader)
     if output is None or not runtime.health[reader].as_dict()["online"]:
         raise Conflict(
-            f"Pintu {reader} tidak dapat dibuka sekarang: pembacanya luring atau tidak "
-            "mempunyai keluaran kunci pintu.",
-            f"The door {reader} cannot be opened now: its reader is offline or has no "
-            "strike output.",
+            _(
+                "Pintu {reader} tidak dapat dibuka sekarang: pembacanya luring atau tidak mempunyai keluaran kunci pintu.",
+                reader=reader,
+            ),
         )
     actor, now = principal(request).actor, now_of(request)
     await runtime.execute(lambda tx: alarms.unlock_door(tx, reader, reason, seconds, now, actor))
@@ -137,8 +135,10 @@ async def unlock(request: web.Request) -> web.Response:
         await output.unlock(reader, seconds)
     except (DeviceError, LookupError) as exc:
         raise Unavailable(
-            f"Buka pintu tercatat, tetapi pintu {reader} tidak menjawab. Periksa pintunya.",
-            f"The unlock was recorded, but the door {reader} did not answer. Check the door.",
+            _(
+                "Buka pintu tercatat, tetapi pintu {reader} tidak menjawab. Periksa pintunya.",
+                reader=reader,
+            ),
         ) from exc
     return web.json_response({"reader": reader, "seconds": seconds, "unlocked": True})
 
@@ -156,8 +156,7 @@ async def simulate_door(request: web.Request) -> web.Response:
     kind = params.choice(body, "event", sorted(simulated.DOOR_EVENTS), "")
     if not simulated.is_running(reader):
         raise NotFound(
-            f"Pembaca '{reader}' bukan pembaca simulasi yang sedang berjalan.",
-            f"'{reader}' is not a simulated reader that is running.",
+            _("Pembaca '{reader}' bukan pembaca simulasi yang sedang berjalan.", reader=reader),
             field="reader",
         )
     await simulated.simulate_door_event(reader, kind)

@@ -24,6 +24,7 @@ from service.api.app import RUNTIME, error_response
 from service.api.routing import route
 from service.config import Config
 from service.errors import ConfigError, Forbidden
+from service.i18n import _
 
 STARTED = time.monotonic()
 PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
@@ -129,8 +130,7 @@ async def metrics(request: web.Request) -> web.Response:
         return error_response(
             request,
             Forbidden(
-                "Metrik hanya untuk alamat di metrics.allow_from atau dengan token metrik.",
-                "Metrics are only for addresses in metrics.allow_from or with the metrics token.",
+                _("Metrik hanya untuk alamat di metrics.allow_from atau dengan token metrik."),
             ),
         )
     body, content_type = request.app[RUNTIME].metrics.render(request.headers.get("Accept", ""))

@@ -20,7 +20,7 @@ from service.domain.identity import (
     mask_number,
 )
 from service.errors import NotFound
-from service.i18n import render
+from service.i18n import _, render
 from service.privacy import KeyShredded, PersonalData
 from service.store.tables import DataKeyRow, VisitorRow, VisitRow
 
@@ -123,7 +123,7 @@ async def visit_reveal(request: web.Request) -> web.Response:
                 )
             ).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"Kunjungan {visit_id} tidak ditemukan.", f"Visit {visit_id} not found.")
+        raise NotFound(_("Kunjungan {visit_id} tidak ditemukan.", visit_id=visit_id))
     now = now_of(request)
     read = PersonalDataRead(at=now, actor=who.actor, visitor_id=row.id, what="doc_number")
     await runtime.execute(lambda tx: tx.emit(read))

@@ -14,7 +14,7 @@ from service.domain import badges, facilities, helpdesk, queue, visits
 from service.domain.lifecycle import BadgeEvent
 from service.domain.tx import Tx
 from service.errors import NotFound
-from service.i18n import render
+from service.i18n import _, _p, render
 from service.logs import uid_tail
 from service.status import queue_view
 from service.store.loader import entity_from_values
@@ -42,7 +42,9 @@ async def queue_call(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
     kind = params.path_text(request, "kind", max_len=40)
     if kind not in runtime.policy.kinds:
-        raise NotFound(f"Jenis fasilitas tidak dikenal: {kind}", f"Unknown kind: {kind}")
+        raise NotFound(
+            _p("api.handlers.ops:queue_call", "Jenis fasilitas tidak dikenal: {kind}", kind=kind)
+        )
     now = now_of(request)
     ticket = await runtime.execute(
         lambda tx: queue.call_next(tx, runtime.policy, kind, now, who.actor)
@@ -54,7 +56,13 @@ def _ticket(request: web.Request) -> int:
     runtime = request.app[RUNTIME]
     ticket_id = params.path_int(request, "id")
     if ticket_id not in runtime.state.tickets:
-        raise NotFound(f"Nomor antrian {ticket_id} tidak ada.", f"No ticket {ticket_id}.")
+        raise NotFound(
+            _p(
+                "api.handlers.ops:_ticket",
+                "Nomor antrian {ticket_id} tidak ada.",
+                ticket_id=ticket_id,
+            )
+        )
     return ticket_id
 
 
@@ -137,7 +145,7 @@ async def help_open(request: web.Request) -> web.Response:
     if code:
         facility = next((f for f in runtime.state.facilities.values() if f.code == code), None)
         if facility is None:
-            raise NotFound(f"Fasilitas {code} tidak ada.", f"No facility {code}.", field="facility")
+            raise NotFound(_("Fasilitas {code} tidak ada.", code=code), field="facility")
         facility_id = facility.id
         if visit_id is None:
             visit_id = facility.visit_id
@@ -249,9 +257,9 @@ def _badge_action(event: BadgeEvent, summary: str, roles: tuple[Role, ...]) -> N
         runtime, who = request.app[RUNTIME], principal(request)
         ident, now = params.path_int(request, "id"), now_of(request)
         if ident not in runtime.state.badges:
-            raise NotFound(f"Kartu {ident} tidak ada.", f"No badge {ident}.")
+            raise NotFound(_("Kartu {ident} tidak ada.", ident=ident))
         # The reason is required: the journal says why a badge left or came back.
-        note = params.text(await params.json_body(request), "note", label=("Alasan", "Reason"))
+        note = params.text(await params.json_body(request), "note", label=_("Alasan"))
 
         def act(tx: Tx) -> None:
             badges.check_action(tx.state.badges[ident], event)
@@ -312,7 +320,7 @@ async def facility_service(request: web.Request) -> web.Response:
     code = params.path_text(request, "code", max_len=40)
     facility = next((f for f in runtime.state.facilities.values() if f.code == code), None)
     if facility is None:
-        raise NotFound(f"Fasilitas {code} tidak ada.", f"No facility {code}.")
+        raise NotFound(_("Fasilitas {code} tidak ada.", code=code))
     body = await params.json_body(request)
     flag = params.flag(body, "out_of_service", required=True)
     note = params.opt_text(body, "note", 500)

@@ -19,6 +19,7 @@ from service.domain import spoken
 from service.domain.model import Ticket
 from service.domain.state import RoomState
 from service.errors import NotFound
+from service.i18n import _
 from service.speech import SpeechUnavailable
 
 
@@ -46,16 +47,13 @@ async def call_speech(request: web.Request) -> web.Response:
     number = params.path_text(request, "number", max_len=spoken.MAX_CODE).upper()
     ticket = called_today(runtime.state, number, runtime.policy.day_of(runtime.clock()))
     if ticket is None:
-        raise NotFound(
-            "Nomor antrian ini belum dipanggil hari ini.", "This number has not been called today."
-        )
+        raise NotFound(_("Nomor antrian ini belum dipanggil hari ini."))
     facility = runtime.state.facilities.get(ticket.facility_id) if ticket.facility_id else None
     try:
         text = spoken.call_text(ticket.number, facility.code if facility else None)
     except ValueError:  # a facility prefix of the configuration that cannot be read out
         raise SpeechUnavailable(
-            "Nomor ini tidak dapat diucapkan; layar antrian hanya membunyikan lonceng.",
-            "This number cannot be spoken; the queue display only chimes.",
+            _("Nomor ini tidak dapat diucapkan; layar antrian hanya membunyikan lonceng."),
         ) from None
     audio = await runtime.speech.wav(text)
     return web.Response(

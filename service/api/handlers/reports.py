@@ -14,6 +14,7 @@ from service.api.routing import route
 from service.auth import Role
 from service.domain.identity import DocumentType
 from service.errors import NotFound
+from service.i18n import _
 from service.reports import render
 from service.reports.archive import list_sealed, read_sealed
 from service.reports.jobs import books_job, verify_job, visits_job
@@ -26,7 +27,7 @@ def _dumps(value: object) -> str:
     return json.dumps(value, default=str)
 
 
-SEALED_FILE = ("Nama berkas arsip", "Sealed file name")
+SEALED_FILE = _("Nama berkas arsip")
 BOOK_ROLES = (Role.FRONT_OFFICE, Role.HEAD, Role.ADMIN)
 HEAD = (Role.HEAD, Role.ADMIN)
 
@@ -165,7 +166,7 @@ async def archive_file(request: web.Request) -> web.Response:
     name = params.path_text(request, "name", max_len=200, label=SEALED_FILE)
     data = await read_sealed(runtime.engine, day, name)
     if data is None:
-        raise NotFound(f"Berkas arsip {name} tidak ada.", f"No sealed file {name}.")
+        raise NotFound(_("Berkas arsip {name} tidak ada.", name=name))
     fmt = name.rsplit(".", 1)[-1]
     return web.Response(
         body=data,

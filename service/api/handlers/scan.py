@@ -21,7 +21,7 @@ from service.api.app import lang_of, now_of
 from service.api.handlers.visits import FO
 from service.api.routing import route
 from service.errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
-from service.i18n import Text, message, render
+from service.i18n import Text, _, render
 from service.scan import engine, result, scanners
 from service.scan.result import Reading
 
@@ -32,15 +32,13 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 def _too_large() -> PayloadTooLarge:
     return PayloadTooLarge(
-        f"Gambar terlalu besar (paling banyak {MAX_IMAGE_BYTES // 2**20} MiB).",
-        f"The image is too large (at most {MAX_IMAGE_BYTES // 2**20} MiB).",
+        _("Gambar terlalu besar (paling banyak {value} MiB).", value=MAX_IMAGE_BYTES // 2**20),
     )
 
 
 def _wrong_type() -> UnsupportedMediaType:
     return UnsupportedMediaType(
-        "Kirim gambar JPEG atau PNG (atau unggahan multipart).",
-        "Send a JPEG or PNG image (or a multipart upload).",
+        _("Kirim gambar JPEG atau PNG (atau unggahan multipart)."),
     )
 
 
@@ -68,9 +66,7 @@ async def _image_from_body(request: web.Request) -> bytes:
     else:
         raise _wrong_type()
     if not buffer:
-        raise ValidationError(
-            "Gambar KTP belum dikirim.", "No image of the card was sent.", field="image"
-        )
+        raise ValidationError(_("Gambar KTP belum dikirim."), field="image")
     return bytes(buffer)
 
 
@@ -86,10 +82,7 @@ async def scanner_list(request: web.Request) -> web.Response:
     sane = scanners.unavailable_reason()
     found = await scanners.list_scanners() if sane is None else []
     if sane is None and not found:
-        sane = message(
-            "Tidak ada pemindai yang terdeteksi; periksa kabel dan daya pemindai.",
-            "No scanner was found; check the scanner's cable and power.",
-        )
+        sane = _("Tidak ada pemindai yang terdeteksi; periksa kabel dan daya pemindai.")
     lang = lang_of(request)
 
     def state(reason: Text | None) -> dict[str, object]:

@@ -16,6 +16,7 @@ from service.api.app import CONFIG, RUNTIME, VERSION, now_of, principal
 from service.api.routing import ALL_STAFF, openapi_document, route
 from service.auth import Attempt, LoginResult
 from service.errors import Forbidden
+from service.i18n import _
 
 
 async def log_in(request: web.Request, username: str, password: str) -> LoginResult:
@@ -96,8 +97,7 @@ async def my_password(request: web.Request) -> web.Response:
     current, new = params.text(body, "current_password"), params.text(body, "new_password")
     if who.staff_id is None or who.csrf is None:
         raise Forbidden(
-            "Kata sandi hanya dapat diganti dari sesi masuk petugas.",
-            "A password can only be changed from a staff login session.",
+            _("Kata sandi hanya dapat diganti dari sesi masuk petugas."),
         )
     now = now_of(request)
     address = cookies.client_address(request, security)

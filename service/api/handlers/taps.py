@@ -11,6 +11,7 @@ from service.api.routing import ALL_STAFF, route
 from service.auth import Role
 from service.domain.taps import InvalidTap, Tap, reason_text
 from service.errors import Forbidden, NotFound, ValidationError
+from service.i18n import _
 
 TAP_ROLES = (*ALL_STAFF, Role.DEVICE)
 
@@ -19,8 +20,7 @@ def _may_use(request: web.Request, reader: str) -> None:
     """A token bound to readers (every device token is) is refused on any other (403)."""
     if not principal(request).may_use_reader(reader):
         raise Forbidden(
-            f"Token ini tidak diizinkan untuk pembaca kartu {reader}.",
-            f"This token may not be used for the reader {reader}.",
+            _("Token ini tidak diizinkan untuk pembaca kartu {reader}.", reader=reader),
             field="reader",
         )
 
@@ -46,8 +46,7 @@ async def tap(request: web.Request) -> web.Response:
     _may_use(request, reader)
     if reader not in runtime.policy.readers:
         raise NotFound(
-            f"Pembaca kartu '{reader}' tidak terdaftar.",
-            f"Unknown reader '{reader}'.",
+            _("Pembaca kartu '{reader}' tidak terdaftar.", reader=reader),
             field="reader",
         )
     # The reader's own time, if it sends one; the decision is on the daemon's clock, and
@@ -63,7 +62,7 @@ async def tap(request: web.Request) -> web.Response:
             token=params.opt_text(body, "token", 200),
         )
     except InvalidTap:  # every field was checked above; kept as the last guard
-        raise ValidationError("Tap tidak sah.", "Invalid tap.") from None
+        raise ValidationError(_("Tap tidak sah.")) from None
     decision, replayed = await runtime.submit_ex(item)
     fb = decision.feedback
     return web.json_response(
@@ -94,6 +93,6 @@ async def heartbeat(request: web.Request) -> web.Response:
     _may_use(request, name)
     health = runtime.health.get(name)
     if health is None:
-        raise NotFound(f"Pembaca kartu '{name}' tidak terdaftar.", f"Unknown reader '{name}'.")
+        raise NotFound(_("Pembaca kartu '{name}' tidak terdaftar.", name=name))
     health.seen()
     return web.Response(status=204)

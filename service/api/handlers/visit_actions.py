@@ -13,6 +13,7 @@ from service.api.handlers.visits import FO, SUPERVISOR, _visit
 from service.api.routing import route
 from service.domain import visits
 from service.errors import NotFound, ValidationError
+from service.i18n import _
 
 
 async def _do(request: web.Request, action: Any) -> web.Response:
@@ -38,9 +39,7 @@ async def visit_arm(request: web.Request) -> web.Response:
     reader = params.text(body, "reader")
     policy = runtime.policy.readers.get(reader)
     if policy is None or policy.role.value != "front_desk":
-        raise ValidationError(
-            "Bukan pembaca kartu front office.", "Not a front-desk reader.", field="reader"
-        )
+        raise ValidationError(_("Bukan pembaca kartu front office."), field="reader")
     return await _do(request, lambda tx, v, now, actor: visits.arm_issue(tx, reader, v, now, actor))
 
 
@@ -65,7 +64,7 @@ async def visit_issue(request: web.Request) -> web.Response:
         None,
     )
     if badge is None:
-        raise NotFound("Kartu tidak ditemukan.", "Badge not found.", field="label")
+        raise NotFound(_("Kartu tidak ditemukan."), field="label")
     badge_id = badge.id
     return await _do(
         request,
@@ -110,8 +109,7 @@ async def visit_usage(request: web.Request) -> web.Response:
     action = params.text(body, "action")
     if action not in ("start", "end"):
         raise ValidationError(
-            "Tindakan harus 'start' atau 'end'.",
-            "The action must be 'start' or 'end'.",
+            _("Tindakan harus 'start' atau 'end'."),
             field="action",
         )
     return await _do(

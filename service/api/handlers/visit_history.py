@@ -20,6 +20,7 @@ from service.api.handlers.views import visit_json
 from service.api.handlers.visits import FO
 from service.api.routing import route
 from service.errors import NotFound, ValidationError
+from service.i18n import _
 from service.store.visit_records import PAGE_SIZE, VisitQuery, search_visits, visit_records
 
 # The masked number shows its last two digits (1571**********01): those can be searched.
@@ -34,7 +35,7 @@ async def visit_history_get(request: web.Request) -> web.Response:
     visit_id = params.path_int(request, "id")
     records = await visit_records(runtime.engine, visit_id)
     if records is None:
-        raise NotFound(f"Kunjungan {visit_id} tidak ditemukan.", f"Visit {visit_id} not found.")
+        raise NotFound(_("Kunjungan {visit_id} tidak ditemukan.", visit_id=visit_id))
     live = runtime.state.visits.get(visit_id)
     return web.json_response(
         {
@@ -52,10 +53,10 @@ def _doc_digits(body: dict[str, Any]) -> str | None:
         return None
     if not _DIGITS.fullmatch(digits) or len(digits) > VISIBLE_DIGITS:
         raise ValidationError(
-            f"Isi 1 sampai {VISIBLE_DIGITS} angka terakhir nomor identitas "
-            "(hanya itu yang tersimpan terbuka).",
-            f"Give the last 1 to {VISIBLE_DIGITS} digits of the document number "
-            "(only those are kept in clear).",
+            _(
+                "Isi 1 sampai {VISIBLE_DIGITS} angka terakhir nomor identitas (hanya itu yang tersimpan terbuka).",
+                VISIBLE_DIGITS=VISIBLE_DIGITS,
+            ),
             field="doc_digits",
         )
     return digits
@@ -88,8 +89,7 @@ async def visit_search(request: web.Request) -> web.Response:
     to_day = params.a_date(body.get("to_day"), "to_day", today) if body.get("to_day") else None
     if from_day and to_day and from_day > to_day:
         raise ValidationError(
-            "Tanggal awal harus sebelum atau sama dengan tanggal akhir.",
-            "The first day must be on or before the last day.",
+            _("Tanggal awal harus sebelum atau sama dengan tanggal akhir."),
             field="from_day",
         )
     page = body.get("page")

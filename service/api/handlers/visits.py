@@ -24,6 +24,7 @@ from service.domain.identity import (
 )
 from service.domain.model import Visitor
 from service.errors import NotFound, ValidationError
+from service.i18n import _
 from service.runtime import Runtime
 from service.store.loader import entity_from_row
 from service.store.tables import DataKeyRow, VisitorRow, VisitRow
@@ -37,8 +38,7 @@ def _doc_type(body: Mapping[str, Any]) -> DocumentType:
         return DocumentType(params.text(body, "doc_type"))
     except ValueError:
         raise ValidationError(
-            "Jenis identitas harus KTP, SIM atau paspor.",
-            "Document type must be ktp, sim or passport.",
+            _("Jenis identitas harus KTP, SIM atau paspor."),
             field="doc_type",
         ) from None
 
@@ -64,8 +64,8 @@ async def _find_visitor(runtime: Runtime, doc_hash: str) -> tuple[Visitor, Any] 
 
 
 MAX_DEVICES = 20
-DEVICE_KIND = ("Jenis perangkat", "Device kind")
-DEVICE_SERIAL = ("Nomor seri perangkat", "Device serial number")
+DEVICE_KIND = _("Jenis perangkat")
+DEVICE_SERIAL = _("Nomor seri perangkat")
 
 
 def _devices(body: dict[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -74,16 +74,16 @@ def _devices(body: dict[str, Any]) -> tuple[tuple[str, str], ...]:
         return ()
     if not isinstance(raw, list) or len(raw) > MAX_DEVICES:
         raise ValidationError(
-            f"Daftar perangkat tidak sah (paling banyak {MAX_DEVICES} perangkat).",
-            f"Invalid device list (at most {MAX_DEVICES} devices).",
+            _(
+                "Daftar perangkat tidak sah (paling banyak {MAX_DEVICES} perangkat).",
+                MAX_DEVICES=MAX_DEVICES,
+            ),
             field="devices",
         )
     out = []
     for item in raw:
         if not isinstance(item, dict):
-            raise ValidationError(
-                "Setiap perangkat perlu jenis.", "Each device needs a kind.", field="devices"
-            )
+            raise ValidationError(_("Setiap perangkat perlu jenis."), field="devices")
         kind = params.text(item, "kind", max_len=60, field="devices", label=DEVICE_KIND)
         serial = params.text(
             item, "serial", required=False, max_len=60, field="devices", label=DEVICE_SERIAL
@@ -159,8 +159,7 @@ async def visit_create(request: web.Request) -> web.Response:
     )
     if back and at is None:
         raise ValidationError(
-            "Isi waktu kedatangan untuk data susulan.",
-            "Give the arrival time for a back-entered record.",
+            _("Isi waktu kedatangan untuk data susulan."),
             field="arrived_at",
         )
     visit = await runtime.execute(
@@ -172,7 +171,7 @@ async def visit_create(request: web.Request) -> web.Response:
 def _visit(runtime: Runtime, visit_id: int) -> Any:
     visit = runtime.state.visits.get(visit_id)
     if visit is None:
-        raise NotFound(f"Kunjungan {visit_id} tidak ditemukan.", f"Visit {visit_id} not found.")
+        raise NotFound(_("Kunjungan {visit_id} tidak ditemukan.", visit_id=visit_id))
     return visit
 
 
