@@ -64,7 +64,7 @@ def _front_desk(policy: Policy, reader: str) -> None:
     if found.verify_token or policy.require_token:
         raise Conflict(
             _(
-                "Kartu di situs ini harus ditulisi token saat didaftarkan; daftarkan dengan perintah bidroom badge enroll --reader."
+                "Kartu di situs ini harus ditulisi token saat didaftarkan; daftarkan kartunya di server dengan perintah bidroom badge enroll (lihat README)."
             ),
             field="reader",
         )
