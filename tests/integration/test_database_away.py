@@ -267,7 +267,6 @@ async def test_postgresql_stopped_and_back(tmp_path: Path, pg_url: str) -> None:
         assert refused.reason is Reason.DATABASE_UNAVAILABLE
         assert runtime.status()["database"]["available"] is False
         assert runtime.state.visits[inside].inside
-        await asyncio.sleep(1.5)  # a while away
         await link.start()  # PostgreSQL back on the same address
         await eventually(lambda: runtime.spool.count == 0, within=15)
         await eventually(lambda: runtime.status()["database"]["available"], within=15)
