@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-dev$(EXTRAS)
 # Extra optional dependencies to install, e.g. EXTRAS=,pcsc (CI sets it when pcscd is there).
 EXTRAS ?=
 

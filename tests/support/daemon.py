@@ -33,7 +33,7 @@ def bidroom_command() -> str:
         return str(beside)
     found = shutil.which("bidroom")
     if found is None:
-        raise RuntimeError("the bidroom command is not installed (make .venv/.installed)")
+        raise RuntimeError("the bidroom command is not installed (run make test or make demo once)")
     return found
 
 
