@@ -74,6 +74,8 @@ async def idempotency_middleware(
     raw = request.headers.get(HEADER)
     if raw is None or request.method not in UNSAFE_METHODS:
         return await handler(request)
+    if request.match_info.http_exception is not None:  # 404 or 405 (with Allow) first
+        return await handler(request)
     who = request.get(PRINCIPAL_KEY)
     if who is None or not request.path.startswith("/api/"):
         return await handler(request)

@@ -32,12 +32,13 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 from aiohttp import web
 
 from service.api import body as bodies
-from service.api import routing
+from service.api import contract, routing
 from service.api.labels import Label, label_of
 from service.domain.taps import InvalidTap, normalise_uid
 from service.errors import ValidationError
@@ -45,6 +46,8 @@ from service.i18n import Text, _, as_msg, both
 from service.reports.wording import MONTHS
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+B = TypeVar("B", bound=contract.Body)
+Q = TypeVar("Q", bound=contract.Query)
 EARLIEST = date(2000, 1, 1)
 EARLIEST_TIME = datetime.combine(EARLIEST, time(), UTC)
 MULTILINE = frozenset({"problem", "resolution", "text", "reason", "note", "purpose"})
@@ -83,22 +86,50 @@ def invalid(
 
 
 # -- bodies -----------------------------------------------------------------------------
-async def json_body(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object, checked as the module says; ``{}`` for no body."""
-    declared = routing.declared(request)
-    required = declared is not None and declared.body_required
+async def _object(request: web.Request) -> dict[str, Any] | None:
+    """The request's JSON object, checked as the module says; None for no body."""
     raw = b""
     if request.body_exists:
         bodies.check_media_type(request)
         raw = await bodies.read_limited(request)
     if not raw.strip():
-        if required:
-            raise ValidationError(_("Isi permintaan kosong; data wajib dikirim."))
-        return {}
+        return None
     value = bodies.decode(raw)
     if not isinstance(value, dict):
         raise ValidationError(_("Data harus berupa objek JSON."))
     return value
+
+
+def _empty(struct: type[contract.Body]) -> dict[str, Any]:
+    info = msgspec.inspect.type_info(struct)
+    assert isinstance(info, msgspec.inspect.StructType)
+    if any(f.required for f in info.fields):
+        raise ValidationError(_("Isi permintaan kosong; data wajib dikirim."))
+    return {}
+
+
+async def body_of(request: web.Request, struct: type[B]) -> B:
+    """The request's body as the route's declared struct (:mod:`service.api.contract`):
+    every type, length, pattern and choice the struct declares is checked here."""
+    value = await _object(request)
+    return contract.convert(_empty(struct) if value is None else value, struct)
+
+
+def query_of(request: web.Request, struct: type[Q]) -> Q:
+    """The query string as the route's declared struct (strings become its types)."""
+    return contract.convert(dict(request.query), struct, strict=False)
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object, checked against the route's declared struct when it
+    has one; ``{}`` for no body."""
+    declared = routing.declared(request)
+    value = await _object(request)
+    if declared is not None and isinstance(declared.body, type):
+        contract.convert(_empty(declared.body) if value is None else value, declared.body)
+    elif value is None and declared is not None and declared.body_required:
+        raise ValidationError(_("Isi permintaan kosong; data wajib dikirim."))
+    return value or {}
 
 
 # -- text -------------------------------------------------------------------------------
@@ -315,6 +346,29 @@ def a_month(value: object, name: str, today: date) -> tuple[date, date]:
         raise _out_of_range(name, latest_day(today), months=True)
     following = (first + timedelta(days=31)).replace(day=1)
     return first, following - timedelta(days=1)
+
+
+def bounded_datetime(value: datetime | None, name: str, now: datetime) -> datetime | None:
+    """A time already parsed by the contract (RFC 3339 with its offset), in the sane span."""
+    if value is None:
+        return None
+    last = latest_day(now.date())
+    latest = datetime.combine(last, now.timetz())
+    if not EARLIEST.year <= value.year <= last.year or not EARLIEST_TIME <= value <= latest:
+        raise _out_of_range(name, last)
+    return value
+
+
+def bounded_date(
+    value: date | None, name: str, today: date, *, default: date | None = None
+) -> date:
+    """A day already parsed by the contract, in the sane span; a missing one is
+    ``default`` (else today)."""
+    if value is None:
+        return default or today
+    if not EARLIEST <= value <= latest_day(today):
+        raise _out_of_range(name, latest_day(today))
+    return value
 
 
 def a_datetime(value: object, name: str, now: datetime) -> datetime | None:

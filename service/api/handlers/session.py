@@ -13,7 +13,8 @@ from service import auth
 from service.accounts import set_password
 from service.api import cookies, params
 from service.api.app import CONFIG, RUNTIME, VERSION, now_of, principal
-from service.api.routing import ALL_STAFF, openapi_document, route
+from service.api.openapi import openapi_document
+from service.api.routing import ALL_STAFF, route
 from service.auth import Attempt, LoginResult
 from service.errors import Forbidden
 from service.i18n import _
