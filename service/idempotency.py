@@ -91,7 +91,7 @@ IN_FLIGHT = KeyInFlight(
 def parse_key(header: str) -> str:
     """The key of an ``Idempotency-Key`` header (an RFC 8941 String), or MalformedKey."""
     try:
-        parsed = http_sf.parse(header.encode("ascii"), tltype="item")
+        parsed = http_sf.parse(header.strip().encode("ascii"), tltype="item")
     except (http_sf.StructuredFieldError, UnicodeEncodeError, ValueError):
         raise MALFORMED from None
     value = parsed[0] if isinstance(parsed, tuple) else None  # an Item: (value, parameters)

@@ -48,7 +48,17 @@ LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x08\x0b\x0c\x0e-\x1f
 
 
 class Body(msgspec.Struct, kw_only=True):
-    """A request body. Unknown fields are ignored (a newer page may send more)."""
+    """A request body. Unknown fields are ignored (a newer page may send more).
+
+    Text fields are trimmed once checked: a pattern's ``$`` (JSON Schema's and
+    Python's) lets one trailing newline through, and no name or code keeps one.
+    """
+
+    def __post_init__(self) -> None:
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, value.strip())
 
 
 class Query(msgspec.Struct, kw_only=True):
@@ -80,6 +90,7 @@ Month = Annotated[
     Meta(
         pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$",
         description="YYYY-MM, from 2000-01 to one year after today",
+        extra_json_schema={"format": "year-month"},
     ),
 ]
 Password = Annotated[str, Meta(min_length=1, max_length=1024)]

@@ -45,7 +45,13 @@ IDEMPOTENCY_KEY: dict[str, Any] = {
         "answer, or 409. A malformed key: 400. Keys are per user (or token), kept 24 "
         "hours; 5xx answers are not kept."
     ),
-    "schema": {"type": "string", "maxLength": 257},
+    "schema": {
+        "type": "string",
+        "maxLength": 257,
+        # An sf-string (RFC 8941 3.3.3) holding at least one character that is not a space.
+        "pattern": r'^" *(?:[\x21\x23-\x5b\x5d-\x7e]|\\["\\])'
+        r'(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\]){0,254}"$',
+    },
 }
 
 # The parts of an address, by name; a route may say otherwise (``path_params=``).

@@ -147,13 +147,13 @@ def clean(
     if not isinstance(value, str):
         raise invalid(name, _("{label} harus berupa teks."), **where)
     lines = name in MULTILINE if multiline is None else multiline
+    value = value.strip()
     if (_MULTI_LINE_BAD if lines else _SINGLE_LINE_BAD).search(value):
         raise invalid(
             name,
             _("{label} berisi karakter yang tidak diizinkan."),
             **where,
         )
-    value = value.strip()
     if len(value) > max_len:
         raise invalid(
             name,

@@ -1,0 +1,208 @@
+"""schemathesis against the real ``bidroom serve``, logged in as each role and as a device.
+
+The daemon runs on its own SQLite site with a reader of every role fed over the API;
+a device token bound to every reader keeps them online (heartbeats), so the probes
+and the taps meet a working room. For each role, schemathesis gets the OpenAPI
+document cut to the operations that role may call (the 403 of every other one is
+walked by ``test_every_route_checks_its_role``) and a bearer token of that role,
+configured as the document's ``bearer`` scheme so that its ``ignored_auth`` check
+tries a wrong token on the right scheme. Every check runs (server errors, status
+codes, content types, response schemas and headers, schema-invalid requests
+accepted, schema-valid ones refused), with a fixed seed so that CI is repeatable.
+
+Run by ``tests/integration/test_schemathesis.py``, or by hand::
+
+    .venv/bin/python -m tests.support.contract_run [--role head] [--path-regex taps]
+        [--max-examples 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tests.support.daemon import Daemon, free_port, run_cli, write_config
+
+ROLES = ("head", "admin", "front_office", "helpdesk", "device")
+READERS = {
+    "pintu-masuk": "door_in",
+    "pintu-keluar": "door_out",
+    "meja-pc-01": "desk",
+    "meja-depan": "front_desk",
+}
+SEED = 20261130
+# Routes left out, and why: logging out ends the session schemathesis is testing with.
+LEFT_OUT = {("post", "/api/v1/logout")}
+HOOKS = "tests.support.contract_hooks"
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRun:
+    role: str
+    operations: int
+    returncode: int
+    output: str
+
+    @property
+    def summary(self) -> str:
+        tail = self.output.strip().splitlines()[-40:]
+        return f"--- {self.role}: {self.operations} operations, exit {self.returncode}\n" + "\n".join(
+            tail
+        )
+
+
+def cut(document: dict[str, Any], role: str, path_regex: str | None) -> tuple[dict[str, Any], int]:
+    """The document with only the operations ``role`` may call."""
+    import re
+
+    paths: dict[str, Any] = {}
+    count = 0
+    for path, ops in document["paths"].items():
+        if path_regex and not re.search(path_regex, path):
+            continue
+        kept = {
+            method: op
+            for method, op in ops.items()
+            if (method, path) not in LEFT_OUT and role in op.get("x-roles", [])
+        }
+        if kept:
+            paths[path] = kept
+            count += len(kept)
+    return {**document, "paths": paths}, count
+
+
+async def _heartbeats(base: str, token: str, stop: asyncio.Event) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(headers=headers) as http:
+        while not stop.is_set():
+            for name in READERS:
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                    async with http.post(f"{base}/api/v1/readers/{name}/heartbeat") as response:
+                        await response.read()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+
+
+async def _token(config: Path, role: str) -> str:
+    args = ["token", "add", "--name", f"st-{role}", "--role", role]
+    if role == "device":
+        for reader in READERS:
+            args += ["--reader", reader]
+    done = await run_cli(config, *args)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1].strip()
+
+
+async def _schemathesis(
+    folder: Path, base: str, role: str, token: str, schema: dict[str, Any], max_examples: int
+) -> tuple[int, str]:
+    schema_file = folder / f"openapi-{role}.json"
+    schema_file.write_text(json.dumps(schema), encoding="utf-8")
+    config_file = folder / f"schemathesis-{role}.toml"
+    config_file.write_text(
+        f'[auth.openapi.bearer]\nbearer = "{token}"\n'
+        # An answer of 429 (a throttled login) waits as Retry-After says.
+        "[generation]\nallow-x00 = true\n",
+        encoding="utf-8",
+    )
+    st = Path(sys.executable).with_name("st")
+    proc = await asyncio.create_subprocess_exec(
+        str(st),
+        "--config-file",
+        str(config_file),
+        "run",
+        str(schema_file),
+        "--url",
+        base,
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        str(max_examples),
+        "--seed",
+        str(SEED),
+        "--no-color",
+        "--request-timeout",
+        "20",
+        cwd=folder,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": HOOKS, "PYTHONPATH": str(Path.cwd())},
+    )
+    out, _ = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(errors="replace")
+
+
+async def run(
+    folder: Path,
+    roles: tuple[str, ...] = ROLES,
+    *,
+    path_regex: str | None = None,
+    max_examples: int = 5,
+) -> list[RoleRun]:
+    config = write_config(
+        folder, f"sqlite+aiosqlite:///{folder / 'bidroom.db'}", capacity=4, readers=READERS
+    )
+    done = await run_cli(config, "init")
+    assert done.returncode == 0, done.stderr
+    tokens = {role: await _token(config, role) for role in dict.fromkeys((*roles, "device"))}
+    daemon = Daemon(config, free_port(), folder / "daemon.log")
+    stop = asyncio.Event()
+    await daemon.start()
+    beating = asyncio.create_task(_heartbeats(daemon.base, tokens["device"], stop))
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{daemon.base}/api/v1/openapi.json") as response,
+        ):
+            document = await response.json()
+        runs = []
+        for role in roles:
+            schema, count = cut(document, role, path_regex)
+            if not count:
+                continue
+            code, output = await _schemathesis(
+                folder, daemon.base, role, tokens[role], schema, max_examples
+            )
+            runs.append(RoleRun(role, count, code, output))
+        return runs
+    finally:
+        stop.set()
+        await beating
+        await daemon.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--role", action="append", choices=ROLES)
+    parser.add_argument("--path-regex")
+    parser.add_argument("--max-examples", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the site folder")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bidroom-st-"))
+    runs = asyncio.run(
+        run(
+            folder,
+            tuple(args.role or ROLES),
+            path_regex=args.path_regex,
+            max_examples=args.max_examples,
+        )
+    )
+    for one in runs:
+        print(one.output if args.keep else one.summary)
+    print(f"site folder: {folder}")
+    return max((one.returncode for one in runs), default=0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
