@@ -56,8 +56,9 @@ class RoleRun:
     @property
     def summary(self) -> str:
         tail = self.output.strip().splitlines()[-40:]
-        return f"--- {self.role}: {self.operations} operations, exit {self.returncode}\n" + "\n".join(
-            tail
+        return (
+            f"--- {self.role}: {self.operations} operations, exit {self.returncode}\n"
+            + "\n".join(tail)
         )
 
 
@@ -112,7 +113,9 @@ async def _schemathesis(
     config_file.write_text(
         f'[auth.openapi.bearer]\nbearer = "{token}"\n'
         # An answer of 429 (a throttled login) waits as Retry-After says.
-        "[generation]\nallow-x00 = true\n",
+        "[generation]\nallow-x00 = true\n"
+        # The tokens are this throwaway site's; the report shows what was sent.
+        "[output.sanitization]\nenabled = false\n",
         encoding="utf-8",
     )
     st = Path(sys.executable).with_name("st")
@@ -133,6 +136,10 @@ async def _schemathesis(
         "--no-color",
         "--request-timeout",
         "20",
+        "--report",
+        "vcr",
+        "--report-dir",
+        str(folder / f"report-{role}"),
         cwd=folder,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
