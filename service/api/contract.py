@@ -47,6 +47,13 @@ ANY_LINE = rf"^[^{_CONTROL}]*$"
 LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f][\s\S]*$"
 
 
+_OK = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_SOLID = r"[^\s\x00-\x1f\x7f-\x9f]"
+# A reason the books keep (reopening a day, justifying a breach, forcing a close): at
+# least 5 characters once trimmed, over lines if need be.
+REASON = rf"^\s*{_SOLID}{_OK}{{3,}}{_SOLID}\s*$"
+
+
 class Body(msgspec.Struct, kw_only=True):
     """A request body. Unknown fields are ignored (a newer page may send more).
 
@@ -57,7 +64,7 @@ class Body(msgspec.Struct, kw_only=True):
     def __post_init__(self) -> None:
         for name in self.__struct_fields__:
             value = getattr(self, name)
-            if isinstance(value, str):
+            if type(value) is str:  # not an enum member, which is a str too
                 setattr(self, name, value.strip())
 
 
@@ -84,6 +91,8 @@ When = Annotated[
     datetime,
     Meta(tz=True, description="RFC 3339 with offset, from 2000-01-01 to one year after now"),
 ]
+# A time in a reply, as ``datetime.isoformat()`` writes it (with its offset).
+Stamp = Annotated[str, Meta(extra_json_schema={"format": "date-time"})]
 Day = Annotated[date, Meta(description="YYYY-MM-DD, from 2000-01-01 to one year after today")]
 Month = Annotated[
     str,
@@ -93,6 +102,7 @@ Month = Annotated[
         extra_json_schema={"format": "year-month"},
     ),
 ]
+Reason = Annotated[str, Meta(min_length=5, max_length=1000, pattern=REASON)]
 Password = Annotated[str, Meta(min_length=1, max_length=1024)]
 
 S = TypeVar("S", bound=msgspec.Struct)
@@ -135,8 +145,10 @@ def problem(error: msgspec.ValidationError, struct: type[msgspec.Struct]) -> Val
         return invalid(
             name, _("{label} terlalu panjang (paling banyak {n} karakter)."), n=int(longer.group(1))
         )
-    if _SHORTER.match(head):
-        return invalid(name, _("{label} wajib diisi."))
+    if shorter := _SHORTER.match(head):
+        if int(shorter.group(1)) <= 1:
+            return invalid(name, _("{label} wajib diisi."))
+        return invalid(name, _("{label} paling sedikit {n} karakter."), n=int(shorter.group(1)))
     if head.startswith("Expected `str` matching regex"):
         return invalid(name, _("{label} berisi karakter yang tidak diizinkan atau kosong."))
     if bound := _BOUND.match(head):

@@ -115,13 +115,17 @@ def _query_parameters(schema: dict[str, Any], components: dict[str, Any]) -> lis
 
 def _responses(r: Route, schemas: dict[str, Any]) -> dict[str, Any]:
     success: dict[str, Any] = {"description": "OK"}
+    media = (r.response,) if isinstance(r.response, str) else r.response
     if "reply" in schemas:
-        success["content"] = {r.response: {"schema": schemas["reply"]}}
+        success["content"] = {m: {"schema": schemas["reply"]} for m in media}
     elif r.status != 204:
-        kind = {"type": "string"}
-        if not r.response.startswith("text/"):
-            kind["format"] = "binary"
-        success["content"] = {r.response: {"schema": kind}}
+        content: dict[str, Any] = {}
+        for m in media:
+            kind = {"type": "string"}
+            if not m.startswith("text/"):
+                kind["format"] = "binary"
+            content[m] = {"schema": kind}
+        success["content"] = content
     error = {"description": "Refused", "content": {"application/json": {"schema": ERROR_REF}}}
     responses: dict[str, Any] = {str(r.status): success, "4XX": error}
     if r.roles is not None:

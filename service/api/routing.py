@@ -33,7 +33,7 @@ class Route:
     query: type[contract.Query] | None = None
     reply: Any = None  # a Reply struct, list[...] of one, or None (no JSON body)
     status: int = 200
-    response: str = "application/json"
+    response: str | tuple[str, ...] = "application/json"  # the media type(s) of a success
     path_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     legacy_params: dict[str, str] = field(default_factory=dict)  # LEGACY: until converted
 
@@ -65,7 +65,7 @@ def route(
     query: type[contract.Query] | None = None,
     reply: Any = None,
     status: int = 200,
-    response: str = "application/json",
+    response: str | tuple[str, ...] = "application/json",
     path_params: dict[str, dict[str, Any]] | None = None,
     params: dict[str, str] | None = None,  # LEGACY: the query as descriptions, until converted
 ) -> Callable[[Handler], Handler]:

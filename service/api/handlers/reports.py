@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from datetime import date
 
 from aiohttp import web
 
-from service.api import params
+from service.api import contract, params
 from service.api.app import RUNTIME, lang_of, now_of, principal
 from service.api.routing import route
+from service.api.shapes.reports import (
+    FILE_MEDIA,
+    FILE_NAME_PARAM,
+    MONTH_PARAM,
+    SEALED_MEDIA,
+    BooksQuery,
+    ExportIn,
+    ExportOut,
+    Fault,
+    PurgeIn,
+    PurgeOut,
+    ReportQuery,
+    SealedFileOut,
+    VerifyOut,
+    VerifyQuery,
+)
 from service.auth import Role
-from service.domain.identity import DocumentType
 from service.errors import NotFound
 from service.i18n import _
 from service.reports import render
@@ -21,11 +34,6 @@ from service.reports.jobs import books_job, verify_job, visits_job
 from service.reports.retention import purge
 from service.reports.subject import export_subject
 from service.workers import WORKERS
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, default=str)
-
 
 SEALED_FILE = _("Nama berkas arsip")
 BOOK_ROLES = (Role.FRONT_OFFICE, Role.HEAD, Role.ADMIN)
@@ -39,10 +47,6 @@ def _file(kind: str, start: date, end: date, fmt: str, data: bytes) -> web.Respo
         content_type=render.MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
-
-
-def _fmt(request: web.Request) -> str:
-    return params.choice(request.query, "format", render.FORMATS, "pdf")
 
 
 def _today(request: web.Request) -> date:
@@ -60,8 +64,8 @@ def _period(request: web.Request) -> tuple[date, date]:
 async def _books(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     start, end = _period(request)
-    book = params.choice(request.query, "book", render.BOOKS, "all")
-    fmt, lang = _fmt(request), lang_of(request)
+    query = params.query_of(request, BooksQuery)
+    book, fmt, lang = query.book, query.format, lang_of(request)
     data = await WORKERS.run(books_job, runtime.config, start, end, fmt, book, lang)
     return _file("books", start, end, fmt, data)
 
@@ -69,20 +73,19 @@ async def _books(request: web.Request) -> web.Response:
 async def _visits(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     start, end = _period(request)
-    fmt, lang = _fmt(request), lang_of(request)
+    fmt, lang = params.query_of(request, ReportQuery).format, lang_of(request)
     data = await WORKERS.run(visits_job, runtime.config, start, end, fmt, lang, now_of(request))
     return _file("visits", start, end, fmt, data)
 
 
-BOOK_PARAMS = {"format": "pdf (default), xlsx or csv", "book": "all, access or usage"}
-REPORT_PARAMS = {"format": "pdf (default), xlsx or csv"}
 route(
     "GET",
     "/api/v1/reports/days/{day}/books",
     tag="reports",
     roles=BOOK_ROLES,
     summary="The two control books of a day (pdf, xlsx or csv)",
-    params=BOOK_PARAMS,
+    query=BooksQuery,
+    response=FILE_MEDIA,
 )(_books)
 route(
     "GET",
@@ -90,7 +93,9 @@ route(
     tag="reports",
     roles=BOOK_ROLES,
     summary="The control books of a month",
-    params=BOOK_PARAMS,
+    query=BooksQuery,
+    path_params={"month": MONTH_PARAM},
+    response=FILE_MEDIA,
 )(_books)
 route(
     "GET",
@@ -98,7 +103,8 @@ route(
     tag="reports",
     roles=HEAD,
     summary="The visit report of a day for the Head of LPSE",
-    params=REPORT_PARAMS,
+    query=ReportQuery,
+    response=FILE_MEDIA,
 )(_visits)
 route(
     "GET",
@@ -106,7 +112,9 @@ route(
     tag="reports",
     roles=HEAD,
     summary="The monthly visit report",
-    params=REPORT_PARAMS,
+    query=ReportQuery,
+    path_params={"month": MONTH_PARAM},
+    response=FILE_MEDIA,
 )(_visits)
 
 
@@ -117,15 +125,16 @@ route(
     "sealed files (every fault with its place)",
     tag="reports",
     roles=HEAD,
-    params={"day": "YYYY-MM-DD (default: everything)"},
+    query=VerifyQuery,
+    reply=VerifyOut,
 )
 async def archive_verify(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    raw = request.query.get("day")
-    day = params.a_date(raw, "day", _today(request)) if raw else None
+    raw = params.query_of(request, VerifyQuery).day
+    day = params.bounded_date(raw, "day", _today(request)) if raw else None
     faults = await WORKERS.run(verify_job, runtime.config, day)
-    return web.json_response(
-        {"ok": not faults, "faults": [asdict(f) for f in faults]}, dumps=_dumps
+    return contract.reply(
+        VerifyOut(ok=not faults, faults=[Fault(place=f.place, problem=f.problem) for f in faults])
     )
 
 
@@ -135,19 +144,20 @@ async def archive_verify(request: web.Request) -> web.Response:
     summary="The sealed files of a signed-off day",
     tag="reports",
     roles=BOOK_ROLES,
+    reply=list[SealedFileOut],
 )
 async def archive_list(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     day = params.a_date(request.match_info["day"], "day", _today(request))
     files = await list_sealed(runtime.engine, day)
-    return web.json_response(
+    return contract.reply(
         [
-            {
-                "name": f.name,
-                "sha256": f.sha256,
-                "size": f.size,
-                "url": f"/api/v1/archive/{day.isoformat()}/{f.name}",
-            }
+            SealedFileOut(
+                name=f.name,
+                sha256=f.sha256,
+                size=f.size,
+                url=f"/api/v1/archive/{day.isoformat()}/{f.name}",
+            )
             for f in files
         ]
     )
@@ -159,6 +169,8 @@ async def archive_list(request: web.Request) -> web.Response:
     summary="One sealed file, exactly as sealed",
     tag="reports",
     roles=BOOK_ROLES,
+    response=SEALED_MEDIA,
+    path_params={"name": FILE_NAME_PARAM},
 )
 async def archive_file(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
@@ -181,18 +193,25 @@ async def archive_file(request: web.Request) -> web.Response:
     summary="Erase personal data past the retention period (dry_run shows what would go)",
     tag="privacy",
     roles=(Role.ADMIN,),
-    body={"dry_run": "boolean"},
+    body=PurgeIn,
+    reply=PurgeOut,
 )
 async def privacy_purge(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    body = await params.json_body(request)
+    body = await params.body_of(request, PurgeIn)
     report = await purge(
-        runtime,
-        now_of(request),
-        dry_run=params.flag(body, "dry_run"),
-        actor=principal(request).actor,
+        runtime, now_of(request), dry_run=body.dry_run, actor=principal(request).actor
     )
-    return web.json_response(asdict(report), dumps=_dumps)
+    return contract.reply(
+        PurgeOut(
+            cutoff=report.cutoff,
+            visitor_ids=list(report.visitor_ids),
+            visits=report.visits,
+            dry_run=report.dry_run,
+            help_ids=list(report.help_ids),
+            fields=list(report.fields),
+        )
+    )
 
 
 @route(
@@ -201,15 +220,11 @@ async def privacy_purge(request: web.Request) -> web.Response:
     summary="Everything held about one data subject (admin; the read is journaled)",
     tag="privacy",
     roles=(Role.ADMIN,),
-    body={"nik": "string!", "doc_type": "string"},
+    body=ExportIn,
+    reply=ExportOut,
 )
 async def privacy_export(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    body = await params.json_body(request)
-    data = await export_subject(
-        runtime,
-        params.text(body, "nik", max_len=40),
-        principal(request).actor,
-        params.choice(body, "doc_type", [d.value for d in DocumentType], "ktp"),
-    )
-    return web.json_response(data, dumps=_dumps)
+    body = await params.body_of(request, ExportIn)
+    data = await export_subject(runtime, body.nik, principal(request).actor, body.doc_type.value)
+    return contract.reply(contract.convert(data, ExportOut, strict=False))
