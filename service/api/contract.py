@@ -34,6 +34,7 @@ import msgspec
 from aiohttp import web
 from msgspec import Meta
 
+from service.api.refusals import invalid
 from service.errors import ValidationError
 from service.i18n import Msg, _
 
@@ -128,8 +129,6 @@ _KIND: dict[str, Msg] = {
 
 def problem(error: msgspec.ValidationError, struct: type[msgspec.Struct]) -> ValidationError:
     """A msgspec refusal as a clerk reads it: the field's label and what is wrong."""
-    from service.api.params import invalid  # params imports this module
-
     text = str(error)
     where = _WHERE.search(text)
     head = text[: where.start()] if where else text

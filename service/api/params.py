@@ -39,13 +39,15 @@ from aiohttp import web
 
 from service.api import body as bodies
 from service.api import contract, routing
-from service.api.labels import Label, label_of
+from service.api.labels import Label
+from service.api.refusals import invalid
 from service.domain.taps import InvalidTap, normalise_uid
 from service.errors import ValidationError
-from service.i18n import Text, _, as_msg, both
+from service.i18n import _
 from service.reports.wording import MONTHS
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+__all__ = ["invalid"]  # and every function below, as params.<name>
 B = TypeVar("B", bound=contract.Body)
 Q = TypeVar("Q", bound=contract.Query)
 EARLIEST = date(2000, 1, 1)
@@ -61,28 +63,6 @@ _DATETIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
     r"(Z|[+-][0-9]{2}:[0-9]{2})"
 )
-
-
-def invalid(
-    name: str,
-    text: Text,
-    message_en: str | None = None,
-    *,
-    field: str | None = None,
-    label: Label | None = None,
-    **values: object,
-) -> ValidationError:
-    """A 422 about one input; ``{label}`` in the message becomes its label."""
-    found = as_msg(label or label_of(name))
-    if isinstance(text, str):  # the old two-language form
-        label_id, label_en = both(found)
-        assert message_en is not None
-        return ValidationError(
-            text.format(label=label_id, **values),
-            message_en.format(label=label_en, **values),
-            field=field or name,
-        )
-    return ValidationError(as_msg(text).with_params(label=found, **values), field=field or name)
 
 
 # -- bodies -----------------------------------------------------------------------------
