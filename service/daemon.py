@@ -35,6 +35,7 @@ from service.api.app import RUNTIME
 from service.config import Config
 from service.errors import BidroomError
 from service.i18n import _
+from service.logs import flush_logs, log_off_the_loop
 from service.runtime import Runtime
 from service.sd_notify import Notifier
 from service.store.backup import serving
@@ -116,6 +117,7 @@ async def serve(app: web.Application, config: Config, host: str, port: int) -> i
     # When the watchdog fires, systemd sends SIGABRT: the stacks of every thread go to
     # stderr (the journal) first, so the log shows where the writer or the loop was stuck.
     faulthandler.enable()
+    log_off_the_loop()  # one line per tap: never a blocking write() on the loop
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -160,4 +162,5 @@ async def serve(app: web.Application, config: Config, host: str, port: int) -> i
             loop.remove_signal_handler(sig)
         notifier.close()
     _LOGGER.info("stopped")
+    flush_logs()
     return 0
