@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import faulthandler
+import gc
 import logging
 import signal
 import time
@@ -134,6 +135,7 @@ async def serve(app: web.Application, config: Config, host: str, port: int) -> i
             )
             try:
                 await runner.setup()  # the runtime starts: migrations, state, writer, readers
+                settle_memory()
                 await _listen(runner, host, port)
                 runtime = app[RUNTIME]
                 beat = Heartbeat(runtime, notifier)
@@ -164,3 +166,17 @@ async def serve(app: web.Application, config: Config, host: str, port: int) -> i
     _LOGGER.info("stopped")
     flush_logs()
     return 0
+
+
+def settle_memory() -> None:
+    """After the start (modules, migrations, the loaded state): move every object alive
+    now out of the garbage collector's sight (``gc.freeze``).
+
+    They live as long as the daemon, and a full collection would otherwise walk them all
+    on the loop that answers the doors (a month's state: 100-230 ms, measured in the
+    daemon); objects freed later by their reference count still are, and only cyclic
+    garbage among what was frozen is never collected.
+    """
+    gc.collect()
+    gc.freeze()
+    _LOGGER.debug("gc: %d objects frozen after the start", gc.get_freeze_count())
