@@ -255,6 +255,11 @@ class Credentials:
     A token revoked, a session ended or an account disabled (here, by another
     process or another daemon on the same database) is refused within that second;
     one ended here is forgotten at once.
+
+    A busy token (a door's agent) never waits for that read: once its answer is half a
+    second old, the next request starts the read beside it and is answered from
+    memory; only an answer a full second old is waited for (a token idle that long).
+    A read that began before a revocation made here is dropped.
     """
 
     def __init__(
@@ -269,6 +274,8 @@ class Credentials:
         self._size = size
         self._clock = clock
         self._known: OrderedDict[str, _Known] = OrderedDict()
+        self._refreshing: dict[str, asyncio.Task[None]] = {}
+        self._forgotten = 0  # how many forgets so far: a read begun before one is dropped
         self.login_gate = asyncio.Lock()  # one login (check, verify, count) at a time
 
     async def token(self, token: str, now: datetime | None = None) -> Principal | None:
@@ -322,15 +329,18 @@ class Credentials:
         self.forget_hash(digest(token))
 
     def forget_hash(self, token_hash: str) -> None:
+        self._forgotten += 1
         self._known.pop("t:" + token_hash, None)
         self._known.pop("s:" + token_hash, None)
 
     def forget_staff(self, staff_id: int) -> None:
         """Every session and token of one staff member (password, role or state changed)."""
+        self._forgotten += 1
         for key in [k for k, v in self._known.items() if v.who and v.who.staff_id == staff_id]:
             del self._known[key]
 
     def forget_all(self) -> None:
+        self._forgotten += 1
         self._known.clear()
 
     async def _get(self, key: str, fetch: Callable[[], Awaitable[_Known]]) -> _Known:
@@ -338,6 +348,9 @@ class Credentials:
         hit = self._known.get(key)
         if hit is not None and now - hit.fetched < self._ttl:
             self._known.move_to_end(key)
+            if now - hit.fetched >= self._ttl / 2 and key not in self._refreshing:
+                task = asyncio.get_running_loop().create_task(self._refresh(key, fetch))
+                self._refreshing[key] = task
             return hit
         try:
             known = await fetch()
@@ -351,12 +364,30 @@ class Credentials:
             _LOGGER.warning("database unavailable; a credential is checked from memory")
             hit.fetched = now
             return hit
-        known.fetched = now
+        self._keep(key, known, now)
+        return known
+
+    def _keep(self, key: str, known: _Known, fetched: float) -> None:
+        known.fetched = fetched
         self._known[key] = known
         self._known.move_to_end(key)
         while len(self._known) > self._size:
             self._known.popitem(last=False)
-        return known
+
+    async def _refresh(self, key: str, fetch: Callable[[], Awaitable[_Known]]) -> None:
+        """Read a credential again beside the request that asked (see the class)."""
+        started, forgotten = self._clock(), self._forgotten
+        try:
+            known = await fetch()
+        except (SQLAlchemyError, OSError):
+            return  # the next request past the second reads it (and says what is wrong)
+        finally:
+            self._refreshing.pop(key, None)
+        hit = self._known.get(key)
+        if forgotten == self._forgotten and hit is not None:
+            if known.who is not None and hit.seen is not None:
+                known.seen = max(hit.seen, known.seen or hit.seen)  # a touch kept in memory
+            self._keep(key, known, started)
 
 
 async def _token(engine: AsyncEngine, token: str) -> _Known:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import faulthandler
+import gc
 import logging
 import signal
 import time
@@ -35,6 +36,7 @@ from service.api.app import RUNTIME
 from service.config import Config
 from service.errors import BidroomError
 from service.i18n import _
+from service.logs import flush_logs, log_off_the_loop
 from service.runtime import Runtime
 from service.sd_notify import Notifier
 from service.store.backup import serving
@@ -116,6 +118,7 @@ async def serve(app: web.Application, config: Config, host: str, port: int) -> i
     # When the watchdog fires, systemd sends SIGABRT: the stacks of every thread go to
     # stderr (the journal) first, so the log shows where the writer or the loop was stuck.
     faulthandler.enable()
+    log_off_the_loop()  # one line per tap: never a blocking write() on the loop
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -132,6 +135,7 @@ async def serve(app: web.Application, config: Config, host: str, port: int) -> i
             )
             try:
                 await runner.setup()  # the runtime starts: migrations, state, writer, readers
+                settle_memory()
                 await _listen(runner, host, port)
                 runtime = app[RUNTIME]
                 beat = Heartbeat(runtime, notifier)
@@ -160,4 +164,19 @@ async def serve(app: web.Application, config: Config, host: str, port: int) -> i
             loop.remove_signal_handler(sig)
         notifier.close()
     _LOGGER.info("stopped")
+    flush_logs()
     return 0
+
+
+def settle_memory() -> None:
+    """After the start (modules, migrations, the loaded state): move every object alive
+    now out of the garbage collector's sight (``gc.freeze``).
+
+    They live as long as the daemon, and a full collection would otherwise walk them all
+    on the loop that answers the doors (a month's state: 100-230 ms, measured in the
+    daemon); objects freed later by their reference count still are, and only cyclic
+    garbage among what was frozen is never collected.
+    """
+    gc.collect()
+    gc.freeze()
+    _LOGGER.debug("gc: %d objects frozen after the start", gc.get_freeze_count())

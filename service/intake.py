@@ -74,6 +74,9 @@ class TapIntake:
         self._size = remembered
         self._spool = spool
         self._draining = asyncio.Lock()
+        # Decisions made by the rule, by event id, until their commit is published: the
+        # answer replays get (the same one decision_of would rebuild from the row).
+        self._fresh: dict[str, Decision] = {}
         writer.subscribe(self._on_commit)
 
     async def submit(self, tap: Tap) -> tuple[Decision, bool]:
@@ -114,7 +117,10 @@ class TapIntake:
             if pending is not None:
                 replayed.append(True)
                 return self.decision_of(pending, tx.state)
-            return access.decide_tap(tx, self._policy, tap, received)
+            decision = access.decide_tap(tx, self._policy, tap, received)
+            if not decision.anomalies and decision.slot is None:
+                self._fresh[tap.event_id] = decision  # what replays are answered with
+            return decision
 
         started = time.perf_counter()
         try:
@@ -125,6 +131,8 @@ class TapIntake:
             if stored is None:
                 raise
             return stored, True
+        finally:
+            self._fresh.pop(tap.event_id, None)  # published by now, or never committed
         # The one line per tap at INFO (the adapters log theirs at DEBUG).
         _LOGGER.info(
             "%s: badge %s %s (%s) %.1f ms",
@@ -208,7 +216,9 @@ class TapIntake:
         for fact in facts:
             if isinstance(fact, f.TapDecided):
                 event = fact.event
-                decision = self.decision_of(event, self._writer.published)
+                decision = self._fresh.pop(event.event_id, None)
+                if decision is None:  # another writer's tap, or one with a slot or anomaly
+                    decision = self.decision_of(event, self._writer.published)
                 self._remember(event.event_id, decision, event.at.timestamp())
 
     def _remember(self, event_id: str, decision: Decision, at: float) -> None:

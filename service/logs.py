@@ -3,7 +3,10 @@ badge UID is shortened wherever it is logged or shown."""
 
 from __future__ import annotations
 
+import atexit
 import logging
+import logging.handlers
+import queue
 import sys
 
 UID_TAIL = 4
@@ -31,6 +34,39 @@ def setup_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     for name, floor in LIBRARY_LEVELS.items():
         logging.getLogger(name).setLevel(floor)
+
+
+_LISTENERS: list[logging.handlers.QueueListener] = []  # the one log thread, when started
+
+
+def log_off_the_loop() -> None:
+    """The daemon's log lines are written by a thread of their own, not by the event loop.
+
+    A line's ``write()`` to stderr is a system call that can block for milliseconds (a
+    log file on a disk busy with the taps' fsyncs, journald's pipe full), and the loop
+    that answers the doors logs one line per tap. The loop now only queues the record
+    (its message already formatted, so later changes to its arguments do not show);
+    one thread writes the lines, in order, with the handlers :func:`setup_logging` set.
+    Everything queued is written at exit (``atexit``), and :func:`flush_logs` waits for it.
+    """
+    if _LISTENERS:
+        return
+    root = logging.getLogger()
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    listener = logging.handlers.QueueListener(lines, *root.handlers, respect_handler_level=True)
+    root.handlers[:] = [logging.handlers.QueueHandler(lines)]
+    listener.start()
+    _LISTENERS.append(listener)
+    atexit.register(flush_logs)
+
+
+def flush_logs() -> None:
+    """Write every queued line and stop the log thread (handlers go back to the root)."""
+    if not _LISTENERS:
+        return
+    listener = _LISTENERS.pop()
+    listener.stop()
+    logging.getLogger().handlers[:] = list(listener.handlers)
 
 
 def uid_tail(uid: str) -> str:

@@ -18,10 +18,12 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import ctypes
 import functools
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -50,7 +52,10 @@ class Workers:
             # at the lowest priority, so on a busy machine the doors' loop goes first.
             context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=context, initializer=_low_priority
+                max_workers=1,
+                mp_context=context,
+                initializer=_worker_start,
+                initargs=(os.getpid(),),
             )
             atexit.register(self.close)
         return self._pool
@@ -81,6 +86,23 @@ class Workers:
 
 def _call(job: Callable[..., T], args: tuple[object, ...], kwargs: dict[str, object]) -> T:
     return job(*args, **kwargs)
+
+
+def _worker_start(parent: int) -> None:
+    """The worker process: lowest priority, and it ends with the daemon.
+
+    A daemon killed outright (SIGKILL, OOM) runs no shutdown, and its worker would wait
+    on its pipe forever (seen after the benches' kills: orphans piling up). Linux sends
+    the worker SIGTERM when the daemon dies (``PR_SET_PDEATHSIG``)."""
+    _low_priority()
+    with contextlib.suppress(AttributeError, OSError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the daemon died before the line above
+        os._exit(0)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 def _low_priority() -> None:

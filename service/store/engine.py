@@ -122,6 +122,9 @@ def sync_engine_for(engine: AsyncEngine) -> Engine | None:
         pool_size=1,
         max_overflow=0,
         hide_parameters=True,
+        # Every use is ``with engine.begin()``: committed or rolled back before the
+        # connection goes back, so the pool's own rollback on return is a wasted call.
+        pool_reset_on_return=None,
     )
     event.listen(sync, "connect", _writer_pragmas)
     return sync
