@@ -26,6 +26,20 @@ class _OneLine(logging.Formatter):
         return message.replace("\n", " | ")
 
 
+class _MalformedRequest(logging.Filter):
+    """aiohttp logs a request it cannot parse (a NUL in a header, a broken request
+    line) at ERROR with its traceback, after answering it 400 itself. It is the
+    client's mistake, not ours: one WARNING line naming it, without the trace."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and type(error).__name__ in ("BadHttpMessage", "BadStatusLine"):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args = "malformed request refused (400): %s", (error,)
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def setup_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_OneLine("%(levelname)s %(name)s: %(message)s"))
@@ -34,6 +48,9 @@ def setup_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     for name, floor in LIBRARY_LEVELS.items():
         logging.getLogger(name).setLevel(floor)
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, _MalformedRequest) for f in server.filters):
+        server.addFilter(_MalformedRequest())
 
 
 _LISTENERS: list[logging.handlers.QueueListener] = []  # the one log thread, when started

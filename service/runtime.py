@@ -361,7 +361,7 @@ class Runtime:
         if path is None or self.writer.commits == self._checkpointed_at:
             return
         self._checkpointed_at = self.writer.commits
-        await asyncio.get_running_loop().run_in_executor(None, checkpoint, path)
+        await self.writer.between_commits(lambda: checkpoint(path))
 
     async def tick(self) -> None:
         """Run what the clock asks for: queue calls and no-shows; a new day's pruning."""

@@ -363,6 +363,12 @@ class Writer:
         """A probe wrote to the database: it is back, even before our next commit."""
         self.unavailable_since = None
 
+    async def between_commits(self, work: Callable[[], None]) -> None:
+        """Run ``work`` on the writer's own thread, between two commits (SQLite): a WAL
+        checkpoint there sees no frame appended while it runs, so it can fold the whole
+        WAL back and the next commit starts the WAL over instead of growing it."""
+        await asyncio.get_running_loop().run_in_executor(self._executor, work)
+
     def _commit_sync(self, batch: Any) -> None:
         assert self._sync_engine is not None
         with self._sync_engine.begin() as conn:
