@@ -17,6 +17,7 @@ from service.errors import Conflict, NotFound, ValidationError
 from service.i18n import _
 from service.passwords import check_password_policy, hash_password
 from service.store.tables import StaffRow
+from service.store.write_gate import write_tx
 
 
 def staff_role(value: str) -> Role:
@@ -70,7 +71,7 @@ async def set_active(
     staff_id, role, was_active = await _staff(engine, username)
     if not active and role is Role.ADMIN and was_active:
         await _keep_an_admin(engine, staff_id)
-    async with engine.begin() as conn:
+    async with write_tx(engine) as conn:
         await conn.execute(update(StaffRow).where(StaffRow.id == staff_id).values(active=active))
     return await end_sessions(engine, credentials, staff_id)
 
@@ -80,7 +81,7 @@ async def set_role(engine: AsyncEngine, credentials: Credentials, username: str,
     staff_id, old, active = await _staff(engine, username)
     if old is Role.ADMIN and role is not Role.ADMIN and active:
         await _keep_an_admin(engine, staff_id)
-    async with engine.begin() as conn:
+    async with write_tx(engine) as conn:
         await conn.execute(update(StaffRow).where(StaffRow.id == staff_id).values(role=role.value))
     return await end_sessions(engine, credentials, staff_id)
 
@@ -96,7 +97,7 @@ async def set_password(
     check_password_policy(password, username, field)
     staff_id, _role, _active = await _staff(engine, username)
     hashed = await hash_password(password)
-    async with engine.begin() as conn:
+    async with write_tx(engine) as conn:
         await conn.execute(
             update(StaffRow).where(StaffRow.id == staff_id).values(password_hash=hashed)
         )

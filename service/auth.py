@@ -33,6 +33,7 @@ from service.errors import Conflict, Forbidden, Unauthorized, Unavailable
 from service.i18n import Text, _
 from service.passwords import check_password_policy, hash_password, verify_password
 from service.store.tables import ApiTokenRow, SessionRow, StaffRow
+from service.store.write_gate import write_tx
 
 _LOGGER = logging.getLogger(__name__)
 # A session's last request is written at most this often (the idle timeout's grain).
@@ -86,7 +87,7 @@ async def add_staff(
 ) -> int:
     check_password_policy(password, username)
     hashed = await hash_password(password)
-    async with engine.begin() as conn:
+    async with write_tx(engine) as conn:
         exists = (
             await conn.execute(select(StaffRow.id).where(StaffRow.username == username))
         ).first()
@@ -205,7 +206,7 @@ async def start_session(
     """A new session token (never one the client chose) for a checked staff member."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     idle = timedelta(minutes=limits.session_idle_minutes)
-    async with engine.begin() as conn:
+    async with write_tx(engine) as conn:
         await conn.execute(
             delete(SessionRow).where(
                 or_(SessionRow.expires_at < now, SessionRow.last_seen_at < now - idle)
@@ -226,13 +227,13 @@ async def start_session(
 
 
 async def logout(engine: AsyncEngine, token: str) -> None:
-    async with engine.begin() as conn:
+    async with write_tx(engine) as conn:
         await conn.execute(delete(SessionRow).where(SessionRow.token_hash == digest(token)))
 
 
 async def end_sessions(engine: AsyncEngine, credentials: Credentials, staff_id: int) -> int:
     """End every session of one staff member, here at once and elsewhere within a second."""
-    async with engine.begin() as conn:
+    async with write_tx(engine) as conn:
         result = await conn.execute(delete(SessionRow).where(SessionRow.staff_id == staff_id))
     credentials.forget_staff(staff_id)
     return int(result.rowcount or 0)
@@ -289,7 +290,7 @@ class Credentials:
 
     async def _touch_token(self, token: str, now: datetime) -> None:
         try:
-            async with self._engine.begin() as conn:
+            async with write_tx(self._engine) as conn:
                 await conn.execute(
                     update(ApiTokenRow)
                     .where(ApiTokenRow.token_hash == digest(token))
@@ -315,7 +316,7 @@ class Credentials:
 
     async def _touch(self, token: str, now: datetime) -> None:
         try:
-            async with self._engine.begin() as conn:
+            async with write_tx(self._engine) as conn:
                 await conn.execute(
                     update(SessionRow)
                     .where(SessionRow.token_hash == digest(token))

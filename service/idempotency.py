@@ -48,6 +48,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from service.errors import BidroomError, Conflict
 from service.i18n import _
 from service.store.tables import IdempotencyKeyRow
+from service.store.write_gate import write_tx
 
 KEY_LIFETIME = timedelta(hours=24)
 # A first request still unanswered after this long was lost with its daemon.
@@ -194,7 +195,7 @@ class IdempotencyKeys:
     async def finish(self, req: Request, answer: Answer) -> None:
         """Store the answer to ``req``: a retry with the same key gets it again."""
         try:
-            async with self._engine.begin() as conn:
+            async with write_tx(self._engine) as conn:
                 await conn.execute(
                     update(IdempotencyKeyRow)
                     .where(*self._row(req), IdempotencyKeyRow.digest == req.digest)
@@ -211,7 +212,7 @@ class IdempotencyKeys:
     async def release(self, req: Request) -> None:
         """Forget a key whose request gave no answer to keep (a crash, a 5xx): it may run again."""
         try:
-            async with self._engine.begin() as conn:
+            async with write_tx(self._engine) as conn:
                 await conn.execute(
                     delete(IdempotencyKeyRow).where(
                         *self._row(req), IdempotencyKeyRow.status.is_(None)
@@ -222,7 +223,7 @@ class IdempotencyKeys:
 
     async def purge(self, now: datetime) -> int:
         """Delete the keys older than their lifetime; how many went."""
-        async with self._engine.begin() as conn:
+        async with write_tx(self._engine) as conn:
             result = await conn.execute(
                 delete(IdempotencyKeyRow).where(IdempotencyKeyRow.created_at < now - KEY_LIFETIME)
             )
@@ -258,7 +259,7 @@ class IdempotencyKeys:
     async def _claim(self, req: Request, now: datetime) -> Seen | None:
         """Insert the key as under way (None), or read it as it was stored before."""
         try:
-            async with self._engine.begin() as conn:
+            async with write_tx(self._engine) as conn:
                 await conn.execute(
                     insert(IdempotencyKeyRow).values(
                         principal=req.principal,
@@ -286,7 +287,7 @@ class IdempotencyKeys:
 
     async def _take_over(self, req: Request, seen: Seen, now: datetime) -> bool:
         """Reuse an expired or abandoned key's row for ``req`` (False: someone was first)."""
-        async with self._engine.begin() as conn:
+        async with write_tx(self._engine) as conn:
             result = await conn.execute(
                 update(IdempotencyKeyRow)
                 .where(*self._row(req), IdempotencyKeyRow.created_at == seen.created_at)

@@ -43,6 +43,7 @@ from service.config import SecurityConfig
 from service.errors import BidroomError
 from service.i18n import Text, _
 from service.store.tables import LoginThrottleRow, table_of
+from service.store.write_gate import write_tx
 
 FORGET_AFTER = timedelta(days=1)
 ADDRESS_FACTOR = 3  # an address gets this many times the free attempts of an account
@@ -166,7 +167,7 @@ async def _count(conn: AsyncConnection, key: str, now: datetime, cutoff: datetim
 
 async def failed(engine: AsyncEngine, found: list[Subject], now: datetime) -> None:
     """The password was wrong: count it, and lock each subject that reached its limit."""
-    async with engine.begin() as conn:
+    async with write_tx(engine) as conn:
         for subject in found:
             await _count(conn, subject.key, now, now - FORGET_AFTER)
         for subject in found:
@@ -191,7 +192,7 @@ async def succeeded(engine: AsyncEngine, found: list[Subject]) -> None:
     """The password was right: the account's and the device's counts start again (an
     address keeps its count: one good login there says nothing about the others)."""
     keys = [s.key for s in found if s.kind != "address"]
-    async with engine.begin() as conn:
+    async with write_tx(engine) as conn:
         await conn.execute(
             delete(LoginThrottleRow).where(
                 LoginThrottleRow.locked_at.is_(None), LoginThrottleRow.subject.in_(keys)
@@ -227,7 +228,7 @@ async def locks(engine: AsyncEngine, now: datetime) -> list[dict[str, Any]]:
 
 async def lift(engine: AsyncEngine, keys: list[str]) -> int:
     """Lift the locks (and clear the counts) of these subjects; how many there were."""
-    async with engine.begin() as conn:
+    async with write_tx(engine) as conn:
         result = await conn.execute(
             delete(LoginThrottleRow).where(LoginThrottleRow.subject.in_(keys))
         )

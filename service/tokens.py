@@ -23,6 +23,7 @@ from service.auth import Credentials, Role, digest
 from service.errors import Conflict, NotFound, ValidationError
 from service.i18n import _
 from service.store.tables import ApiTokenRow
+from service.store.write_gate import write_tx
 
 MAX_READERS = 50
 
@@ -65,7 +66,7 @@ async def create_token(
             field="readers",
         )
     token = "brt_" + secrets.token_urlsafe(32)
-    async with engine.begin() as conn:
+    async with write_tx(engine) as conn:
         taken = await conn.execute(
             select(ApiTokenRow.id).where(ApiTokenRow.name == name, ApiTokenRow.revoked_at.is_(None))
         )
@@ -119,7 +120,7 @@ async def revoke_token(
     engine: AsyncEngine, credentials: Credentials, name: str, now: datetime, actor: str
 ) -> int:
     """Revoke the token in force named ``name`` (404 when there is none)."""
-    async with engine.begin() as conn:
+    async with write_tx(engine) as conn:
         hashes = (
             await conn.execute(
                 update(ApiTokenRow)

@@ -59,6 +59,7 @@ from service.store.persist import (
     write_async,
     write_sync,
 )
+from service.store.write_gate import gate_of
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -124,6 +125,7 @@ class Writer:
         self.engine = engine
         # SQLite: the writer commits on its own synchronous connection in its own thread.
         self._sync_engine = sync_engine_for(engine)
+        self._gate = gate_of(engine)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer")
         self._persister = persister
         self._loader = loader
@@ -371,7 +373,8 @@ class Writer:
 
     def _commit_sync(self, batch: Any) -> None:
         assert self._sync_engine is not None
-        with self._sync_engine.begin() as conn:
+        gate = self._gate.hold() if self._gate is not None else contextlib.nullcontext()
+        with gate, self._sync_engine.begin() as conn:
             write_sync(conn, batch)
 
     async def _head_moved(self) -> bool:

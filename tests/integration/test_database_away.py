@@ -25,6 +25,7 @@ from service.runtime import Runtime
 from service.store.audit import journal_faults
 from service.store.engine import sqlite_path
 from service.store.tables import AccessEventRow
+from service.store.write_gate import write_tx
 from service.tokens import create_token
 from tests.integration.test_store import form
 from tests.support.site import START, FakeClock, site_config
@@ -119,6 +120,30 @@ async def test_entry_fails_secure_and_exit_opens_then_is_recorded(tmp_path: Path
         entry = await runtime.submit(Tap("pintu-masuk", UID_B, clock(), "b-in-2"))
         assert entry.granted and runtime.state.visits[waiting].inside
         assert await journal_faults(runtime.engine) == []
+    finally:
+        await runtime.stop()
+
+
+async def test_a_door_tap_waits_for_a_write_of_this_daemon_instead_of_failing(
+    tmp_path: Path,
+) -> None:
+    """A write of the daemon's own (a token's last use, a login) that holds SQLite's
+    lock longer than the writer's 150 ms busy timeout -- as it does when the loop is
+    busy -- makes a door tap wait for it, not refuse the entry "database unavailable"."""
+    clock = FakeClock()
+    runtime = Runtime(site_config(tmp_path), clock=clock, start_readers=False)
+    await runtime.start()
+    try:
+        visit = await admitted(runtime, UID_A, "K-903", "Citra")
+        async with write_tx(runtime.engine) as conn:
+            await conn.execute(text("UPDATE staff SET name = name"))
+            tap = asyncio.create_task(runtime.submit(Tap("pintu-masuk", UID_A, START, "c-in")))
+            await asyncio.sleep(0.5)  # more than three busy timeouts
+            assert not tap.done()  # it waits for the gate, it is not refused
+        entry = await tap
+        assert entry.granted and entry.reason is not Reason.DATABASE_UNAVAILABLE
+        assert runtime.state.visits[visit].inside
+        assert runtime.writer.unavailable_since is None
     finally:
         await runtime.stop()
 
