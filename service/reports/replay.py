@@ -11,7 +11,7 @@ log from the taps.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
 from typing import Any
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.domain import facts as f
 from service.domain.apply import apply
-from service.domain.model import ERASED, AccessEvent
+from service.domain.model import DAY_BOUND, ERASED, AccessEvent
 from service.domain.state import RoomState
 from service.errors import ConfigError
 from service.privacy import KeyShredded, PersonalData
@@ -78,7 +78,14 @@ class Opener:
 
 @dataclass(slots=True)
 class Replay:
-    """The state rebuilt from the journal, the access log, and what touched each row."""
+    """The state rebuilt from the journal, the access log, and what touched each row.
+
+    Streaming (``archive verify`` of a year): with ``on_event`` set, each access event
+    (append-only) is handed to it with its seq and kept in ``events`` only while
+    ``watch`` holds its day (a sealed day whose books are still to be derived);
+    ``watch`` also indexes the other rows of those days, so :meth:`day_records` does
+    not scan the whole state at every signature.
+    """
 
     state: RoomState = field(default_factory=RoomState)
     events: dict[int, AccessEvent] = field(default_factory=dict)
@@ -86,12 +93,24 @@ class Replay:
     seals: list[tuple[int, f.DaySealed]] = field(default_factory=list)
     signed_at_seq: dict[date, int] = field(default_factory=dict)
     head_seq: int = 0
+    on_event: Callable[[int, AccessEvent], None] | None = None
+    watch: dict[date, set[tuple[str, Any]]] | None = None
+    tz: tzinfo | None = None
 
     def apply(self, entry: JournalEntry, opener: Opener) -> None:
         fact = decode_fact(entry.kind, entry.payload, opener.open)
         for entity, key, obj in apply(self.state, fact):
             if entity == "access_event":
+                if self.on_event is not None:
+                    self.on_event(entry.seq, obj)
+                    if self._watched(entity, obj) is not None:
+                        self.events[key] = obj
+                    continue
                 self.events[key] = obj
+            elif self.watch is not None:
+                keys = self._watched(entity, obj)
+                if keys is not None:
+                    keys.add((entity, key))
             self.last_seq[(entity, key)] = entry.seq
         if isinstance(fact, f.DaySealed):
             self.seals.append((entry.seq, fact))
@@ -115,8 +134,24 @@ class Replay:
                 out.tables["access_event"][ident] = row_values("access_event", event)
         return out
 
+    def _watched(self, entity: str, obj: Any) -> set[tuple[str, Any]] | None:
+        if self.watch is None or entity not in DAY_BOUND:
+            return None
+        assert self.tz is not None
+        return self.watch.get(self.state.day_of(entity, obj, self.tz))  # type: ignore[arg-type]
+
+    def unwatch(self, day: date) -> None:
+        """``day``'s books are derived for good: forget its index and its access events."""
+        assert self.watch is not None and self.tz is not None
+        self.watch.pop(day, None)
+        tz = self.tz
+        for ident in [k for k, e in self.events.items() if e.at.astimezone(tz).date() == day]:
+            del self.events[ident]
+
     def day_records(self, day: date, tz: tzinfo) -> Records:
         """The rows that belong to ``day`` (and the badges and facilities they name)."""
+        if self.watch is not None and day in self.watch:
+            return self._indexed_day(day, tz)
 
         def keep(entity: str, obj: Any) -> bool:
             if entity in ("badge", "facility", "visitor"):
@@ -124,6 +159,26 @@ class Replay:
             return self.state.day_of(entity, obj, tz) == day
 
         return self.records(keep)
+
+    def _indexed_day(self, day: date, tz: tzinfo) -> Records:
+        """:meth:`day_records` from the index: the same rows, the visitors of its visits."""
+        assert self.watch is not None
+        out = Records()
+        tables = self.state.tables
+        for entity in ("badge", "facility"):
+            out.tables[entity] = {k: row_values(entity, o) for k, o in tables[entity].items()}
+        for entity, key in self.watch[day]:
+            obj = tables[entity].get(key)
+            if obj is not None and self.state.day_of(entity, obj, tz) == day:
+                out.tables[entity][key] = row_values(entity, obj)
+        for ident, event in self.events.items():
+            if self.state.day_of("access_event", event, tz) == day:
+                out.tables["access_event"][ident] = row_values("access_event", event)
+        for visit in out.tables["visit"].values():
+            visitor = tables["visitor"].get(visit["visitor_id"])
+            if visitor is not None:
+                out.tables["visitor"][visitor.id] = row_values("visitor", visitor)
+        return out
 
 
 def replay(entries: Iterable[JournalEntry], opener: Opener, base: Replay | None = None) -> Replay:
@@ -144,6 +199,28 @@ async def read_journal(
     if upto is not None:
         stmt = stmt.where(_JOURNAL.c.seq <= upto)
     return [entry_of(row) for row in (await conn.execute(stmt)).all()]
+
+
+JOURNAL_CHUNK = 2000
+
+
+async def journal_chunks(
+    conn: AsyncConnection, upto: int | None = None, since: int = 0, chunk: int = JOURNAL_CHUNK
+) -> AsyncIterator[list[JournalEntry]]:
+    """The journal in seq order, ``chunk`` rows at a time (keyset pages on the primary key:
+    the same rows in the same order as one query, on SQLite and PostgreSQL alike, without
+    ever holding more than one page)."""
+    while True:
+        stmt = select(_JOURNAL).where(_JOURNAL.c.seq > since).order_by(_JOURNAL.c.seq)
+        if upto is not None:
+            stmt = stmt.where(_JOURNAL.c.seq <= upto)
+        rows = (await conn.execute(stmt.limit(chunk))).all()
+        if not rows:
+            return
+        yield [entry_of(row) for row in rows]
+        if len(rows) < chunk:
+            return
+        since = rows[-1].seq
 
 
 async def opener_for(conn: AsyncConnection, personal: PersonalData | None) -> Opener:

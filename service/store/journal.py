@@ -157,21 +157,30 @@ class ChainFault:
         return f"journal seq {self.seq}: {texts.get(self.problem, self.problem)}"
 
 
-def verify_rows(
-    rows: Iterable[JournalEntry], start_hash: str = GENESIS, start_seq: int = 1
-) -> list[ChainFault]:
-    """Check the chain in stored order; report every row where it breaks."""
-    faults: list[ChainFault] = []
-    prev_hash, expected = start_hash, start_seq
-    for row in rows:
-        if row.seq < expected:
+class ChainCheck:
+    """The chain checked one row at a time, as rows stream past (see :func:`verify_rows`)."""
+
+    def __init__(self, start_hash: str = GENESIS, start_seq: int = 1) -> None:
+        self.prev_hash, self.expected = start_hash, start_seq
+
+    def feed(self, row: JournalEntry) -> list[ChainFault]:
+        faults: list[ChainFault] = []
+        if row.seq < self.expected:
             faults.append(ChainFault(row.seq, "out_of_order"))
-        elif row.seq > expected:
+        elif row.seq > self.expected:
             faults.append(ChainFault(row.seq, "missing"))
         recomputed = chain_hash(row.prev_hash, row.seq, row.at, row.kind, row.actor, row.payload)
         if recomputed != row.hash:
             faults.append(ChainFault(row.seq, "altered"))
-        elif row.prev_hash != prev_hash and row.seq == expected:
+        elif row.prev_hash != self.prev_hash and row.seq == self.expected:
             faults.append(ChainFault(row.seq, "broken_link"))
-        prev_hash, expected = row.hash, row.seq + 1
-    return faults
+        self.prev_hash, self.expected = row.hash, row.seq + 1
+        return faults
+
+
+def verify_rows(
+    rows: Iterable[JournalEntry], start_hash: str = GENESIS, start_seq: int = 1
+) -> list[ChainFault]:
+    """Check the chain in stored order; report every row where it breaks."""
+    check = ChainCheck(start_hash, start_seq)
+    return [fault for row in rows for fault in check.feed(row)]
