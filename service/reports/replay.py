@@ -11,6 +11,7 @@ log from the taps.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
@@ -76,6 +77,43 @@ class Opener:
             return "(tidak terbaca)"
 
 
+class SeqIndex:
+    """What journal seq last touched each row: ``index[(entity, id)]``, compactly.
+
+    A year replays some 200,000 rows; a dict of tuples would hold ~25 MB for a number
+    printed only in a fault. Integer ids (dense, from 1) go in one array of 32-bit
+    seqs per entity; other ids (a day's date) in a dict.
+    """
+
+    def __init__(self) -> None:
+        self._dense: dict[str, array[int]] = {}
+        self._other: dict[tuple[str, Any], int] = {}
+
+    def __setitem__(self, key: tuple[str, Any], seq: int) -> None:
+        entity, ident = key
+        seqs = self._dense.setdefault(entity, array("I"))
+        dense = isinstance(ident, int) and 0 < ident < max(2 * len(seqs), 1 << 16)
+        if dense and 0 < seq < 1 << 32:
+            if ident >= len(seqs):
+                seqs.extend([0] * (ident + 1 - len(seqs)))
+            seqs[ident] = seq
+        else:
+            self._other[key] = seq
+
+    def get(self, key: tuple[str, Any]) -> int | None:
+        entity, ident = key
+        seqs = self._dense.get(entity)
+        if isinstance(ident, int) and seqs is not None and 0 < ident < len(seqs) and seqs[ident]:
+            return seqs[ident]
+        return self._other.get(key)
+
+    def __getitem__(self, key: tuple[str, Any]) -> int:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+
 @dataclass(slots=True)
 class Replay:
     """The state rebuilt from the journal, the access log, and what touched each row.
@@ -89,7 +127,7 @@ class Replay:
 
     state: RoomState = field(default_factory=RoomState)
     events: dict[int, AccessEvent] = field(default_factory=dict)
-    last_seq: dict[tuple[str, Any], int] = field(default_factory=dict)
+    last_seq: SeqIndex = field(default_factory=SeqIndex)
     seals: list[tuple[int, f.DaySealed]] = field(default_factory=list)
     signed_at_seq: dict[date, int] = field(default_factory=dict)
     head_seq: int = 0
@@ -98,7 +136,7 @@ class Replay:
     tz: tzinfo | None = None
 
     def apply(self, entry: JournalEntry, opener: Opener) -> None:
-        fact = decode_fact(entry.kind, entry.payload, opener.open)
+        fact = decode_fact(entry.kind, entry.payload, opener.open, share=True)
         for entity, key, obj in apply(self.state, fact):
             if entity == "access_event":
                 if self.on_event is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, is_dataclass
 from datetime import date, datetime
@@ -111,14 +112,33 @@ def encode_fact(fact: Fact, seal: Sealer | None) -> str:
     return msgspec.json.encode(body, order="sorted").decode()
 
 
-def decode_fact(kind: str, payload: str, open_: Callable[[str | None, str, str], str]) -> Fact:
-    """A journal row back into its fact; ``open_(subject, path, token)`` opens sealed values."""
+def decode_fact(
+    kind: str, payload: str, open_: Callable[[str | None, str, str], str], *, share: bool = False
+) -> Fact:
+    """A journal row back into its fact; ``open_(subject, path, token)`` opens sealed values.
+
+    ``share``: equal short strings become one object (:func:`sys.intern`), for a replay
+    that keeps a year of rows in memory (readers, actors, reasons, companies repeat).
+    """
     body = msgspec.json.decode(payload)
     cls = FACT_TYPES[kind]
     data = body["fact"]
     subject = body.get("subject")
     _walk(cls, data, lambda path, token: open_(subject, path, token), "")
-    return msgspec.convert(data, cls)
+    return msgspec.convert(_shared(data) if share else data, cls)
+
+
+def _shared(value: Any) -> Any:
+    if isinstance(value, str):
+        return sys.intern(value) if len(value) <= SHARED_LENGTH else value
+    if isinstance(value, dict):
+        return {key: _shared(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shared(item) for item in value]
+    return value
+
+
+SHARED_LENGTH = 80
 
 
 def subject_of(payload: str) -> str | None:
