@@ -11,6 +11,7 @@ log from the taps.
 
 from __future__ import annotations
 
+import itertools
 from array import array
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from service.domain.state import RoomState
 from service.errors import ConfigError
 from service.privacy import KeyShredded, PersonalData
 from service.reports.data import Records
-from service.store.journal import JournalEntry, decode_fact
+from service.store.journal import JournalEntry, decode_fact, subject_of
 from service.store.persist import row_values
 from service.store.tables import DataKeyRow, JournalRow, table_of
 
@@ -41,10 +42,29 @@ _KEYS = table_of(DataKeyRow)
 class Opener:
     """Opens personal values in journal payloads (or cannot, and says so)."""
 
-    def __init__(self, personal: PersonalData | None, wrapped: dict[str, bytes | None]) -> None:
+    def __init__(
+        self,
+        personal: PersonalData | None,
+        wrapped: dict[str, bytes | None],
+        *,
+        bound: int | None = None,
+    ) -> None:
         self._personal = personal
         self._wrapped = wrapped
         self._keys: dict[str, bytes | None] = {}
+        self._bound = bound  # streaming: at most this many keys held (see prefetch_keys)
+
+    def known(self, subject: str) -> bool:
+        return subject in self._keys or subject in self._wrapped
+
+    def remember(self, wrapped: dict[str, bytes | None]) -> None:
+        """Wrapped keys fetched for the next rows; the oldest are forgotten past the bound."""
+        if self._bound is not None:
+            for cache in (self._wrapped, self._keys):
+                excess = len(cache) + len(wrapped) - self._bound
+                for subject in list(itertools.islice(cache, max(0, excess))):
+                    del cache[subject]
+        self._wrapped.update(wrapped)
 
     @property
     def keyed(self) -> bool:
@@ -261,6 +281,26 @@ async def journal_chunks(
         since = rows[-1].seq
 
 
-async def opener_for(conn: AsyncConnection, personal: PersonalData | None) -> Opener:
+async def opener_for(
+    conn: AsyncConnection, personal: PersonalData | None, *, bound: int | None = None
+) -> Opener:
+    """The opener with every data key, or (``bound``) none yet: see :func:`prefetch_keys`."""
+    if bound is not None:
+        return Opener(personal, {}, bound=bound)
     rows = (await conn.execute(select(_KEYS.c.subject, _KEYS.c.wrapped))).all()
     return Opener(personal, {str(r[0]): r[1] for r in rows})
+
+
+async def prefetch_keys(conn: AsyncConnection, opener: Opener, entries: list[JournalEntry]) -> None:
+    """The wrapped keys of the subjects of ``entries`` (a page), before they are decoded.
+
+    A year has a data key per visitor (40,000); a streamed check holds only a bounded
+    number of them, fetched a page at a time (a subject without a key row is
+    remembered as shredded, as when all keys are loaded).
+    """
+    subjects = {s for e in entries if (s := subject_of(e.payload)) and not opener.known(s)}
+    if not subjects:
+        return
+    stmt = select(_KEYS.c.subject, _KEYS.c.wrapped).where(_KEYS.c.subject.in_(sorted(subjects)))
+    found = {str(subject): wrapped for subject, wrapped in (await conn.execute(stmt)).all()}
+    opener.remember({subject: found.get(subject) for subject in subjects})

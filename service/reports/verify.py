@@ -43,7 +43,7 @@ from service.reports.archive import (
     sealed_rows,
 )
 from service.reports.books import build_books
-from service.reports.replay import Opener, Replay, journal_chunks, opener_for
+from service.reports.replay import Opener, Replay, journal_chunks, opener_for, prefetch_keys
 from service.reports.verify_tables import (
     Comparer,
     EventCheck,
@@ -61,6 +61,7 @@ from service.store.loader import journal_head
 from service.store.tables import JournalRow, SealedFileRow, table_of
 
 _LOGGER = logging.getLogger(__name__)
+KEYS_HELD = 8192  # data keys held at once (a page's subjects are fetched before it)
 _JOURNAL = table_of(JournalRow)
 _SEALED = table_of(SealedFileRow)
 
@@ -127,6 +128,7 @@ class _Pass:
         replayed.watch = {d: set() for d in readable if d in last_signed}
         check = ChainCheck()
         async for chunk in journal_chunks(self.conn, upto):
+            await prefetch_keys(self.conn, self.opener, chunk)
             for entry in chunk:
                 self.chain += [
                     Fault(f"journal seq {c.seq}", c.describe().split(": ", 1)[1])
@@ -167,7 +169,7 @@ async def verify_archive(
     sealed = await sealed_rows(engine, day, content=False)
     async with _reading(engine) as conn:
         upto = (await journal_head(conn)).seq
-        opener = await opener_for(conn, personal)
+        opener = await opener_for(conn, personal, bound=KEYS_HELD)
         later = await overlay(conn)
         stored_visits = await visit_map(conn)
         view = stored_visits | {
