@@ -1,6 +1,6 @@
 """``archive verify`` streams: a long journal in small pages, the same faults as in one.
 
-A few busy days (some 1,500 journal rows) walked through the real runtime, one day
+A few busy days (some 1,100 journal rows) walked through the real runtime, one day
 signed and sealed, then verified with pages of 16 journal rows and 8 table rows, on
 SQLite and on PostgreSQL: a clean archive stays clean, tampering in the middle is
 found at its place, the faults are exactly those found with pages big enough to hold
@@ -57,7 +57,7 @@ async def room(tmp_path: Path, database_url: str) -> AsyncIterator[Runtime]:
         await walker.enroll(10)
         rng = random.Random(11)
         for day in DAYS:
-            await walk_busy_day(walker, day, 30, rng)
+            await walk_busy_day(walker, day, 20, rng)
             if day == DAYS[0]:  # the first day signed and sealed before the next begins
                 await close_and_sign(rt, clock, day)
                 await sealer.wait()
@@ -147,6 +147,7 @@ def places(faults: list[Fault]) -> dict[str, str]:
     return out
 
 
+@pytest.mark.timeout(180)  # three checks of ~1,100 journal rows in pages of 16, on a busy CI
 async def test_streamed_verify_is_clean_then_finds_tampering_in_the_middle(
     room: Runtime, small_pages: dict[str, list[int]]
 ) -> None:
@@ -187,6 +188,7 @@ async def _whole(rt: Runtime) -> AsyncIterator[Fault]:
         setattr(verify_module, "journal_chunks", saved)  # noqa: B010
 
 
+@pytest.mark.timeout(120)
 async def test_verify_never_holds_the_journal_or_the_access_log(
     room: Runtime, small_pages: dict[str, list[int]]
 ) -> None:
