@@ -212,9 +212,13 @@ def file_faults(
     return faults
 
 
-async def sealed_rows(engine: AsyncEngine, day: date | None) -> dict[date, list[Any]]:
-    """The newest seal of each day (or of one day): its file rows."""
-    stmt = select(_SEALED).order_by(_SEALED.c.id)
+async def sealed_rows(
+    engine: AsyncEngine, day: date | None, *, content: bool = True
+) -> dict[date, list[Any]]:
+    """The newest seal of each day (or of one day): its file rows (without the files'
+    bytes when ``content`` is false: a year of seals is too big to hold at once)."""
+    columns = [c for c in _SEALED.c if content or c.name != "content"]
+    stmt = select(*columns).order_by(_SEALED.c.id)
     if day is not None:
         stmt = stmt.where(_SEALED.c.day == day)
     async with engine.connect() as conn:

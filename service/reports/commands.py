@@ -16,7 +16,7 @@ import sys
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,14 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from service.config import Config
 from service.keyfile import KeyFile
 from service.privacy import PersonalData
-from service.reports.bundle import export_day, verify_bundle
 from service.reports.render import FORMATS, period, render_books, render_visit_report
-from service.reports.retention import purge
-from service.reports.seal import seal_day
-from service.reports.subject import export_subject
-from service.reports.verify import verify_archive
-from service.runtime import Runtime
 from service.store.engine import make_engine
+
+if TYPE_CHECKING:
+    from service.runtime import Runtime
+
+# Each command imports what only it needs when it runs: the parser is built for every
+# ``bidroom`` command, and ``archive verify`` of a year must fit in bounded memory
+# without the runtime, the PDF and XLSX writers and the bundle code loaded beside it.
 
 
 @contextlib.asynccontextmanager
@@ -45,6 +46,8 @@ async def _engine(config: Config) -> AsyncIterator[AsyncEngine]:
 
 @contextlib.asynccontextmanager
 async def _runtime(config: Config) -> AsyncIterator[Runtime]:
+    from service.runtime import Runtime
+
     runtime = Runtime(config, start_readers=False)
     await runtime.start()
     try:
@@ -82,7 +85,11 @@ def _print_faults(faults: list[Any]) -> int:
 
 async def cmd_archive_verify(args: argparse.Namespace, config: Config) -> int:
     if args.bundle:
+        from service.reports.bundle import verify_bundle
+
         return _print_faults(await asyncio.to_thread(verify_bundle, Path(args.bundle)))
+    from service.reports.verify import verify_archive
+
     personal = None
     if config.security.key_file.exists():
         personal = PersonalData(KeyFile.open(config.security.key_file))
@@ -95,6 +102,8 @@ async def cmd_archive_verify(args: argparse.Namespace, config: Config) -> int:
 
 
 async def cmd_archive_export(args: argparse.Namespace, config: Config) -> int:
+    from service.reports.bundle import export_day
+
     day = date.fromisoformat(args.day)
     async with _engine(config) as engine:
         tz = ZoneInfo(config.site.timezone)
@@ -104,6 +113,8 @@ async def cmd_archive_export(args: argparse.Namespace, config: Config) -> int:
 
 
 async def cmd_archive_seal(args: argparse.Namespace, config: Config) -> int:
+    from service.reports.seal import seal_day
+
     async with _runtime(config) as runtime:
         files = await seal_day(runtime, date.fromisoformat(args.day), "cli")
     for f in files:
@@ -112,6 +123,8 @@ async def cmd_archive_seal(args: argparse.Namespace, config: Config) -> int:
 
 
 async def cmd_privacy_purge(args: argparse.Namespace, config: Config) -> int:
+    from service.reports.retention import purge
+
     async with _runtime(config) as runtime:
         report = await purge(runtime, runtime.clock(), args.days, dry_run=args.dry_run)
     print(report.describe())
@@ -122,6 +135,8 @@ async def cmd_privacy_purge(args: argparse.Namespace, config: Config) -> int:
 
 
 async def cmd_privacy_export(args: argparse.Namespace, config: Config) -> int:
+    from service.reports.subject import export_subject
+
     actor = f"cli:{args.actor or getpass.getuser()}"
     async with _runtime(config) as runtime:
         body = await export_subject(runtime, args.nik, actor, args.doc_type)

@@ -43,7 +43,9 @@ class Clock:
         return self.now
 
 
-def sample_config(folder: Path, pcs: int = 2, turnover_s: int = 1200, **site: Any) -> Config:
+def sample_config(
+    folder: Path, pcs: int = 2, turnover_s: int = 1200, url: str | None = None, **site: Any
+) -> Config:
     readers: list[dict[str, Any]] = [
         {"name": "pintu-masuk", "role": "door_in", "url": "sim:"},
         {"name": "pintu-keluar", "role": "door_out", "url": "sim:"},
@@ -55,7 +57,7 @@ def sample_config(folder: Path, pcs: int = 2, turnover_s: int = 1200, **site: An
     ]
     return parse_config(
         {
-            "database": {"url": f"sqlite+aiosqlite:///{folder}/bidroom.db"},
+            "database": {"url": url or f"sqlite+aiosqlite:///{folder}/bidroom.db"},
             "site": {"head_name": "Drs. H. Ahmad Fauzi, M.Si", "head_nip": "197001011990031001"}
             | site,
             "room": {"opening": "08:00", "closing": "16:00", "capacity": 200},

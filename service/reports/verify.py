@@ -1,6 +1,10 @@
 """``bidroom archive verify``: the chain, the tables against the journal, the seals.
 
-One pass over the journal does it all:
+One streamed pass over the journal does it all, in bounded memory (a year is a
+million journal rows and half a million taps): the journal is read in pages, the
+access log is compared with the replayed taps as they pass, the other tables a page
+at a time against the replayed state, and each sealed day's files, manifest and rows
+are read one day at a time (:mod:`service.reports.verify_tables`).
 
 - the chain is checked row by row;
 - the facts are replayed with the same ``apply`` the daemon uses, and every table
@@ -16,165 +20,139 @@ One pass over the journal does it all:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from service.domain.model import ENTITIES, FIELDS, personal_fields
+from service.domain import facts as f
 from service.privacy import PersonalData
 from service.reports.archive import (
     Fault,
-    day_of_record,
     digest_faults,
     file_faults,
     journaled_hashes,
     manifest_name,
-    record_digest,
     sealed_rows,
 )
 from service.reports.books import build_books
-from service.reports.data import Records, Row, load_all
-from service.reports.replay import Opener, Replay, opener_for, read_journal
-from service.store.journal import JournalEntry, verify_rows
-from service.store.loader import entity_from_values
-from service.store.persist import row_values
-from service.store.tables import ENTITY_TABLES, AmendedRowRow
+from service.reports.replay import Opener, Replay, journal_chunks, opener_for, prefetch_keys
+from service.reports.verify_tables import (
+    Comparer,
+    EventCheck,
+    VisitMap,
+    day_digests,
+    day_keep,
+    everything,
+    overlay,
+    record_faults,
+    table_faults,
+    visit_map,
+)
+from service.store.journal import ChainCheck, JournalEntry
+from service.store.loader import journal_head
+from service.store.tables import JournalRow, SealedFileRow, table_of
 
 _LOGGER = logging.getLogger(__name__)
-Keep = Callable[[str, Row], bool]
+KEYS_HELD = 8192  # data keys held at once (a page's subjects are fetched before it)
+_JOURNAL = table_of(JournalRow)
+_SEALED = table_of(SealedFileRow)
 
 
-def _everything(entity: str, row: Row) -> bool:
-    return True
+@contextlib.asynccontextmanager
+async def _reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """One connection for the whole check (on PostgreSQL one REPEATABLE READ snapshot)."""
+    async with engine.connect() as raw:
+        if engine.dialect.name != "postgresql":
+            yield raw
+            return
+        conn = await raw.execution_options(isolation_level="REPEATABLE READ")
+        async with conn.begin():
+            yield conn
 
 
-def day_filter(day: date, tz: ZoneInfo, *sources: Records) -> Keep:
-    """Only the rows that belong to ``day`` (its visits and what hangs off them)."""
-
-    def keep(entity: str, row: Row) -> bool:
-        if entity in ("badge", "facility", "armed", "enrol"):
-            return True
-        if entity == "visitor":
-            return any(
-                v["visitor_id"] == row["id"] and v["day"] == day
-                for s in sources
-                for v in s["visit"].values()
-            )
-        if entity == "amendment":
-            return bool(row["day"] == day)
-        return any(day_of_record(s, entity, row, tz) == day for s in sources)
-
-    return keep
-
-
-async def overlaid(conn: AsyncConnection) -> tuple[Records, Records]:
-    """The tables as they stand, and as the state sees them (later versions laid over)."""
-    main = await load_all(conn)
-    view = Records(tables={entity: dict(rows) for entity, rows in main.tables.items()})
-    rows = await conn.execute(
-        select(AmendedRowRow.entity, AmendedRowRow.row_id, AmendedRowRow.row).order_by(
-            AmendedRowRow.id
-        )
+async def _manifest(
+    conn: AsyncConnection, day: date, rows: list[Any]
+) -> tuple[dict[str, Any] | None, list[Fault]]:
+    """The newest seal's manifest of ``day``, read when needed (never all days at once)."""
+    name = manifest_name(day)
+    if not any(r.name == name for r in rows):
+        return None, [Fault(f"file {name}", "seal manifest is missing")]
+    stmt = select(_SEALED.c.content).where(
+        _SEALED.c.day == day, _SEALED.c.name == name, _SEALED.c.journal_seq == rows[0].journal_seq
     )
-    for entity, _, values in rows.all():
-        obj = entity_from_values(entity, values)
-        view.tables[entity][obj.id] = row_values(entity, obj)
-    return main, view
-
-
-def table_faults(
-    tables: Records,
-    replayed: Records,
-    last_seq: dict[tuple[str, Any], int],
-    keep: Keep,
-    *,
-    personal: bool = True,
-) -> list[Fault]:
-    """Every table row against the replayed journal (personal fields only with the keys)."""
-    faults: list[Fault] = []
-    for entity, cls in ENTITIES.items():
-        name = ENTITY_TABLES[entity].name
-        skip = frozenset() if personal else personal_fields(cls)
-        compared = [f for f in FIELDS[entity] if f not in skip]
-        mine, theirs = tables[entity], replayed[entity]
-        for ident in sorted(mine.keys() | theirs.keys(), key=str):
-            stored, derived = mine.get(ident), theirs.get(ident)
-            if not keep(entity, stored or derived or {}):
-                continue
-            place = f"table {name} id {ident}"
-            seq = last_seq.get((entity, ident))
-            if stored is None:
-                faults.append(Fault(place, f"row deleted (journaled at seq {seq})"))
-            elif derived is None:
-                faults.append(Fault(place, "row not in the journal (written outside it)"))
-            else:
-                changed = [f for f in compared if stored.get(f) != derived.get(f)]
-                if changed:
-                    problem = f"{', '.join(changed)} differ(s) from the journal (seq {seq})"
-                    faults.append(Fault(place, problem))
-    return faults
-
-
-def record_faults(main: Records, day: date, sealed: dict[str, str], tz: ZoneInfo) -> list[Fault]:
-    """The signed day's own rows now, against the digests kept when it was sealed."""
-    now = {
-        f"{entity}:{ident}": record_digest(entity, row)
-        for entity, rows in main.tables.items()
-        for ident, row in rows.items()
-        if entity in _DAY_ENTITIES and day_of_record(main, entity, row, tz) == day
-    }
-    faults: list[Fault] = []
-    for ref in sorted(sealed.keys() | now.keys()):
-        place = f"record {ref} of {day.isoformat()}"
-        if ref not in now:
-            faults.append(Fault(place, "vanished after the day was sealed"))
-        elif ref not in sealed:
-            faults.append(Fault(place, "appeared after the day was sealed (not as an amendment)"))
-        elif sealed[ref] != now[ref]:
-            faults.append(Fault(place, "changed in place after the day was sealed"))
-    return faults
-
-
-_DAY_ENTITIES = frozenset(
-    {"visit", "deposit", "usage", "ticket", "help", "justification", "access_event", "day"}
-)
-
-
-def _manifest(rows: list[Any], day: date) -> tuple[dict[str, Any] | None, list[Fault]]:
-    row = next((r for r in rows if r.name == manifest_name(day)), None)
-    if row is None:
-        return None, [Fault(f"file {manifest_name(day)}", "seal manifest is missing")]
+    content = (await conn.execute(stmt.order_by(_SEALED.c.id.desc()).limit(1))).scalar()
     try:
-        return json.loads(row.content), []
+        return json.loads(content or b""), []
     except ValueError:
-        return None, [Fault(f"file {row.name}", "seal manifest is unreadable")]
+        return None, [Fault(f"file {name}", "seal manifest is unreadable")]
 
 
-def replay_checked(
-    entries: list[JournalEntry],
-    opener: Opener,
-    manifests: dict[date, dict[str, Any] | None],
-    tz: ZoneInfo,
-    base: Replay | None = None,
-) -> tuple[Replay, list[Fault]]:
-    """Replay, re-deriving each sealed day's books right after its signature."""
-    replayed = base or Replay()
-    faults: list[Fault] = []
-    for entry in entries:
-        replayed.apply(entry, opener)
-        if entry.kind != "day.signed":
-            continue
-        for day, body in manifests.items():
-            if body is not None and replayed.signed_at_seq.get(day) == entry.seq:
-                books = build_books(replayed.day_records(day, tz), day, day, tz)
-                faults += digest_faults(day, body.get("rows", {}), books)
-    return replayed, faults
+async def _last_signatures(conn: AsyncConnection, upto: int) -> dict[date, int]:
+    """The seq of each day's last signature (when its books are last derived)."""
+    stmt = select(_JOURNAL.c.seq, _JOURNAL.c.payload).where(
+        _JOURNAL.c.kind == f.DaySigned.KIND, _JOURNAL.c.seq <= upto
+    )
+    out: dict[date, int] = {}
+    for seq, payload in (await conn.execute(stmt)).all():
+        with contextlib.suppress(ValueError, KeyError, TypeError, msgspec.DecodeError):
+            day = date.fromisoformat(msgspec.json.decode(payload)["fact"]["day"])
+            out[day] = max(out.get(day, 0), seq)
+    return out
+
+
+class _Pass:
+    """The one streamed pass: chain, replay, access log, books at each signature."""
+
+    def __init__(
+        self, conn: AsyncConnection, opener: Opener, sealed: dict[date, list[Any]], tz: ZoneInfo
+    ) -> None:
+        self.conn, self.opener, self.sealed, self.tz = conn, opener, sealed, tz
+        self.chain: list[Fault] = []
+        self.books: list[Fault] = []
+        self.heads: dict[int, str] = {}  # the sealed heads' seqs -> hash as stored
+        self.entries = 0
+
+    async def run(
+        self, upto: int, readable: set[date], events: EventCheck, replayed: Replay
+    ) -> None:
+        wanted = {rows[0].journal_seq for rows in self.sealed.values()}
+        last_signed = await _last_signatures(self.conn, upto)
+        replayed.watch = {d: set() for d in readable if d in last_signed}
+        check = ChainCheck()
+        async for chunk in journal_chunks(self.conn, upto):
+            await prefetch_keys(self.conn, self.opener, chunk)
+            for entry in chunk:
+                self.chain += [
+                    Fault(f"journal seq {c.seq}", c.describe().split(": ", 1)[1])
+                    for c in check.feed(entry)
+                ]
+                if entry.seq in wanted:
+                    self.heads[entry.seq] = entry.hash
+                replayed.apply(entry, self.opener)
+                if entry.kind == f.DaySigned.KIND:
+                    await self._derive(entry, readable, replayed)
+            self.entries += len(chunk)
+            await events.catch_up(self.conn)
+            for day in [d for d in replayed.watch if last_signed[d] <= replayed.head_seq]:
+                replayed.unwatch(day)
+        await events.catch_up(self.conn, final=True)
+
+    async def _derive(self, entry: JournalEntry, readable: set[date], replayed: Replay) -> None:
+        """A sealed day's signature: its books again, from the journal as of now."""
+        for day in readable:
+            if replayed.signed_at_seq.get(day) == entry.seq:
+                body, _ = await _manifest(self.conn, day, self.sealed[day])
+                if body is not None:
+                    books = build_books(replayed.day_records(day, self.tz), day, day, self.tz)
+                    self.books += digest_faults(day, body.get("rows", {}), books)
 
 
 async def verify_archive(
@@ -188,32 +166,57 @@ async def verify_archive(
     Without ``personal`` (no key file at hand) personal fields are not compared.
     """
     tz = tz or ZoneInfo("Asia/Jakarta")
-    async with engine.connect() as conn:
-        entries = await read_journal(conn)
-        opener = await opener_for(conn, personal)
-        main, view = await overlaid(conn)
-    faults = [
-        Fault(f"journal seq {f.seq}", f.describe().split(": ", 1)[1]) for f in verify_rows(entries)
-    ]
-    by_seq = {e.seq: e for e in entries}
-    sealed = await sealed_rows(engine, day)
-    manifests: dict[date, dict[str, Any] | None] = {}
-    for d, rows in sealed.items():
-        body, problems = _manifest(rows, d)
-        faults += problems
-        seq, head = rows[0].journal_seq, rows[0].journal_hash
-        if by_seq.get(seq) is None or by_seq[seq].hash != head:
-            faults.append(Fault(f"journal seq {seq}", f"head sealed for {d} was changed"))
-        manifests[d] = body
-    replayed, book_faults = replay_checked(entries, opener, manifests, tz)
-    faults += book_faults
-    for d, rows in sealed.items():
-        faults += file_faults(rows, journaled_hashes(replayed.seals, d), manifests[d])
-        body = manifests[d]
+    sealed = await sealed_rows(engine, day, content=False)
+    async with _reading(engine) as conn:
+        upto = (await journal_head(conn)).seq
+        opener = await opener_for(conn, personal, bound=KEYS_HELD)
+        later = await overlay(conn)
+        stored_visits = await visit_map(conn)
+        view = stored_visits | {
+            i: (v["day"], v["visitor_id"]) for i, v in later.get("visit", {}).items()
+        }
+        comparer = Comparer(everything if day is None else day_keep(day, tz, view), opener.keyed)
+        events = EventCheck(comparer, later.get("access_event", {}))
+        replayed = Replay(on_event=events.produced, tz=tz)
+        problems: dict[date, list[Fault]] = {}
+        readable: set[date] = set()
+        for d, rows in sealed.items():
+            body, problems[d] = await _manifest(conn, d, rows)
+            if body is not None:
+                readable.add(d)
+        run = _Pass(conn, opener, sealed, tz)
+        await run.run(upto, readable, events, replayed)
+        faults = run.chain
+        for d, rows in sealed.items():
+            faults += problems[d]
+            seq, head = rows[0].journal_seq, rows[0].journal_hash
+            if run.heads.get(seq) != head:
+                faults.append(Fault(f"journal seq {seq}", f"head sealed for {d} was changed"))
+        faults += run.books
+        faults += await _seal_faults(engine, conn, sealed, replayed, stored_visits, tz)
+        if day is not None:
+            derived: VisitMap = {i: (v.day, v.visitor_id) for i, v in replayed.state.visits.items()}
+            comparer.keep = day_keep(day, tz, view, derived)
+        await table_faults(conn, replayed, later, comparer)
+    faults += comparer.faults()
+    _LOGGER.info("archive verify: %d journal rows, %d fault(s)", run.entries, len(faults))
+    return faults
+
+
+async def _seal_faults(
+    engine: AsyncEngine,
+    conn: AsyncConnection,
+    sealed: dict[date, list[Any]],
+    replayed: Replay,
+    visits: VisitMap,
+    tz: ZoneInfo,
+) -> list[Fault]:
+    """Each sealed day's files and own rows, one day in memory at a time."""
+    faults: list[Fault] = []
+    for d, meta in sealed.items():
+        rows = (await sealed_rows(engine, d)).get(d, [])
+        body, _ = await _manifest(conn, d, meta)
+        faults += file_faults(rows, journaled_hashes(replayed.seals, d), body)
         if body is not None and "records" in body:
-            faults += record_faults(main, d, body["records"], tz)
-    derived = replayed.records()
-    keep = _everything if day is None else day_filter(day, tz, view, derived)
-    faults += table_faults(view, derived, replayed.last_seq, keep, personal=opener.keyed)
-    _LOGGER.info("archive verify: %d journal rows, %d fault(s)", len(entries), len(faults))
+            faults += record_faults(await day_digests(conn, d, tz, visits), d, body["records"])
     return faults

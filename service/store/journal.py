@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, is_dataclass
 from datetime import date, datetime
@@ -111,14 +112,33 @@ def encode_fact(fact: Fact, seal: Sealer | None) -> str:
     return msgspec.json.encode(body, order="sorted").decode()
 
 
-def decode_fact(kind: str, payload: str, open_: Callable[[str | None, str, str], str]) -> Fact:
-    """A journal row back into its fact; ``open_(subject, path, token)`` opens sealed values."""
+def decode_fact(
+    kind: str, payload: str, open_: Callable[[str | None, str, str], str], *, share: bool = False
+) -> Fact:
+    """A journal row back into its fact; ``open_(subject, path, token)`` opens sealed values.
+
+    ``share``: equal short strings become one object (:func:`sys.intern`), for a replay
+    that keeps a year of rows in memory (readers, actors, reasons, companies repeat).
+    """
     body = msgspec.json.decode(payload)
     cls = FACT_TYPES[kind]
     data = body["fact"]
     subject = body.get("subject")
     _walk(cls, data, lambda path, token: open_(subject, path, token), "")
-    return msgspec.convert(data, cls)
+    return msgspec.convert(_shared(data) if share else data, cls)
+
+
+def _shared(value: Any) -> Any:
+    if isinstance(value, str):
+        return sys.intern(value) if len(value) <= SHARED_LENGTH else value
+    if isinstance(value, dict):
+        return {key: _shared(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shared(item) for item in value]
+    return value
+
+
+SHARED_LENGTH = 80
 
 
 def subject_of(payload: str) -> str | None:
@@ -157,21 +177,30 @@ class ChainFault:
         return f"journal seq {self.seq}: {texts.get(self.problem, self.problem)}"
 
 
-def verify_rows(
-    rows: Iterable[JournalEntry], start_hash: str = GENESIS, start_seq: int = 1
-) -> list[ChainFault]:
-    """Check the chain in stored order; report every row where it breaks."""
-    faults: list[ChainFault] = []
-    prev_hash, expected = start_hash, start_seq
-    for row in rows:
-        if row.seq < expected:
+class ChainCheck:
+    """The chain checked one row at a time, as rows stream past (see :func:`verify_rows`)."""
+
+    def __init__(self, start_hash: str = GENESIS, start_seq: int = 1) -> None:
+        self.prev_hash, self.expected = start_hash, start_seq
+
+    def feed(self, row: JournalEntry) -> list[ChainFault]:
+        faults: list[ChainFault] = []
+        if row.seq < self.expected:
             faults.append(ChainFault(row.seq, "out_of_order"))
-        elif row.seq > expected:
+        elif row.seq > self.expected:
             faults.append(ChainFault(row.seq, "missing"))
         recomputed = chain_hash(row.prev_hash, row.seq, row.at, row.kind, row.actor, row.payload)
         if recomputed != row.hash:
             faults.append(ChainFault(row.seq, "altered"))
-        elif row.prev_hash != prev_hash and row.seq == expected:
+        elif row.prev_hash != self.prev_hash and row.seq == self.expected:
             faults.append(ChainFault(row.seq, "broken_link"))
-        prev_hash, expected = row.hash, row.seq + 1
-    return faults
+        self.prev_hash, self.expected = row.hash, row.seq + 1
+        return faults
+
+
+def verify_rows(
+    rows: Iterable[JournalEntry], start_hash: str = GENESIS, start_seq: int = 1
+) -> list[ChainFault]:
+    """Check the chain in stored order; report every row where it breaks."""
+    check = ChainCheck(start_hash, start_seq)
+    return [fault for row in rows for fault in check.feed(row)]
