@@ -45,7 +45,7 @@ from service.recovery import recover_database
 from service.speech import Speech
 from service.spool import ExitSpool
 from service.store.engine import checkpoint, make_engine, sqlite_path
-from service.store.integrity import prepare_database
+from service.store.integrity import mark_clean, prepare_database
 from service.store.loader import load_state
 from service.store.notify import listen_for_commits
 from service.store.persist import Persister
@@ -216,6 +216,7 @@ class Runtime:
         await self.writer.stop()
         self.spool.close()
         await self.engine.dispose()
+        mark_clean(sqlite_path(self.config.database_url))
 
     async def _drain(self) -> None:
         """Wait until every rule handed to the writer so far is committed or failed.

@@ -123,18 +123,57 @@ def is_corrupt(exc: BaseException) -> bool:
     )
 
 
-def _probe(path: Path, timeout_s: float) -> None:
+def _clean_marker(path: Path) -> Path:
+    return path.with_name(path.name + ".clean")
+
+
+def _fingerprint(path: Path) -> str:
+    wal = path.with_name(path.name + "-wal")
+    stat = path.stat()
+    return f"{stat.st_size} {stat.st_mtime_ns} {wal.stat().st_size if wal.exists() else 0}"
+
+
+def mark_clean(path: Path | None) -> None:
+    """After a graceful stop: the file as we closed it, so that the next start can skip
+    quick_check (2.2 s on a busy year's 1 GB file) unless something changed it since."""
+    if path is not None and path.exists():
+        with contextlib.suppress(OSError):
+            _clean_marker(path).write_text(_fingerprint(path), encoding="ascii")
+
+
+def _closed_cleanly(path: Path) -> bool:
+    """Whether the last daemon stopped gracefully and nothing touched the file since.
+    The marker is used once: a crash after this start leaves none, so the next start
+    checks the file again (a power cut is when a file goes bad)."""
+    marker = _clean_marker(path)
+    try:
+        saved = marker.read_text(encoding="ascii")
+    except OSError:
+        return False
+    with contextlib.suppress(OSError):
+        marker.unlink()
+    try:
+        return saved == _fingerprint(path)
+    except OSError:
+        return False
+
+
+def _probe(path: Path, timeout_s: float, *, check: bool = True) -> None:
     """One look: take the write lock for an instant, then quick_check outside it."""
     with contextlib.closing(sqlite3.connect(path, timeout=timeout_s, isolation_level=None)) as conn:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("ROLLBACK")
+        if not check:
+            # Still read the header and the schema: a file that is not a database fails here.
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return
         rows = [str(row[0]) for row in conn.execute("PRAGMA quick_check").fetchall()]
     if rows != ["ok"]:
         found = " ".join(" ".join(rows).split())  # one line: rows hold newlines
         raise _Corrupt(f"quick_check: {found[:REASON_CHARS]}")
 
 
-def _wait_until_free(path: Path, wait_s: float) -> None:
+def _wait_until_free(path: Path, wait_s: float, *, check: bool = True) -> None:
     """Probe until the file is free and sound; raise what SQLite said otherwise."""
     started = time.monotonic()
     deadline = started + wait_s
@@ -142,7 +181,7 @@ def _wait_until_free(path: Path, wait_s: float) -> None:
     while True:
         remaining = deadline - time.monotonic()
         try:
-            _probe(path, max(0.0, min(ATTEMPT_S, remaining)))
+            _probe(path, max(0.0, min(ATTEMPT_S, remaining)), check=check)
         except sqlite3.OperationalError as exc:
             if not is_locked(exc):
                 raise
@@ -189,8 +228,11 @@ def check_sqlite_file(path: Path | None, wait_s: float) -> MovedAside | None:
     """
     if path is None or not path.exists():
         return None
+    check = not _closed_cleanly(path)
+    if not check:
+        _LOGGER.info("database %s was closed cleanly and is unchanged: quick_check skipped", path)
     try:
-        _wait_until_free(path, wait_s)
+        _wait_until_free(path, wait_s, check=check)
     except _Corrupt as exc:
         return move_aside(path, str(exc), datetime.now(UTC))
     except sqlite3.DatabaseError as exc:

@@ -372,3 +372,30 @@ def test_the_migrations_at_head_create_the_tables_the_code_declares(tmp_path: Pa
             assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     finally:
         engine.dispose()
+
+
+async def test_after_a_clean_stop_quick_check_is_skipped_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A graceful stop leaves a marker of the file as closed: the next start skips
+    quick_check (seconds on a year's file) and uses the marker up, so a crash after it
+    is checked again; a file changed since (here a zeroed page) is checked and moved."""
+    config = site_config(tmp_path)
+    path = await closed_runtime_file(config)
+    marker = path.with_name(path.name + ".clean")
+    assert marker.exists()
+    caplog.set_level(logging.INFO, logger="service.store.integrity")
+    assert check_sqlite_file(path, wait_s=1) is None
+    assert "quick_check skipped" in caplog.text and not marker.exists()
+    caplog.clear()
+    assert check_sqlite_file(path, wait_s=1) is None  # no marker: checked
+    assert "quick_check skipped" not in caplog.text
+    runtime = Runtime(config, clock=FakeClock(), start_readers=False)
+    await runtime.start()
+    await runtime.stop()
+    assert marker.exists()
+    with path.open("r+b") as handle:  # changed after the clean stop
+        handle.seek(4096 * 3)
+        handle.write(bytes(4096))
+    moved = check_sqlite_file(path, wait_s=1)
+    assert moved is not None and moved.aside.exists()
