@@ -77,7 +77,7 @@ async def visitor_lookup(request: web.Request) -> web.Response:
     """A POST so the number is in the body: never in a URL a proxy or an access log keeps."""
     runtime = request.app[RUNTIME]
     body = await params.body_of(request, LookupIn)
-    doc_type = DocumentType(body.doc_type)  # a StrEnum: Body's trimming leaves a str
+    doc_type = body.doc_type
     number = check_document(doc_type, body.doc_number, now_of(request).date())
     found = await _find_visitor(runtime, runtime.personal.lookup_hash(doc_type.value, number))
     if found is None:

@@ -17,7 +17,6 @@ from service.auth import Role
 from service.domain import visits
 from service.domain.facts import Identity
 from service.domain.identity import (
-    DocumentType,
     check_document,
     check_npwp,
     check_phone,
@@ -71,7 +70,7 @@ async def visit_create(request: web.Request) -> web.Response:
     back = body.back_entered
     arrived_at = params.bounded_datetime(body.arrived_at, "arrived_at", now)
     at = arrived_at if back else None
-    doc_type = DocumentType(body.doc_type)  # a StrEnum: Body's trimming leaves a str
+    doc_type = body.doc_type
     number = check_document(doc_type, body.doc_number, now.date())
     phone = check_phone(body.phone) if body.phone else None
     npwp = check_npwp(body.npwp, now.date()) if body.npwp else None

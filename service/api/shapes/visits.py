@@ -141,7 +141,7 @@ class DocumentReturnIn(contract.Body):
 
 
 class ForceCloseIn(contract.Body):
-    reason: Annotated[str, Meta(min_length=1, max_length=500, pattern=contract.LINES)]
+    reason: contract.Reason
 
 
 # -- a visit's history and the search ---------------------------------------------------
