@@ -16,7 +16,7 @@ import shutil
 import time
 from dataclasses import dataclass
 
-from service.errors import BidroomError, ValidationError
+from service.errors import BidroomError, NotFound
 from service.i18n import Text, _
 
 _LOGGER = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ async def scan(name: str) -> bytes:
         s.name for s in await list_scanners(fresh=True)
     }
     if name not in known:
-        raise ValidationError(
+        raise NotFound(
             _("Pemindai tidak dikenal; pilih dari daftar."),
             field="scanner",
         )

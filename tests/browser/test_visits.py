@@ -38,7 +38,7 @@ async def test_search_opens_the_visit_where_a_tap_issues_its_badge(
     await page.fill("#q-doc", "ab")
     await page.get_by_role("button", name="Cari", exact=True).click()
     await expect(page.locator("[data-error-for=doc_digits]")).to_contain_text(
-        "angka terakhir", timeout=WAIT
+        "Angka terakhir", timeout=WAIT
     )
     await page.fill("#q-doc", "")
     await page.fill("#q-company", "ñandú")

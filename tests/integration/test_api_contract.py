@@ -155,7 +155,7 @@ async def test_errors_are_clear_json_and_lose_nothing(tmp_path: Path) -> None:
         english = await fo.client.post(
             "/api/v1/visits?lang=en", headers={"X-CSRF-Token": fo.csrf}, json={"name": "A"}
         )
-        assert (await english.json())["message"] == "Document type is required."
+        assert (await english.json())["message"] == "Company is required."
         unknown = await fo.tap("front-office", 99)  # not enrolled
         assert unknown["granted"] is False and unknown["reason"] == "unknown_badge"
         assert unknown["message"] == "Kartu tidak dikenal"

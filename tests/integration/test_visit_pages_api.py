@@ -96,14 +96,14 @@ async def test_search_pages_newest_first(tmp_path: Path, monkeypatch: pytest.Mon
         assert names(first) == ["Tamu 2", "Tamu 1"] and first["more"] is True
         second = await search(site, page=2)
         assert names(second) == ["Tamu 0"] and second["more"] is False
-        assert names(await search(site, page="3")) == []
+        assert names(await search(site, page=3)) == []
 
 
 @pytest.mark.parametrize(
     ("terms", "field", "words"),
     [
-        ({"doc_digits": "12a"}, "doc_digits", "angka terakhir"),
-        ({"doc_digits": "0001"}, "doc_digits", "angka terakhir"),
+        ({"doc_digits": "12a"}, "doc_digits", "Angka terakhir"),
+        ({"doc_digits": "0001"}, "doc_digits", "Angka terakhir"),
         ({"from_day": "2026-11-26", "to_day": "2026-11-25"}, "from_day", "Tanggal awal"),
         ({"from_day": "25-11-2026"}, "from_day", "TTTT-BB-HH"),
         ({"page": 0}, "page", "Halaman"),

@@ -5,10 +5,18 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import select
 
-from service.api import params
+from service.api import contract, params
 from service.api.app import RUNTIME, now_of, principal
-from service.api.handlers.visits import FO, _doc_type, _find_visitor
+from service.api.handlers.visits import FO, _find_visitor
 from service.api.routing import route
+from service.api.shapes.identity import (
+    DocumentTypeOut,
+    LookupIn,
+    LookupOut,
+    NikCheckIn,
+    NikCheckOut,
+    RevealOut,
+)
 from service.auth import Role
 from service.domain.facts import PersonalDataRead
 from service.domain.identity import (
@@ -30,29 +38,29 @@ from service.store.tables import DataKeyRow, VisitorRow, VisitRow
     "/api/v1/nik/check",
     summary="Check a NIK as it is typed (same rules as the form)",
     tag="visits",
-    body={"nik": "string!"},
+    body=NikCheckIn,
+    reply=NikCheckOut,
 )
 async def nik_check(request: web.Request) -> web.Response:
-    body = await params.json_body(request)
-    raw = params.text(body, "nik", required=False, max_len=100)
+    raw = (await params.body_of(request, NikCheckIn)).nik
     try:
         info = check_nik(raw, now_of(request).date())
     except NikError as exc:
-        return web.json_response(
-            {
-                "valid": False,
-                "fault": exc.fault.value,
-                "message": exc.message_id,
-                "message_en": exc.message_en,
-            }
+        return contract.reply(
+            NikCheckOut(
+                valid=False,
+                fault=exc.fault.value,
+                message=exc.message_id,
+                message_en=exc.message_en,
+            )
         )
-    return web.json_response(
-        {
-            "valid": True,
-            "masked": mask_number(info.number),
-            "region_code": info.region_code,
-            "birth_date": info.birth_date.isoformat(),
-        }
+    return contract.reply(
+        NikCheckOut(
+            valid=True,
+            masked=mask_number(info.number),
+            region_code=info.region_code,
+            birth_date=info.birth_date,
+        )
     )
 
 
@@ -62,19 +70,18 @@ async def nik_check(request: web.Request) -> web.Response:
     summary="Find a returning visitor by document number (to prefill the form)",
     tag="visits",
     roles=FO,
-    body={"doc_type": "string!", "doc_number": "string!"},
+    body=LookupIn,
+    reply=LookupOut,
 )
 async def visitor_lookup(request: web.Request) -> web.Response:
     """A POST so the number is in the body: never in a URL a proxy or an access log keeps."""
     runtime = request.app[RUNTIME]
-    body = await params.json_body(request)
-    doc_type = _doc_type(body)
-    number = check_document(
-        doc_type, params.text(body, "doc_number", max_len=40), now_of(request).date()
-    )
+    body = await params.body_of(request, LookupIn)
+    doc_type = body.doc_type
+    number = check_document(doc_type, body.doc_number, now_of(request).date())
     found = await _find_visitor(runtime, runtime.personal.lookup_hash(doc_type.value, number))
     if found is None:
-        return web.json_response({"found": False})
+        return contract.reply(LookupOut(found=False))
     visitor, (row, wrapped) = found
     subject = f"visitor:{visitor.id}"
     opened: dict[str, str | None] = {"phone": None, "npwp": None}
@@ -85,15 +92,15 @@ async def visitor_lookup(request: web.Request) -> web.Response:
                 opened[name] = PersonalData.decrypt(key, token, f"{subject}:{name}")
     except (KeyShredded, ValueError):
         pass
-    return web.json_response(
-        {
-            "found": True,
-            "visitor_id": visitor.id,
-            "name": visitor.name,
-            "company": visitor.company,
-            "npwp": opened["npwp"],
-            "phone": opened["phone"],
-        }
+    return contract.reply(
+        LookupOut(
+            found=True,
+            visitor_id=visitor.id,
+            name=visitor.name,
+            company=visitor.company,
+            npwp=opened["npwp"],
+            phone=opened["phone"],
+        )
     )
 
 
@@ -103,6 +110,7 @@ async def visitor_lookup(request: web.Request) -> web.Response:
     summary="Reveal the full document number (admin; the read is journaled)",
     tag="visits",
     roles=(Role.ADMIN,),
+    reply=RevealOut,
 )
 async def visit_reveal(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
@@ -128,22 +136,28 @@ async def visit_reveal(request: web.Request) -> web.Response:
     read = PersonalDataRead(at=now, actor=who.actor, visitor_id=row.id, what="doc_number")
     await runtime.execute(lambda tx: tx.emit(read))
     if row.doc_enc is None or wrapped is None:
-        return web.json_response({"visit_id": visit_id, "doc_number": None, "erased": True})
+        return contract.reply(RevealOut(visit_id=visit_id, doc_number=None, erased=True))
     subject = f"visitor:{row.id}"
     key = runtime.personal.unwrap(subject, wrapped)
     number = PersonalData.decrypt(key, row.doc_enc, f"{subject}:doc_number")
-    return web.json_response({"visit_id": visit_id, "doc_number": number, "erased": False})
+    return contract.reply(RevealOut(visit_id=visit_id, doc_number=number, erased=False))
 
 
-@route("GET", "/api/v1/document-types", summary="Identity document types", tag="visits")
+@route(
+    "GET",
+    "/api/v1/document-types",
+    summary="Identity document types",
+    tag="visits",
+    reply=list[DocumentTypeOut],
+)
 async def document_types(request: web.Request) -> web.Response:
-    return web.json_response(
+    return contract.reply(
         [
-            {
-                "value": d.value,
-                "label": render(DOCUMENT_LABELS[d]),
-                "label_en": render(DOCUMENT_LABELS[d], "en"),
-            }
+            DocumentTypeOut(
+                value=d,
+                label=render(DOCUMENT_LABELS[d]),
+                label_en=render(DOCUMENT_LABELS[d], "en"),
+            )
             for d in DocumentType
         ]
     )

@@ -14,12 +14,14 @@ import asyncio
 from collections.abc import Callable
 from datetime import date
 
+import msgspec
 from aiohttp import BodyPartReader, web
 
-from service.api import params
+from service.api import contract, params
 from service.api.app import lang_of, now_of
 from service.api.handlers.visits import FO
 from service.api.routing import route
+from service.api.shapes.identity import Availability, ScannerOut, ScannersOut, ScanOut, ScanQuery
 from service.errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
 from service.i18n import Text, _, render
 from service.scan import engine, result, scanners
@@ -46,6 +48,8 @@ async def _image_from_body(request: web.Request) -> bytes:
     """The picture in the body, read into memory and no further than the bound."""
     if request.content_length is not None and request.content_length > MAX_IMAGE_BYTES:
         raise _too_large()
+    if not request.body_exists:  # no picture and no scanner: the picture is missing
+        raise ValidationError(_("Gambar KTP belum dikirim."), field="image")
     kind = request.content_type.lower()
     buffer = bytearray()
     if kind in IMAGE_TYPES:
@@ -76,6 +80,7 @@ async def _image_from_body(request: web.Request) -> bytes:
     summary="What can read a card here: OCR, SANE and the scanners it sees",
     tag="identity",
     roles=FO,
+    reply=ScannersOut,
 )
 async def scanner_list(request: web.Request) -> web.Response:
     ocr = engine.unavailable_reason()
@@ -85,23 +90,22 @@ async def scanner_list(request: web.Request) -> web.Response:
         sane = _("Tidak ada pemindai yang terdeteksi; periksa kabel dan daya pemindai.")
     lang = lang_of(request)
 
-    def state(reason: Text | None) -> dict[str, object]:
-        return {
-            "available": reason is None,
-            "reason": None if reason is None else render(reason, lang),
-            "reason_id": None if reason is None else render(reason, "id"),
-            "reason_en": None if reason is None else render(reason, "en"),
-        }
+    def state(reason: Text | None) -> Availability:
+        return Availability(
+            available=reason is None,
+            reason=None if reason is None else render(reason, lang),
+            reason_id=None if reason is None else render(reason, "id"),
+            reason_en=None if reason is None else render(reason, "en"),
+        )
 
-    return web.json_response(
-        {
-            "ocr": state(ocr),
-            "sane": state(sane),
-            "scanners": [
-                {"name": s.name, "vendor": s.vendor, "model": s.model, "kind": s.kind}
-                for s in found
+    return contract.reply(
+        ScannersOut(
+            ocr=state(ocr),
+            sane=state(sane),
+            scanners=[
+                ScannerOut(name=s.name, vendor=s.vendor, model=s.model, kind=s.kind) for s in found
             ],
-        }
+        )
     )
 
 
@@ -120,14 +124,15 @@ def _reader() -> Callable[[engine.Engine, bytes, date], Reading]:
     ),
     tag="identity",
     roles=FO,
-    params={"scanner": "SANE device name to scan from instead of sending an image"},
+    query=ScanQuery,
+    reply=ScanOut,
 )
 async def identity_scan(request: web.Request) -> web.Response:
-    scanner = params.text(request.query, "scanner", required=False, max_len=200)
+    scanner = params.query_of(request, ScanQuery).scanner
     engine.require()
     data = await scanners.scan(scanner) if scanner else await _image_from_body(request)
     today = now_of(request).date()
     # OpenCV and NumPy (about 50 MB) are loaded by the first scan, in a thread, not at start.
     read = await asyncio.to_thread(_reader)
     reading = await engine.worker().run(lambda ocr: read(ocr, data, today))
-    return web.json_response(result.as_json(reading), headers=NO_STORE)
+    return contract.reply(msgspec.convert(result.as_json(reading), ScanOut), headers=NO_STORE)

@@ -6,11 +6,21 @@ from typing import Any
 
 from aiohttp import web
 
-from service.api import params
+from service.api import contract, params
 from service.api.app import RUNTIME, now_of, principal
-from service.api.handlers.views import visit_json
+from service.api.handlers.views import visit_out
 from service.api.handlers.visits import FO, SUPERVISOR, _visit
 from service.api.routing import route
+from service.api.shapes.views import VisitOut
+from service.api.shapes.visits import (
+    ArmIn,
+    BadgeIn,
+    CheckoutIn,
+    DocumentReturnIn,
+    FacilityIn,
+    ForceCloseIn,
+    UsageIn,
+)
 from service.domain import visits
 from service.errors import NotFound, ValidationError
 from service.i18n import _
@@ -22,7 +32,7 @@ async def _do(request: web.Request, action: Any) -> web.Response:
     _visit(runtime, visit_id)
     now = now_of(request)
     await runtime.execute(lambda tx: action(tx, visits.get_visit(tx, visit_id), now, who.actor))
-    return web.json_response(visit_json(runtime.state, runtime.state.visits[visit_id]))
+    return contract.reply(visit_out(runtime.state, runtime.state.visits[visit_id]))
 
 
 @route(
@@ -31,14 +41,18 @@ async def _do(request: web.Request, action: Any) -> web.Response:
     summary="Next free badge tapped on this front-desk reader is issued to this visit",
     tag="visits",
     roles=FO,
-    body={"reader": "string!"},
+    body=ArmIn,
+    reply=VisitOut,
 )
 async def visit_arm(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    body = await params.json_body(request)
-    reader = params.text(body, "reader")
+    reader = (await params.body_of(request, ArmIn)).reader
     policy = runtime.policy.readers.get(reader)
-    if policy is None or policy.role.value != "front_desk":
+    if policy is None:
+        raise NotFound(
+            _("Pembaca kartu '{reader}' tidak terdaftar.", reader=reader), field="reader"
+        )
+    if policy.role.value != "front_desk":
         raise ValidationError(_("Bukan pembaca kartu front office."), field="reader")
     return await _do(request, lambda tx, v, now, actor: visits.arm_issue(tx, reader, v, now, actor))
 
@@ -49,12 +63,13 @@ async def visit_arm(request: web.Request) -> web.Response:
     summary="Issue a badge by UID or label (staff action instead of a tap)",
     tag="visits",
     roles=FO,
-    body={"uid": "string", "label": "string"},
+    body=BadgeIn,
+    reply=VisitOut,
 )
 async def visit_issue(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    body = await params.json_body(request)
-    uid, label = params.opt_text(body, "uid", 40), params.opt_text(body, "label", 40)
+    body = await params.body_of(request, BadgeIn)
+    uid, label = body.uid or None, body.label or None
     badge = next(
         (
             b
@@ -81,12 +96,13 @@ async def visit_issue(request: web.Request) -> web.Response:
     "next free of a kind, else a queue number (SOP step 3)",
     tag="visits",
     roles=FO,
-    body={"kind": "string", "code": "string"},
+    body=FacilityIn,
+    reply=VisitOut,
 )
 async def visit_assign(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    body = await params.json_body(request)
-    kind, code = params.opt_text(body, "kind", 40), params.opt_text(body, "code", 40)
+    body = await params.body_of(request, FacilityIn)
+    kind, code = body.kind or None, body.code or None
     return await _do(
         request,
         lambda tx, v, now, actor: visits.assign_facility(
@@ -101,17 +117,12 @@ async def visit_assign(request: web.Request) -> web.Response:
     summary="Start or end the facility-usage session by staff action (SOP step 4)",
     tag="visits",
     roles=FO,
-    body={"action": "string!"},
+    body=UsageIn,
+    reply=VisitOut,
 )
 async def visit_usage(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    body = await params.json_body(request)
-    action = params.text(body, "action")
-    if action not in ("start", "end"):
-        raise ValidationError(
-            _("Tindakan harus 'start' atau 'end'."),
-            field="action",
-        )
+    action = (await params.body_of(request, UsageIn)).action
     return await _do(
         request,
         lambda tx, v, now, actor: visits.staff_usage(
@@ -127,12 +138,12 @@ async def visit_usage(request: web.Request) -> web.Response:
     "SOP steps 7-8): closes the visit and shows the document's slot",
     tag="visits",
     roles=FO,
-    body={"devices_checked": "boolean"},
+    body=CheckoutIn,
+    reply=VisitOut,
 )
 async def visit_checkout(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    body = await params.json_body(request)
-    checked = params.opt_flag(body, "devices_checked")
+    checked = (await params.body_of(request, CheckoutIn)).devices_checked
     return await _do(
         request,
         lambda tx, v, now, actor: visits.return_badge(tx, runtime.policy, v, now, actor, checked),
@@ -145,11 +156,11 @@ async def visit_checkout(request: web.Request) -> web.Response:
     summary="Hand the deposited document back",
     tag="visits",
     roles=FO,
-    body={"to": "string"},
+    body=DocumentReturnIn,
+    reply=VisitOut,
 )
 async def visit_document(request: web.Request) -> web.Response:
-    body = await params.json_body(request)
-    to = params.text(body, "to", required=False, max_len=200)
+    to = (await params.body_of(request, DocumentReturnIn)).to or ""
     return await _do(
         request, lambda tx, v, now, actor: visits.return_document(tx, v, to, now, actor)
     )
@@ -161,12 +172,12 @@ async def visit_document(request: web.Request) -> web.Response:
     summary="Close a visit that cannot end normally (supervisor, with a reason)",
     tag="visits",
     roles=SUPERVISOR,
-    body={"reason": "string!"},
+    body=ForceCloseIn,
+    reply=VisitOut,
 )
 async def visit_force_close(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    body = await params.json_body(request)
-    reason = params.text(body, "reason")
+    reason = (await params.body_of(request, ForceCloseIn)).reason
     return await _do(
         request,
         lambda tx, v, now, actor: visits.force_close(tx, runtime.policy, v, reason, now, actor),

@@ -70,7 +70,7 @@ async def test_scanning_through_the_api_reads_what_the_scanner_gave(
 
 
 async def test_an_unknown_scanner_is_refused(site: Site) -> None:
-    said = await site["fo"].call("POST", "/api/v1/identity/scan?scanner=epson2:net:x", expect=422)
+    said = await site["fo"].call("POST", "/api/v1/identity/scan?scanner=epson2:net:x", expect=404)
     assert said["field"] == "scanner"
     assert said["message"] == "Pemindai tidak dikenal; pilih dari daftar."
 
