@@ -144,6 +144,11 @@ def _operation(r: Route, schemas: dict[str, Any], components: dict[str, Any]) ->
         "operationId": f"{r.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', r.path.lower())}",
         "responses": _responses(r, schemas),
     }
+    if r.checked_beyond:
+        op["x-checked-beyond"] = r.checked_beyond
+        op["description"] = (
+            f"Checked beyond this schema (422 naming the field): {r.checked_beyond}."
+        )
     if r.roles is not None:
         op["security"] = [{"session": []}, {"bearer": []}]
         op["x-roles"] = [role.value for role in r.roles]
@@ -180,6 +185,11 @@ def _operation(r: Route, schemas: dict[str, Any], components: dict[str, Any]) ->
         op["parameters"] = parameters
     if isinstance(r.body, dict):  # LEGACY: the old body language, until converted
         schemas = {**schemas, "body": _legacy(r.body)}
+    if r.request_media:
+        op["requestBody"] = {
+            "required": False,
+            "content": {m: {"schema": schema} for m, schema in r.request_media.items()},
+        }
     if "body" in schemas:
         op["requestBody"] = {
             "required": r.body_required,

@@ -7,6 +7,7 @@ same list, so the document cannot drift from the code (a test checks it too).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,12 @@ class Route:
     status: int = 200
     response: str | tuple[str, ...] = "application/json"  # the media type(s) of a success
     path_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # A body that is not JSON (an image): its media types and their schemas.
+    request_media: dict[str, Any] = field(default_factory=dict)
+    # What the route checks that JSON Schema cannot say (a NIK's region and birth date,
+    # a readable card in an image, one date before another): such input, valid by the
+    # schema, is refused with 422 naming the field. In the document as x-checked-beyond.
+    checked_beyond: str | None = None
     legacy_params: dict[str, str] = field(default_factory=dict)  # LEGACY: until converted
 
     @property
@@ -67,6 +74,8 @@ def route(
     status: int = 200,
     response: str | tuple[str, ...] = "application/json",
     path_params: dict[str, dict[str, Any]] | None = None,
+    request_media: dict[str, Any] | None = None,
+    checked_beyond: str | None = None,
     params: dict[str, str] | None = None,  # LEGACY: the query as descriptions, until converted
 ) -> Callable[[Handler], Handler]:
     """Declare a route: who may call it, its body, query and reply types (see
@@ -86,6 +95,8 @@ def route(
             status,
             response,
             path_params or {},
+            request_media or {},
+            checked_beyond,
             params or {},
         )
         ROUTES.append(declared)
@@ -109,9 +120,27 @@ def declared(request: web.Request) -> Route | None:
     return DECLARED.get((request.method, resource.canonical))
 
 
+# What aiohttp matches a typed part of an address with (the document keeps ``{id}``):
+# ``/visits/search`` is then not the visit ``search``, nor ``/archive/verify`` a day,
+# and a 405's ``Allow`` names only the methods of the route that matched.
+PATH_PATTERNS = {"id": "[0-9]+", "day": "[0-9]{4}-[0-9]{2}-[0-9]{2}"}
+
+
+def aiohttp_path(path: str) -> str:
+    return re.sub(
+        r"{(\w+)}",
+        lambda m: (
+            f"{{{m.group(1)}:{PATH_PATTERNS[m.group(1)]}}}"
+            if m.group(1) in PATH_PATTERNS
+            else m.group(0)
+        ),
+        path,
+    )
+
+
 def setup_routes(app: web.Application) -> None:
     for r in ROUTES:
-        app.router.add_route(r.method, r.path, r.handler)
+        app.router.add_route(r.method, aiohttp_path(r.path), r.handler)
 
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -72,6 +72,7 @@ async def nik_check(request: web.Request) -> web.Response:
     roles=FO,
     body=LookupIn,
     reply=LookupOut,
+    checked_beyond="the document number as its type requires (a NIK's region and birth date)",
 )
 async def visitor_lookup(request: web.Request) -> web.Response:
     """A POST so the number is in the body: never in a URL a proxy or an access log keeps."""

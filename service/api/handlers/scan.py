@@ -126,6 +126,16 @@ def _reader() -> Callable[[engine.Engine, bytes, date], Reading]:
     roles=FO,
     query=ScanQuery,
     reply=ScanOut,
+    checked_beyond="the picture must be a JPEG or PNG in which a card can be found and read",
+    request_media={
+        "image/jpeg": {"type": "string", "format": "binary", "maxLength": MAX_IMAGE_BYTES},
+        "image/png": {"type": "string", "format": "binary", "maxLength": MAX_IMAGE_BYTES},
+        "multipart/form-data": {
+            "type": "object",
+            "properties": {"image": {"type": "string", "format": "binary"}},
+            "required": ["image"],
+        },
+    },
 )
 async def identity_scan(request: web.Request) -> web.Response:
     scanner = params.query_of(request, ScanQuery).scanner

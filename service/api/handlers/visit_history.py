@@ -71,6 +71,7 @@ def _doc_digits(value: str | None) -> str | None:
     roles=FO,
     body=VisitSearch,
     reply=SearchResult,
+    checked_beyond="the first day of the span is not after the last",
 )
 async def visit_search(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]

@@ -61,6 +61,11 @@ async def _find_visitor(runtime: Runtime, doc_hash: str) -> tuple[Visitor, Any] 
     roles=FO,
     body=VisitIn,
     reply=VisitOut,
+    checked_beyond=(
+        "the document number as its type requires (a NIK's region, birth date and check; "
+        "an NPWP's check digit), the phone number, the rules acknowledged, a facility kind "
+        "the room has, and a back-entered time not in the future"
+    ),
     status=201,
 )
 async def visit_create(request: web.Request) -> web.Response:
