@@ -18,18 +18,21 @@ from service.tokens import MAX_READERS
 Username = Annotated[str, Meta(min_length=1, max_length=60, pattern=contract.LINE)]
 USERNAME_PARAM = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": contract.LINE}
 StaffRole = Literal["front_office", "helpdesk", "head", "admin"]
-# A new password: the policy (service/passwords.py) checks it, with its own messages;
-# the schema says what JSON Schema can: 12 to 256 characters once trimmed, three
-# different characters at least (a lookahead with back-references), the first and
-# the last not a space. Not said: the list of common passwords, case, the username.
+# A new password: the policy (service/passwords.py) checks it, with its own messages
+# ("Kata sandi minimal 12 karakter."), so the struct leaves it to the policy and only
+# the schema says it: 12 to 256 characters once trimmed, three different characters at
+# least (a lookahead with back-references), the first and the last not a space. Not
+# said: the list of common passwords, upper and lower case alike, the username.
 _DISTINCT = r"(?=([\s\S])[\s\S]*?(?!\1)([\s\S])[\s\S]*?(?!\1|\2)(?:\S|[\s\S](?=[\s\S]*\S)))"
 NewPassword = Annotated[
     str,
     Meta(
-        pattern=rf"^\s*{_DISTINCT}\S[\s\S]{{{MIN_LENGTH - 2},}}\S\s*$",
-        extra_json_schema={"maxLength": MAX_LENGTH},
-        description=f"{MIN_LENGTH} to {MAX_LENGTH} characters (trimmed), not a common "
-        "password, at least 3 different characters, not containing the username",
+        extra_json_schema={
+            "pattern": rf"^\s*{_DISTINCT}\S[\s\S]{{{MIN_LENGTH - 2},}}\S\s*$",
+            "maxLength": MAX_LENGTH,
+        },
+        description=f"{MIN_LENGTH} to {MAX_LENGTH} characters (trimmed), at least 3 different "
+        "characters, not a common password, not containing the username",
     ),
 ]
 # The admin's own password again: needed from a session, not with a bearer token.
