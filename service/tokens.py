@@ -37,14 +37,16 @@ def check_readers(role: Role, readers: Iterable[str], known: Collection[str]) ->
             field="readers",
         )
     unknown = [n for n in names if n not in known]
-    if unknown:
+    if unknown:  # 404: like a tap at a reader that is not configured
         listed = ", ".join(unknown)
-        raise ValidationError(
+        raise NotFound(
             _("Pembaca kartu ini tidak ada dalam konfigurasi: {listed}.", listed=listed),
             field="readers",
         )
     if role is Role.DEVICE and not names:
-        raise ValidationError(
+        # 409: well formed, but at odds with the rule that binds a device to its readers
+        # (a rule across two fields, which the request's schema cannot say).
+        raise Conflict(
             _("Token perangkat harus menyebut pembaca kartu yang boleh dipakainya."),
             field="readers",
         )

@@ -18,7 +18,7 @@ from service.domain.model import Badge
 from service.domain.policy import Policy
 from service.domain.taps import ReaderRole
 from service.domain.tx import Tx
-from service.errors import Conflict, NotFound, ValidationError
+from service.errors import Conflict, NotFound
 from service.i18n import _
 
 DEFAULT_PREFIX = "K-"
@@ -56,8 +56,8 @@ def _front_desk(policy: Policy, reader: str) -> None:
     found = policy.readers.get(reader)
     if found is None:
         raise NotFound(_("Pembaca kartu {reader} tidak ada.", reader=reader), field="reader")
-    if found.role is not ReaderRole.FRONT_DESK:
-        raise ValidationError(
+    if found.role is not ReaderRole.FRONT_DESK:  # 404: no front-desk reader by that name
+        raise NotFound(
             _("Kartu didaftarkan hanya lewat pembaca kartu front office."),
             field="reader",
         )

@@ -249,9 +249,10 @@ async def test_a_tap_of_another_badge_while_serving_asks_then_ignore_or_return(
     [
         ("/api/v1/desk/front-office/answer", {"visit_id": 1, "answer": "maybe"}, 422, "answer"),
         ("/api/v1/desk/front-office/answer", {"answer": "ignore"}, 422, "visit_id"),
-        ("/api/v1/desk/pintu-masuk/answer", {"visit_id": 1, "answer": "ignore"}, 422, "reader"),
+        # A reader that is not a front desk: no front-desk reader has that name (404).
+        ("/api/v1/desk/pintu-masuk/answer", {"visit_id": 1, "answer": "ignore"}, 404, "reader"),
         ("/api/v1/desk/front-office/answer", {"visit_id": 1, "answer": "ignore"}, 409, None),
-        ("/api/v1/visits/1/serve", {"reader": "pintu-masuk"}, 422, "reader"),
+        ("/api/v1/visits/1/serve", {"reader": "pintu-masuk"}, 404, "reader"),
         ("/api/v1/visits/99/serve", {"reader": FRONT}, 404, None),
         ("/api/v1/desk/front-office/release", {"visit_id": "x"}, 422, "visit_id"),
     ],

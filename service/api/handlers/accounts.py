@@ -9,32 +9,50 @@ asked. Every change to an account ends its sessions (:mod:`service.accounts`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
+import msgspec
 from aiohttp import web
 
 from service import accounts, auth, throttle, tokens
-from service.api import cookies, params
+from service.api import contract, cookies, params
 from service.api.app import CONFIG, RUNTIME, now_of, principal
 from service.api.routing import route
+from service.api.shapes.accounts import (
+    USERNAME_PARAM,
+    LockLiftIn,
+    LockLiftOut,
+    LockOut,
+    StaffActiveOut,
+    StaffCreated,
+    StaffIn,
+    StaffOut,
+    StaffPasswordIn,
+    StaffPasswordOut,
+    StaffRoleIn,
+    StaffRoleOut,
+    TokenCreated,
+    TokenIn,
+    TokenOut,
+    TokenRevoked,
+)
 from service.auth import Role
-from service.errors import ValidationError
 from service.i18n import _
 
 ADMIN = (Role.ADMIN,)
+BY_USERNAME = {"username": USERNAME_PARAM}
 
 
-async def _reauthenticate(request: web.Request, body: Mapping[str, Any]) -> None:
+async def _reauthenticate(request: web.Request, current_password: str | None) -> None:
     who = principal(request)
     if who.csrf is None:  # a bearer token: nothing to ask again
         return
+    if not current_password:
+        raise params.invalid("current_password", _("{label} wajib diisi."))
     runtime, security = request.app[RUNTIME], request.app[CONFIG].security
     await auth.reauthenticate(
         runtime.engine,
         runtime.credentials,
         who,
-        params.text(body, "current_password"),
+        current_password,
         cookies.client_address(request, security),
         now_of(request),
         security,
@@ -45,9 +63,17 @@ def _username(request: web.Request) -> str:
     return params.path_text(request, "username", max_len=60)
 
 
-@route("GET", "/api/v1/staff", summary="List staff accounts", tag="admin", roles=ADMIN)
+@route(
+    "GET",
+    "/api/v1/staff",
+    summary="List staff accounts",
+    tag="admin",
+    roles=ADMIN,
+    reply=list[StaffOut],
+)
 async def staff_list(request: web.Request) -> web.Response:
-    return web.json_response(await auth.list_staff(request.app[RUNTIME].engine))
+    found = await auth.list_staff(request.app[RUNTIME].engine)
+    return contract.reply(msgspec.convert(found, list[StaffOut]))
 
 
 @route(
@@ -56,29 +82,25 @@ async def staff_list(request: web.Request) -> web.Response:
     summary="Add a staff account (the admin's own password again)",
     tag="admin",
     roles=ADMIN,
-    body={
-        "username": "string!",
-        "name": "string!",
-        "role": "string!",
-        "password": "string!",
-        "current_password": "string",
-    },
+    body=StaffIn,
+    reply=StaffCreated,
+    status=201,
 )
 async def staff_add(request: web.Request) -> web.Response:
-    body = await params.json_body(request)
-    role = accounts.staff_role(params.text(body, "role"))
-    username, name = params.text(body, "username", max_len=60), params.text(body, "name")
-    password = params.text(body, "password")
-    await _reauthenticate(request, body)
+    body = await params.body_of(request, StaffIn)
+    role = accounts.staff_role(body.role)
+    await _reauthenticate(request, body.current_password)
     runtime = request.app[RUNTIME]
-    ident = await auth.add_staff(runtime.engine, username, name, role, password, now_of(request))
-    return web.json_response({"id": ident}, status=201)
+    ident = await auth.add_staff(
+        runtime.engine, body.username, body.name, role, body.password, now_of(request)
+    )
+    return contract.reply(StaffCreated(id=ident), status=201)
 
 
 async def _set_active(request: web.Request, active: bool) -> web.Response:
     runtime, username = request.app[RUNTIME], _username(request)
     ended = await accounts.set_active(runtime.engine, runtime.credentials, username, active)
-    return web.json_response({"username": username, "active": active, "sessions_ended": ended})
+    return contract.reply(StaffActiveOut(username=username, active=active, sessions_ended=ended))
 
 
 @route(
@@ -87,6 +109,8 @@ async def _set_active(request: web.Request, active: bool) -> web.Response:
     summary="Disable a staff account; its sessions end",
     tag="admin",
     roles=ADMIN,
+    reply=StaffActiveOut,
+    path_params=BY_USERNAME,
 )
 async def staff_disable(request: web.Request) -> web.Response:
     return await _set_active(request, False)
@@ -98,6 +122,8 @@ async def staff_disable(request: web.Request) -> web.Response:
     summary="Enable a staff account",
     tag="admin",
     roles=ADMIN,
+    reply=StaffActiveOut,
+    path_params=BY_USERNAME,
 )
 async def staff_enable(request: web.Request) -> web.Response:
     return await _set_active(request, True)
@@ -109,17 +135,18 @@ async def staff_enable(request: web.Request) -> web.Response:
     summary="Reset a staff member's password (the admin's own password again); their sessions end",
     tag="admin",
     roles=ADMIN,
-    body={"new_password": "string!", "current_password": "string"},
+    body=StaffPasswordIn,
+    reply=StaffPasswordOut,
+    path_params=BY_USERNAME,
 )
 async def staff_password(request: web.Request) -> web.Response:
     runtime, username = request.app[RUNTIME], _username(request)
-    body = await params.json_body(request)
-    password = params.text(body, "new_password")
-    await _reauthenticate(request, body)
+    body = await params.body_of(request, StaffPasswordIn)
+    await _reauthenticate(request, body.current_password)
     ended = await accounts.set_password(
-        runtime.engine, runtime.credentials, username, password, field="new_password"
+        runtime.engine, runtime.credentials, username, body.new_password, field="new_password"
     )
-    return web.json_response({"username": username, "sessions_ended": ended})
+    return contract.reply(StaffPasswordOut(username=username, sessions_ended=ended))
 
 
 @route(
@@ -128,15 +155,17 @@ async def staff_password(request: web.Request) -> web.Response:
     summary="Change a staff member's role (the admin's own password again); their sessions end",
     tag="admin",
     roles=ADMIN,
-    body={"role": "string!", "current_password": "string"},
+    body=StaffRoleIn,
+    reply=StaffRoleOut,
+    path_params=BY_USERNAME,
 )
 async def staff_role(request: web.Request) -> web.Response:
     runtime, username = request.app[RUNTIME], _username(request)
-    body = await params.json_body(request)
-    role = accounts.staff_role(params.text(body, "role"))
-    await _reauthenticate(request, body)
+    body = await params.body_of(request, StaffRoleIn)
+    role = accounts.staff_role(body.role)
+    await _reauthenticate(request, body.current_password)
     ended = await accounts.set_role(runtime.engine, runtime.credentials, username, role)
-    return web.json_response({"username": username, "role": role.value, "sessions_ended": ended})
+    return contract.reply(StaffRoleOut(username=username, role=role, sessions_ended=ended))
 
 
 @route(
@@ -145,9 +174,11 @@ async def staff_role(request: web.Request) -> web.Response:
     summary="Locked accounts, client addresses and browsers, and those counting failed logins",
     tag="admin",
     roles=ADMIN,
+    reply=list[LockOut],
 )
 async def lock_list(request: web.Request) -> web.Response:
-    return web.json_response(await throttle.locks(request.app[RUNTIME].engine, now_of(request)))
+    found = await throttle.locks(request.app[RUNTIME].engine, now_of(request))
+    return contract.reply(msgspec.convert(found, list[LockOut]))
 
 
 @route(
@@ -156,14 +187,16 @@ async def lock_list(request: web.Request) -> web.Response:
     summary="Lift the login lock of an account, a client address or a browser",
     tag="admin",
     roles=ADMIN,
-    body={"account": "string", "address": "string", "device": "string"},
+    body=LockLiftIn,
+    reply=LockLiftOut,
 )
 async def lock_lift(request: web.Request) -> web.Response:
-    body = await params.json_body(request)
-    account = params.opt_text(body, "account", 100)
-    address, device = params.opt_text(body, "address", 64), params.opt_text(body, "device", 64)
-    lifted = await accounts.unlock(request.app[RUNTIME].engine, account, address, device)
-    return web.json_response({"lifted": lifted})
+    body = await params.body_of(request, LockLiftIn)
+    if not (body.account or body.address or body.device):
+        return contract.reply(LockLiftOut(lifted=0))  # nothing named: nothing to lift
+    engine = request.app[RUNTIME].engine
+    lifted = await accounts.unlock(engine, body.account, body.address, body.device)
+    return contract.reply(LockLiftOut(lifted=lifted))
 
 
 @route(
@@ -172,16 +205,11 @@ async def lock_lift(request: web.Request) -> web.Response:
     summary="List bearer tokens (never their secret)",
     tag="admin",
     roles=ADMIN,
+    reply=list[TokenOut],
 )
 async def token_list(request: web.Request) -> web.Response:
-    return web.json_response(await tokens.list_tokens(request.app[RUNTIME].engine))
-
-
-def _readers(body: Mapping[str, Any]) -> list[str]:
-    value = body.get("readers", [])
-    if not isinstance(value, list) or len(value) > tokens.MAX_READERS:
-        raise params.invalid("readers", _("{label} harus berupa daftar nama."))
-    return [params.clean(v, "readers", max_len=100) for v in value]
+    found = await tokens.list_tokens(request.app[RUNTIME].engine)
+    return contract.reply(msgspec.convert(found, list[TokenOut]))
 
 
 @route(
@@ -191,23 +219,22 @@ def _readers(body: Mapping[str, Any]) -> list[str]:
     "(the admin's own password again)",
     tag="admin",
     roles=ADMIN,
-    body={"name": "string!", "role": "string!", "readers": "array", "current_password": "string"},
+    body=TokenIn,
+    reply=TokenCreated,
+    status=201,
 )
 async def token_add(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    body = await params.json_body(request)
-    name = params.text(body, "name", max_len=100)
-    try:
-        role = Role(params.text(body, "role"))
-    except ValueError:
-        raise ValidationError(_("Peran tidak dikenal."), field="role") from None
-    readers = tokens.check_readers(role, _readers(body), runtime.policy.readers)
-    await _reauthenticate(request, body)
+    body = await params.body_of(request, TokenIn)
+    role = Role(body.role)  # a plain str once the body is trimmed
+    wanted = [reader.strip() for reader in body.readers]
+    readers = tokens.check_readers(role, wanted, runtime.policy.readers)
+    await _reauthenticate(request, body.current_password)
     token = await tokens.create_token(
-        runtime.engine, name, role, now_of(request), readers=readers or None
+        runtime.engine, body.name, role, now_of(request), readers=readers or None
     )
-    return web.json_response(
-        {"token": token, "name": name, "role": role.value, "readers": readers}, status=201
+    return contract.reply(
+        TokenCreated(token=token, name=body.name, role=role, readers=readers), status=201
     )
 
 
@@ -217,6 +244,7 @@ async def token_add(request: web.Request) -> web.Response:
     summary="Revoke a bearer token by name (refused everywhere within a second)",
     tag="admin",
     roles=ADMIN,
+    reply=TokenRevoked,
 )
 async def token_revoke(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
@@ -224,4 +252,4 @@ async def token_revoke(request: web.Request) -> web.Response:
     revoked = await tokens.revoke_token(
         runtime.engine, runtime.credentials, name, now_of(request), who.actor
     )
-    return web.json_response({"name": name, "revoked": revoked})
+    return contract.reply(TokenRevoked(name=name, revoked=revoked))

@@ -8,14 +8,13 @@ between keeps it on; it ends with the enrolment or when cancelled.
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
-from service.api import params
+from service.api import contract, params
 from service.api.app import RUNTIME, now_of, principal
 from service.api.handlers.views import iso
 from service.api.routing import route
+from service.api.shapes.enrolment import Armed, EnrolArmIn, EnrolCancelIn, EnrolModeOut
 from service.auth import Role
 from service.domain import enrolment
 from service.domain.state import RoomState
@@ -24,15 +23,17 @@ from service.domain.taps import ReaderRole
 ADMIN = (Role.ADMIN,)
 
 
-def _mode(state: RoomState, readers: list[str]) -> dict[str, Any]:
-    return {
-        "readers": readers,
-        "armed": [
-            {"reader": a.id, "label": a.label, "at": iso(a.at), "by": a.by}
-            for a in sorted(state.enrolling.values(), key=lambda a: a.id)
-        ],
-        "proposed": enrolment.propose_label(b.label for b in state.badges.values()),
-    }
+def _mode(state: RoomState, readers: list[str]) -> web.Response:
+    return contract.reply(
+        EnrolModeOut(
+            readers=readers,
+            armed=[
+                Armed(reader=a.id, label=a.label, at=iso(a.at), by=a.by)
+                for a in sorted(state.enrolling.values(), key=lambda a: a.id)
+            ],
+            proposed=enrolment.propose_label(b.label for b in state.badges.values()),
+        )
+    )
 
 
 def _front_desks(request: web.Request) -> list[str]:
@@ -45,9 +46,10 @@ def _front_desks(request: web.Request) -> list[str]:
     "/api/v1/badges/enrol-mode",
     summary="Enrol mode: the front-desk readers, which are armed, the label proposed next",
     tag="badges",
+    reply=EnrolModeOut,
 )
 async def enrol_mode(request: web.Request) -> web.Response:
-    return web.json_response(_mode(request.app[RUNTIME].state, _front_desks(request)))
+    return _mode(request.app[RUNTIME].state, _front_desks(request))
 
 
 @route(
@@ -57,18 +59,18 @@ async def enrol_mode(request: web.Request) -> web.Response:
     "(as the label typed, or the next free label)",
     tag="badges",
     roles=ADMIN,
-    body={"reader": "string!", "label": "string"},
+    body=EnrolArmIn,
+    reply=EnrolModeOut,
 )
 async def enrol_arm(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
-    body = await params.json_body(request)
-    reader = params.text(body, "reader", max_len=100)
-    label = params.opt_text(body, "label", 40)
+    body = await params.body_of(request, EnrolArmIn)
+    reader, label = body.reader, body.label or None
     now = now_of(request)
     await runtime.execute(
         lambda tx: enrolment.arm(tx, runtime.policy, reader, label, now, who.actor)
     )
-    return web.json_response(_mode(runtime.state, _front_desks(request)))
+    return _mode(runtime.state, _front_desks(request))
 
 
 @route(
@@ -77,11 +79,12 @@ async def enrol_arm(request: web.Request) -> web.Response:
     summary="End enrol mode on a front-desk reader",
     tag="badges",
     roles=ADMIN,
-    body={"reader": "string!"},
+    body=EnrolCancelIn,
+    reply=EnrolModeOut,
 )
 async def enrol_cancel(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
-    reader = params.text(await params.json_body(request), "reader", max_len=100)
+    reader = (await params.body_of(request, EnrolCancelIn)).reader
     now = now_of(request)
     await runtime.execute(lambda tx: enrolment.disarm(tx, reader, now, who.actor))
-    return web.json_response(_mode(runtime.state, _front_desks(request)))
+    return _mode(runtime.state, _front_desks(request))

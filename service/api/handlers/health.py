@@ -17,11 +17,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 from aiohttp import web
 
 from service import health
+from service.api import contract
 from service.api.app import RUNTIME, error_response
 from service.api.routing import route
+from service.api.shapes.health import CheckOut, HealthOut, ReadyOut, ReadyReason
 from service.config import Config
 from service.errors import ConfigError, Forbidden
 from service.i18n import _
@@ -79,16 +82,21 @@ def setup(app: web.Application, config: Config) -> None:
 
 
 @route(
-    "GET", "/healthz", summary="The daemon is alive (its event loop answers)", tag="ops", roles=None
+    "GET",
+    "/healthz",
+    summary="The daemon is alive (its event loop answers)",
+    tag="ops",
+    roles=None,
+    reply=HealthOut,
 )
 async def healthz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    return web.json_response(
-        {
-            "alive": True,
-            "stopping": runtime.stopping,
-            "uptime_s": round(time.monotonic() - STARTED, 1),
-        }
+    return contract.reply(
+        HealthOut(
+            alive=True,
+            stopping=runtime.stopping,
+            uptime_s=round(time.monotonic() - STARTED, 1),
+        )
     )
 
 
@@ -99,20 +107,21 @@ async def healthz(request: web.Request) -> web.Response:
     "(503 with the reasons when not)",
     tag="ops",
     roles=None,
+    reply=ReadyOut,
 )
 async def readyz(request: web.Request) -> web.Response:
     checks = await health.readiness(request.app[RUNTIME])
     ready = all(c.ok for c in checks)
-    body = {
-        "ready": ready,
-        "reasons": [
-            {"check": c.name, "message_id": c.message_id, "message_en": c.message_en}
+    body = ReadyOut(
+        ready=ready,
+        reasons=[
+            ReadyReason(check=c.name, message_id=c.message_id, message_en=c.message_en)
             for c in checks
             if not c.ok
         ],
-        "checks": {c.name: c.as_dict() for c in checks},
-    }
-    return web.json_response(body, status=200 if ready else 503)
+        checks={c.name: msgspec.convert(c.as_dict(), CheckOut) for c in checks},
+    )
+    return contract.reply(body, status=200 if ready else 503)
 
 
 @route(

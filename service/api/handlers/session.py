@@ -7,14 +7,16 @@ accounts and tokens (admin) are in :mod:`service.api.handlers.accounts`.
 
 from __future__ import annotations
 
+import msgspec
 from aiohttp import web
 
 from service import auth
 from service.accounts import set_password
-from service.api import cookies, params
+from service.api import contract, cookies, params
 from service.api.app import CONFIG, RUNTIME, VERSION, now_of, principal
 from service.api.openapi import openapi_document
 from service.api.routing import ALL_STAFF, route
+from service.api.shapes.session import LoggedOut, LoginIn, MyPasswordIn, OpenApiOut, WhoOut
 from service.auth import Attempt, LoginResult
 from service.errors import Forbidden
 from service.i18n import _
@@ -48,8 +50,10 @@ async def _end_this_session(request: web.Request) -> None:
         request.app[RUNTIME].credentials.forget(cookie)
 
 
-def _who(who: auth.Principal) -> dict[str, object]:
-    return {"username": who.username, "name": who.name, "role": who.role.value, "csrf": who.csrf}
+def _who(who: auth.Principal) -> web.Response:
+    return contract.reply(
+        WhoOut(username=who.username, name=who.name, role=who.role, csrf=who.csrf)
+    )
 
 
 @route(
@@ -58,29 +62,29 @@ def _who(who: auth.Principal) -> dict[str, object]:
     summary="Log in (sets the session cookie); throttled per account and client address",
     tag="session",
     roles=None,
-    body={"username": "string!", "password": "string!"},
+    body=LoginIn,
+    reply=WhoOut,
 )
 async def login(request: web.Request) -> web.Response:
-    body = await params.json_body(request)
-    username = params.text(body, "username", max_len=100)
-    found = await log_in(request, username, params.text(body, "password"))
-    response = web.json_response(_who(found.principal))
+    body = await params.body_of(request, LoginIn)
+    found = await log_in(request, body.username, body.password)
+    response = _who(found.principal)
     security = request.app[CONFIG].security
     cookies.put_login(request, security, response, found.token, found.device_cookie)
     return response
 
 
-@route("POST", "/api/v1/logout", summary="Log out", tag="session")
+@route("POST", "/api/v1/logout", summary="Log out", tag="session", reply=LoggedOut)
 async def logout(request: web.Request) -> web.Response:
     await _end_this_session(request)
-    response = web.json_response({"ok": True})
+    response = contract.reply(LoggedOut(ok=True))
     cookies.drop(request, request.app[CONFIG].security, response, cookies.SESSION)
     return response
 
 
-@route("GET", "/api/v1/me", summary="The logged-in staff member", tag="session")
+@route("GET", "/api/v1/me", summary="The logged-in staff member", tag="session", reply=WhoOut)
 async def me(request: web.Request) -> web.Response:
-    return web.json_response(_who(principal(request)))
+    return _who(principal(request))
 
 
 @route(
@@ -90,12 +94,13 @@ async def me(request: web.Request) -> web.Response:
     "and this browser gets a new one",
     tag="session",
     roles=ALL_STAFF,
-    body={"current_password": "string!", "new_password": "string!"},
+    body=MyPasswordIn,
+    reply=WhoOut,
 )
 async def my_password(request: web.Request) -> web.Response:
     runtime, who, security = request.app[RUNTIME], principal(request), request.app[CONFIG].security
-    body = await params.json_body(request)
-    current, new = params.text(body, "current_password"), params.text(body, "new_password")
+    body = await params.body_of(request, MyPasswordIn)
+    current, new = body.current_password, body.new_password
     if who.staff_id is None or who.csrf is None:
         raise Forbidden(
             _("Kata sandi hanya dapat diganti dari sesi masuk petugas."),
@@ -107,11 +112,18 @@ async def my_password(request: web.Request) -> web.Response:
     )
     await set_password(runtime.engine, runtime.credentials, who.username, new, field="new_password")
     token, fresh = await auth.start_session(runtime.engine, who.staff_id, now, security)
-    response = web.json_response(_who(fresh))
+    response = _who(fresh)
     cookies.put(request, security, response, cookies.SESSION, token)
     return response
 
 
-@route("GET", "/api/v1/openapi.json", summary="This document", tag="session", roles=None)
+@route(
+    "GET",
+    "/api/v1/openapi.json",
+    summary="This document",
+    tag="session",
+    roles=None,
+    reply=OpenApiOut,
+)
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(openapi_document(VERSION))
+    return contract.reply(msgspec.convert(openapi_document(VERSION), OpenApiOut))

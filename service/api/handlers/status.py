@@ -6,10 +6,13 @@ import asyncio
 import contextlib
 import json
 
+import msgspec
 from aiohttp import web
 
+from service.api import contract
 from service.api.app import RUNTIME
 from service.api.routing import route
+from service.api.shapes.status import PublicQueueOut, QueueEvent, StatusEvent, StatusOut
 from service.events import EventHub
 
 # A named ping every second: the pages show a cut connection when it stops (common.js).
@@ -22,9 +25,10 @@ PING = b"event: ping\ndata: {}\n\n"
     "/api/v1/status",
     summary="Occupancy, facilities, queue, deposits, help, readers, anomalies, breaches",
     tag="status",
+    reply=StatusOut,
 )
 async def status(request: web.Request) -> web.Response:
-    return web.json_response(request.app[RUNTIME].status())
+    return contract.reply(msgspec.convert(request.app[RUNTIME].status(), StatusOut))
 
 
 async def _stream(request: web.Request, hub: EventHub, channel: str) -> web.StreamResponse:
@@ -70,6 +74,7 @@ async def _stream(request: web.Request, hub: EventHub, channel: str) -> web.Stre
     "/api/v1/events",
     summary="Server-Sent Events: the status after every change",
     tag="status",
+    reply=StatusEvent,
     response="text/event-stream",
 )
 async def events(request: web.Request) -> web.StreamResponse:
@@ -82,9 +87,10 @@ async def events(request: web.Request) -> web.StreamResponse:
     summary="Today's last five calls, the called and waiting numbers, no personal data (waiting-area display)",
     tag="queue",
     roles=None,
+    reply=PublicQueueOut,
 )
 async def public_queue(request: web.Request) -> web.Response:
-    return web.json_response(request.app[RUNTIME].public_queue())
+    return contract.reply(msgspec.convert(request.app[RUNTIME].public_queue(), PublicQueueOut))
 
 
 @route(
@@ -93,6 +99,7 @@ async def public_queue(request: web.Request) -> web.Response:
     summary="Server-Sent Events for the queue display (no login, no personal data)",
     tag="queue",
     roles=None,
+    reply=QueueEvent,
     response="text/event-stream",
 )
 async def queue_events(request: web.Request) -> web.StreamResponse:

@@ -122,6 +122,7 @@ async def tap(request: web.Request) -> web.Response:
     summary="A remote reader agent is alive",
     tag="taps",
     roles=TAP_ROLES,
+    status=204,
 )
 async def heartbeat(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
