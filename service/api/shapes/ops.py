@@ -36,8 +36,7 @@ ANY_LINES = rf"^{_LINES_CHAR}*$"
 # two marks with something between them.
 THREE = rf"^{_LINES_CHAR}*{_LINES_MARK}{_LINES_CHAR}+{_LINES_MARK}{_LINES_CHAR}*$"
 
-# A time as the replies write it: ISO 8601 with its offset (``datetime.isoformat``).
-Stamp = Annotated[str, Meta(extra_json_schema={"format": "date-time"})]
+Stamp = contract.Stamp
 # The code of a facility (PC-01) or a queue kind (pc): a line of at most 40 characters.
 Code = Annotated[str, Meta(min_length=1, max_length=40, pattern=contract.LINE)]
 OptCode = Annotated[str, Meta(max_length=40, pattern=contract.ANY_LINE)]
