@@ -168,7 +168,7 @@ async def unlock(request: web.Request) -> web.Response:
 )
 async def simulate_door(request: web.Request) -> web.Response:
     reader = params.path_text(request, "name", field="reader")
-    kind = (await params.body_of(request, SimulateIn)).event
+    kind = (await body_of(request, SimulateIn)).event
     if not simulated.is_running(reader):
         raise NotFound(
             _("Pembaca '{reader}' bukan pembaca simulasi yang sedang berjalan.", reader=reader),

@@ -120,7 +120,7 @@ async def ticket_skip(request: web.Request) -> web.Response:
 )
 async def ticket_priority(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
-    reason = (await params.body_of(request, PriorityIn)).reason
+    reason = (await body_of(request, PriorityIn)).reason
     ticket_id, now = _ticket(request), now_of(request)
 
     await runtime.execute(lambda tx: queue.prioritise(tx, ticket_id, reason, now, who.actor))
@@ -213,7 +213,7 @@ async def help_claim(request: web.Request) -> web.Response:
 async def help_resolve(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
     ident, now = params.path_int(request, "id"), now_of(request)
-    body = await params.body_of(request, ResolveIn)
+    body = await body_of(request, ResolveIn)
     problem, resolution = body.problem or None, body.resolution
     item = await runtime.execute(
         lambda tx: helpdesk.resolve(tx, ident, problem, resolution, now, who.actor)
@@ -286,7 +286,7 @@ async def badge_list(request: web.Request) -> web.Response:
 )
 async def badge_enroll(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
-    body = await params.body_of(request, BadgeIn)
+    body = await body_of(request, BadgeIn)
     uid = params.badge_uid({"uid": body.uid}, "uid")
     label, now = body.label, now_of(request)
     badge = await runtime.execute(lambda tx: visits.enroll_badge(tx, uid, label, now, who.actor))
@@ -369,7 +369,7 @@ def occupied_response(request: web.Request, exc: facilities.FacilityOccupied) ->
 async def facility_service(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
     code = params.path_text(request, "code", max_len=40)
-    body = await params.body_of(request, ServiceIn)
+    body = await body_of(request, ServiceIn)
     facility = next((f for f in runtime.state.facilities.values() if f.code == code), None)
     if facility is None:
         raise NotFound(_("Fasilitas {code} tidak ada.", code=code))

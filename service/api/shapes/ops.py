@@ -23,7 +23,7 @@ from service.api.labels import Label
 from service.domain import helpdesk
 from service.domain.lifecycle import BadgeState, HelpState, TicketState
 from service.errors import ValidationError
-from service.i18n import as_msg
+from service.i18n import _, as_msg
 
 B = TypeVar("B", bound=contract.Body)
 
@@ -95,16 +95,21 @@ async def body_of(
     - a whole number written ``1.0`` is the integer 1, as JSON Schema counts it
       (``"type": "integer"`` takes 1.0); 1.5 is still refused;
     - a refusal names a field by ``labels`` where the route has its own word for it
-      (a badge's ``note`` is its "Alasan"), else by :mod:`service.api.labels`.
+      (a badge's ``note`` is its "Alasan"), else by :mod:`service.api.labels`; a text
+      sent empty or blank is "wajib diisi", whatever else its pattern asks.
     """
     value = await params._object(request)
     try:
         return contract.convert(params._empty(struct) if value is None else _whole(value), struct)
     except ValidationError as exc:
-        label = (labels or {}).get(exc.field or "")
+        name = exc.field or ""
+        label = (labels or {}).get(name)
+        sent = (value or {}).get(name)
+        if isinstance(sent, str) and not sent.strip():
+            raise params.invalid(name, _("{label} wajib diisi."), label=label) from None
         if label is None or "label" not in exc.text.params:
             raise
-        raise ValidationError(exc.text.with_params(label=as_msg(label)), field=exc.field) from None
+        raise ValidationError(exc.text.with_params(label=as_msg(label)), field=name) from None
 
 
 # -- queue -----------------------------------------------------------------------------
