@@ -273,9 +273,7 @@ def prioritise(tx: Tx, ticket_id: int, reason: str, at: datetime, actor: str) ->
     """A waiting number goes first, with the reason (e.g. the tender closes within the hour)."""
     ticket = _ticket(tx, ticket_id)
     if ticket.state is not TicketState.WAITING:
-        raise ValidationError(
-            _("Hanya nomor yang menunggu dapat diprioritaskan."),
-        )
+        raise Conflict(_("Hanya nomor yang menunggu dapat diprioritaskan."))
     if not reason.strip():
         raise ValidationError(_("Alasan prioritas wajib diisi."), field="reason")
     tx.emit(f.TicketPrioritised(at=at, actor=actor, ticket_id=ticket_id, reason=reason.strip()))

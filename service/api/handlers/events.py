@@ -13,9 +13,23 @@ from aiohttp import web
 from devices import simulated
 from devices.base import DeviceError
 from service import event_log
-from service.api import params
+from service.api import contract, params
 from service.api.app import RUNTIME, lang_of, now_of, principal
 from service.api.routing import route
+from service.api.shapes.events import (
+    AckIn,
+    AlarmList,
+    AlarmOut,
+    DoorList,
+    EventLog,
+    LogEvent,
+    LogQuery,
+    SimulateIn,
+    SimulateOut,
+    UnlockIn,
+    UnlockOut,
+)
+from service.api.shapes.ops import body_of, shaped
 from service.auth import Role
 from service.domain import alarms
 from service.doors import alarm_view, output_of
@@ -32,26 +46,21 @@ REASON_LABEL = _p("api.handlers.events:REASON_LABEL", "Alasan membuka pintu")
     "/api/v1/events/log",
     summary="A day's taps (granted or denied, with the reason) and door/reader events",
     tag="events",
-    params={
-        "day": "YYYY-MM-DD (default today)",
-        "reader": "only this reader",
-        "event": "only this kind: " + ", ".join(event_log.KINDS),
-    },
+    query=LogQuery,
+    reply=EventLog,
 )
 async def log(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    query = request.query
+    query = params.query_of(request, LogQuery)
     today = runtime.policy.day_of(now_of(request))
-    day = params.a_date(query.get("day"), "day", today)
-    reader = params.text(query, "reader", required=False, max_len=100) or None
+    day = params.bounded_date(query.day, "day", today)
+    reader = query.reader or None
     if reader is not None and reader not in runtime.policy.readers:
         raise NotFound(
             _("Pembaca kartu '{reader}' tidak terdaftar.", reader=reader),
             field="reader",
         )
-    kind = params.text(query, "event", required=False, max_len=40) or None
-    if kind is not None and kind not in event_log.KINDS:
-        raise params.invalid("event", _("{label} tidak dikenal."), field="event")
+    kind = query.event
     items = await event_log.day_log(
         runtime.engine,
         runtime.policy,
@@ -61,16 +70,23 @@ async def log(request: web.Request) -> web.Response:
         reader=reader,
         kind=kind,
     )
-    return web.json_response({"day": day.isoformat(), "count": len(items), "events": items})
+    events = shaped(items, list[LogEvent])
+    return contract.reply(EventLog(day=day, count=len(events), events=events))
 
 
-@route("GET", "/api/v1/alarms", summary="Open alarms, and today's acknowledged ones", tag="events")
+@route(
+    "GET",
+    "/api/v1/alarms",
+    summary="Open alarms, and today's acknowledged ones",
+    tag="events",
+    reply=AlarmList,
+)
 async def list_alarms(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     start = runtime.policy.day_bounds(runtime.policy.day_of(now_of(request)))[0]
     shown = [a for a in runtime.state.alarms.values() if a.acked_at is None or a.at >= start]
     shown.sort(key=lambda a: a.id, reverse=True)
-    return web.json_response({"alarms": [alarm_view(a) for a in shown]})
+    return contract.reply(AlarmList(alarms=shaped([alarm_view(a) for a in shown], list[AlarmOut])))
 
 
 @route(
@@ -78,16 +94,16 @@ async def list_alarms(request: web.Request) -> web.Response:
     "/api/v1/alarms/{id}/ack",
     summary="Acknowledge an alarm with a note of what was done (journaled: who, when, note)",
     tag="events",
-    body={"note": "string!"},
+    body=AckIn,
+    reply=AlarmOut,
 )
 async def acknowledge(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     alarm_id = params.path_int(request, "id")
-    body = await params.json_body(request)
-    note = params.text(body, "note", max_len=alarms.NOTE_MAX, label=NOTE_LABEL)
+    note = (await body_of(request, AckIn, {"note": NOTE_LABEL})).note
     actor, now = principal(request).actor, now_of(request)
     alarm = await runtime.execute(lambda tx: alarms.acknowledge(tx, alarm_id, note, now, actor))
-    return web.json_response(alarm_view(alarm))
+    return contract.reply(shaped(alarm_view(alarm), AlarmOut))
 
 
 @route(
@@ -95,10 +111,12 @@ async def acknowledge(request: web.Request) -> web.Response:
     "/api/v1/doors",
     summary="A tile per door: its state and whether it can be opened",
     tag="events",
+    reply=DoorList,
 )
 async def doors(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    return web.json_response({"doors": runtime.doors.tiles(runtime.clock(), runtime.adapters())})
+    tiles = runtime.doors.tiles(runtime.clock(), runtime.adapters())
+    return contract.reply(shaped({"doors": tiles}, DoorList))
 
 
 @route(
@@ -107,18 +125,15 @@ async def doors(request: web.Request) -> web.Response:
     summary="Buka pintu: open a door for a moment, with a reason (journaled); Head and admin",
     tag="events",
     roles=UNLOCK_ROLES,
-    body={"reason": "string!", "seconds": "number"},
+    body=UnlockIn,
+    reply=UnlockOut,
 )
 async def unlock(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     reader = params.path_text(request, "reader", field="reader")
-    body = await params.json_body(request)
-    reason = params.text(body, "reason", max_len=alarms.REASON_MAX, label=REASON_LABEL)
-    seconds = runtime.policy.door_open_s
-    if body.get("seconds") not in (None, ""):
-        seconds = float(
-            params.integer(body["seconds"], "seconds", minimum=1, maximum=int(alarms.UNLOCK_MAX_S))
-        )
+    body = await body_of(request, UnlockIn, {"reason": REASON_LABEL})
+    reason = body.reason
+    seconds = runtime.policy.door_open_s if body.seconds is None else float(body.seconds)
     if reader not in {r.name for r in runtime.doors.doors}:
         raise NotFound(_("Pintu '{reader}' tidak ada.", reader=reader), field="reader")
     output = output_of(runtime.adapters(), reader)
@@ -140,7 +155,7 @@ async def unlock(request: web.Request) -> web.Response:
                 reader=reader,
             ),
         ) from exc
-    return web.json_response({"reader": reader, "seconds": seconds, "unlocked": True})
+    return contract.reply(UnlockOut(reader=reader, seconds=seconds, unlocked=True))
 
 
 @route(
@@ -148,16 +163,16 @@ async def unlock(request: web.Request) -> web.Response:
     "/api/v1/readers/{name}/simulate-door",
     summary="Demo: a simulated (sim:) door reader reports a door event (forced_open, tamper …)",
     tag="events",
-    body={"event": "string!"},
+    body=SimulateIn,
+    reply=SimulateOut,
 )
 async def simulate_door(request: web.Request) -> web.Response:
     reader = params.path_text(request, "name", field="reader")
-    body = await params.json_body(request)
-    kind = params.choice(body, "event", sorted(simulated.DOOR_EVENTS), "")
+    kind = (await body_of(request, SimulateIn)).event
     if not simulated.is_running(reader):
         raise NotFound(
             _("Pembaca '{reader}' bukan pembaca simulasi yang sedang berjalan.", reader=reader),
             field="reader",
         )
     await simulated.simulate_door_event(reader, kind)
-    return web.json_response({"reader": reader, "event": kind})
+    return contract.reply(SimulateOut(reader=reader, event=kind))

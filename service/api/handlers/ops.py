@@ -5,10 +5,33 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import select
 
-from service.api import params
+from service.api import contract, params
 from service.api.app import RUNTIME, error_body, now_of, principal
 from service.api.handlers.views import help_json, iso, ticket_json
 from service.api.routing import route
+from service.api.shapes.ops import (
+    CODE_PARAM,
+    AccessEventOut,
+    BadgeIn,
+    BadgeNoteIn,
+    BadgeOut,
+    BadgeRef,
+    BadgeStateOut,
+    CategoryOut,
+    DayQuery,
+    FacilityOut,
+    HelpIn,
+    HelpOut,
+    HelpQuery,
+    PriorityIn,
+    QueueView,
+    ResolveIn,
+    ServiceIn,
+    ServiceOut,
+    TicketOut,
+    body_of,
+    shaped,
+)
 from service.auth import Role
 from service.domain import badges, facilities, helpdesk, queue, visits
 from service.domain.lifecycle import BadgeEvent
@@ -16,6 +39,7 @@ from service.domain.tx import Tx
 from service.errors import NotFound
 from service.i18n import _, _p, render
 from service.logs import uid_tail
+from service.status import facilities as facility_view
 from service.status import queue_view
 from service.store.loader import entity_from_values
 from service.store.tables import AccessEventRow, AmendedRowRow
@@ -25,10 +49,10 @@ HELP = (Role.HELPDESK, Role.FRONT_OFFICE, Role.HEAD, Role.ADMIN)
 
 
 # -- queue -------------------------------------------------------------------------
-@route("GET", "/api/v1/queue", summary="The queue per facility kind", tag="queue")
+@route("GET", "/api/v1/queue", summary="The queue per facility kind", tag="queue", reply=QueueView)
 async def queue_list(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    return web.json_response(queue_view(runtime.state, runtime.policy))
+    return contract.reply(shaped(queue_view(runtime.state, runtime.policy), QueueView))
 
 
 @route(
@@ -37,6 +61,8 @@ async def queue_list(request: web.Request) -> web.Response:
     summary="Call the next number of a kind to a free facility",
     tag="queue",
     roles=FO,
+    reply=TicketOut,
+    path_params={"kind": CODE_PARAM},
 )
 async def queue_call(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
@@ -49,7 +75,7 @@ async def queue_call(request: web.Request) -> web.Response:
     ticket = await runtime.execute(
         lambda tx: queue.call_next(tx, runtime.policy, kind, now, who.actor)
     )
-    return web.json_response(ticket_json(ticket))
+    return contract.reply(shaped(ticket_json(ticket), TicketOut))
 
 
 def _ticket(request: web.Request) -> int:
@@ -72,13 +98,14 @@ def _ticket(request: web.Request) -> int:
     summary="Skip a number (no-show)",
     tag="queue",
     roles=FO,
+    reply=TicketOut,
 )
 async def ticket_skip(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
     ticket_id, now = _ticket(request), now_of(request)
 
     await runtime.execute(lambda tx: queue.staff_skip(tx, ticket_id, now, who.actor))
-    return web.json_response(ticket_json(runtime.state.tickets[ticket_id]))
+    return contract.reply(shaped(ticket_json(runtime.state.tickets[ticket_id]), TicketOut))
 
 
 @route(
@@ -88,15 +115,16 @@ async def ticket_skip(request: web.Request) -> web.Response:
     "with a reason (e.g. the tender closes within the hour)",
     tag="queue",
     roles=FO,
-    body={"reason": "string!"},
+    body=PriorityIn,
+    reply=TicketOut,
 )
 async def ticket_priority(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
+    reason = (await body_of(request, PriorityIn)).reason
     ticket_id, now = _ticket(request), now_of(request)
-    reason = params.text(await params.json_body(request), "reason", required=False)
 
     await runtime.execute(lambda tx: queue.prioritise(tx, ticket_id, reason, now, who.actor))
-    return web.json_response(ticket_json(runtime.state.tickets[ticket_id]))
+    return contract.reply(shaped(ticket_json(runtime.state.tickets[ticket_id]), TicketOut))
 
 
 # -- help desk -----------------------------------------------------------------------
@@ -105,20 +133,24 @@ async def ticket_priority(request: web.Request) -> web.Response:
     "/api/v1/help",
     summary="Help requests (open and claimed, or all of today)",
     tag="help",
-    params={"all": "1 to include resolved of today"},
+    query=HelpQuery,
+    reply=list[HelpOut],
 )
 async def help_list(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     today = runtime.policy.day_of(now_of(request))
-    show_all = params.choice(request.query, "all", ("0", "1"), "0") == "1"
+    show_all = params.query_of(request, HelpQuery).all == "1"
     items = [
         h
         for h in runtime.state.help_requests.values()
         if h.state.value in ("open", "claimed")
         or (show_all and runtime.policy.day_of(h.opened_at) == today)
     ]
-    return web.json_response(
-        [help_json(runtime.state, h) for h in sorted(items, key=lambda h: h.opened_at)]
+    return contract.reply(
+        shaped(
+            [help_json(runtime.state, h) for h in sorted(items, key=lambda h: h.opened_at)],
+            list[HelpOut],
+        )
     )
 
 
@@ -128,19 +160,14 @@ async def help_list(request: web.Request) -> web.Response:
     summary="Raise a help request (SOP step 5)",
     tag="help",
     roles=(*HELP, Role.DEVICE),
-    body={
-        "visit_id": "integer",
-        "facility": "string",
-        "category": "string!",
-        "problem": "string!",
-        "source": "string",
-    },
+    body=HelpIn,
+    reply=HelpOut,
+    status=201,
 )
 async def help_open(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
-    body = await params.json_body(request)
-    visit_id = params.opt_identifier(body, "visit_id")
-    code = params.opt_text(body, "facility", 40)
+    body = await body_of(request, HelpIn)
+    visit_id, code = body.visit_id, body.facility
     facility_id = None
     if code:
         facility = next((f for f in runtime.state.facilities.values() if f.code == code), None)
@@ -149,16 +176,14 @@ async def help_open(request: web.Request) -> web.Response:
         facility_id = facility.id
         if visit_id is None:
             visit_id = facility.visit_id
-    source = params.text(body, "source", required=False, default="staff")
-    category = params.text(body, "category")
-    problem = params.text(body, "problem", max_len=2000)
+    source, category, problem = body.source, body.category, body.problem
     now = now_of(request)
     item = await runtime.execute(
         lambda tx: helpdesk.open_request(
             tx, visit_id, facility_id, source, category, problem, now, who.actor
         )
     )
-    return web.json_response(help_json(runtime.state, item), status=201)
+    return contract.reply(shaped(help_json(runtime.state, item), HelpOut), status=201)
 
 
 @route(
@@ -167,12 +192,13 @@ async def help_open(request: web.Request) -> web.Response:
     summary="Claim a help request (SOP step 6)",
     tag="help",
     roles=HELP,
+    reply=HelpOut,
 )
 async def help_claim(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
     ident, now = params.path_int(request, "id"), now_of(request)
     item = await runtime.execute(lambda tx: helpdesk.claim(tx, ident, now, who.actor))
-    return web.json_response(help_json(runtime.state, item))
+    return contract.reply(shaped(help_json(runtime.state, item), HelpOut))
 
 
 @route(
@@ -181,55 +207,68 @@ async def help_claim(request: web.Request) -> web.Response:
     summary="Resolve with the problem and the resolution written down",
     tag="help",
     roles=HELP,
-    body={"problem": "string", "resolution": "string!"},
+    body=ResolveIn,
+    reply=HelpOut,
 )
 async def help_resolve(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
     ident, now = params.path_int(request, "id"), now_of(request)
-    body = await params.json_body(request)
-    problem = params.opt_text(body, "problem", 2000)
-    resolution = params.text(body, "resolution", max_len=2000)
+    body = await body_of(request, ResolveIn)
+    problem, resolution = body.problem or None, body.resolution
     item = await runtime.execute(
         lambda tx: helpdesk.resolve(tx, ident, problem, resolution, now, who.actor)
     )
-    return web.json_response(help_json(runtime.state, item))
+    return contract.reply(shaped(help_json(runtime.state, item), HelpOut))
 
 
-@route("POST", "/api/v1/help/{id}/cancel", summary="Cancel a help request", tag="help", roles=HELP)
+@route(
+    "POST",
+    "/api/v1/help/{id}/cancel",
+    summary="Cancel a help request",
+    tag="help",
+    roles=HELP,
+    reply=HelpOut,
+)
 async def help_cancel(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
     ident, now = params.path_int(request, "id"), now_of(request)
     item = await runtime.execute(lambda tx: helpdesk.cancel(tx, ident, now, who.actor))
-    return web.json_response(help_json(runtime.state, item))
+    return contract.reply(shaped(help_json(runtime.state, item), HelpOut))
 
 
-@route("GET", "/api/v1/help/categories", summary="Help request categories", tag="help")
+@route(
+    "GET",
+    "/api/v1/help/categories",
+    summary="Help request categories",
+    tag="help",
+    reply=list[CategoryOut],
+)
 async def help_categories(request: web.Request) -> web.Response:
-    return web.json_response(
+    return contract.reply(
         [
-            {"value": k, "label": render(v), "label_en": render(v, "en")}
+            CategoryOut(value=k, label=render(v), label_en=render(v, "en"))
             for k, v in helpdesk.CATEGORIES.items()
         ]
     )
 
 
 # -- badges ----------------------------------------------------------------------------
-@route("GET", "/api/v1/badges", summary="The badge pool", tag="badges")
+@route("GET", "/api/v1/badges", summary="The badge pool", tag="badges", reply=list[BadgeOut])
 async def badge_list(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     holders = runtime.state.visits
-    return web.json_response(
+    return contract.reply(
         [
-            {
-                "id": b.id,
-                "uid_tail": uid_tail(b.uid),
-                "label": b.label,
-                "state": b.state.value,
-                "visit_id": b.visit_id,
-                "holder": holders[b.visit_id].name if b.visit_id in holders else None,
-                "company": holders[b.visit_id].company if b.visit_id in holders else None,
-                "note": b.note,
-            }
+            BadgeOut(
+                id=b.id,
+                uid_tail=uid_tail(b.uid),
+                label=b.label,
+                state=b.state,
+                visit_id=b.visit_id,
+                holder=holders[b.visit_id].name if b.visit_id in holders else None,
+                company=holders[b.visit_id].company if b.visit_id in holders else None,
+                note=b.note,
+            )
             for b in sorted(runtime.state.badges.values(), key=lambda b: b.label)
         ]
     )
@@ -241,25 +280,27 @@ async def badge_list(request: web.Request) -> web.Response:
     summary="Enrol a badge into the pool by UID",
     tag="badges",
     roles=(Role.ADMIN,),
-    body={"uid": "string!", "label": "string!"},
+    body=BadgeIn,
+    reply=BadgeRef,
+    status=201,
 )
 async def badge_enroll(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
-    body = await params.json_body(request)
-    uid = params.badge_uid(body, "uid")
-    label, now = params.text(body, "label", max_len=40), now_of(request)
+    body = await body_of(request, BadgeIn)
+    uid = params.badge_uid({"uid": body.uid}, "uid")
+    label, now = body.label, now_of(request)
     badge = await runtime.execute(lambda tx: visits.enroll_badge(tx, uid, label, now, who.actor))
-    return web.json_response({"id": badge.id, "label": badge.label}, status=201)
+    return contract.reply(BadgeRef(id=badge.id, label=badge.label), status=201)
 
 
 def _badge_action(event: BadgeEvent, summary: str, roles: tuple[Role, ...]) -> None:
     async def handler(request: web.Request) -> web.Response:
         runtime, who = request.app[RUNTIME], principal(request)
         ident, now = params.path_int(request, "id"), now_of(request)
+        # The reason is required: the journal says why a badge left or came back.
+        note = (await body_of(request, BadgeNoteIn, {"note": _("Alasan")})).note
         if ident not in runtime.state.badges:
             raise NotFound(_("Kartu {ident} tidak ada.", ident=ident))
-        # The reason is required: the journal says why a badge left or came back.
-        note = params.text(await params.json_body(request), "note", label=_("Alasan"))
 
         def act(tx: Tx) -> None:
             badges.check_action(tx.state.badges[ident], event)
@@ -269,7 +310,7 @@ def _badge_action(event: BadgeEvent, summary: str, roles: tuple[Role, ...]) -> N
 
         await runtime.execute(act)
         badge = runtime.state.badges[ident]
-        return web.json_response({"id": badge.id, "label": badge.label, "state": badge.state.value})
+        return contract.reply(BadgeStateOut(id=badge.id, label=badge.label, state=badge.state))
 
     path = {"report_lost": "lost", "found": "found", "retire": "retire"}[event.value]
     route(
@@ -278,7 +319,8 @@ def _badge_action(event: BadgeEvent, summary: str, roles: tuple[Role, ...]) -> N
         summary=summary,
         tag="badges",
         roles=roles,
-        body={"note": "string!"},
+        body=BadgeNoteIn,
+        reply=BadgeStateOut,
     )(handler)
 
 
@@ -288,10 +330,17 @@ _badge_action(BadgeEvent.RETIRE, "Retire a badge", (Role.ADMIN,))
 
 
 # -- facilities and access log ------------------------------------------------------
-@route("GET", "/api/v1/facilities", summary="Facilities and their state", tag="facilities")
+@route(
+    "GET",
+    "/api/v1/facilities",
+    summary="Facilities and their state",
+    tag="facilities",
+    reply=list[FacilityOut],
+)
 async def facility_list(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    return web.json_response(runtime.status()["facilities"])
+    found = facility_view(runtime.state, runtime.policy, runtime.clock())
+    return contract.reply(shaped(found, list[FacilityOut]))
 
 
 def occupied_response(request: web.Request, exc: facilities.FacilityOccupied) -> web.Response:
@@ -313,18 +362,18 @@ def occupied_response(request: web.Request, exc: facilities.FacilityOccupied) ->
     "one in use is refused with its occupant and the free ones to move them to (move_to)",
     tag="facilities",
     roles=FO,
-    body={"out_of_service": "boolean!", "note": "string", "move_to": "string"},
+    body=ServiceIn,
+    reply=ServiceOut,
+    path_params={"code": CODE_PARAM},
 )
 async def facility_service(request: web.Request) -> web.Response:
     runtime, who = request.app[RUNTIME], principal(request)
     code = params.path_text(request, "code", max_len=40)
+    body = await body_of(request, ServiceIn)
     facility = next((f for f in runtime.state.facilities.values() if f.code == code), None)
     if facility is None:
         raise NotFound(_("Fasilitas {code} tidak ada.", code=code))
-    body = await params.json_body(request)
-    flag = params.flag(body, "out_of_service", required=True)
-    note = params.opt_text(body, "note", 500)
-    move_to = params.opt_text(body, "move_to", 40)
+    flag, note, move_to = body.out_of_service, body.note or None, body.move_to or None
     now, fid = now_of(request), facility.id
     try:
         await runtime.execute(
@@ -335,14 +384,14 @@ async def facility_service(request: web.Request) -> web.Response:
     except facilities.FacilityOccupied as exc:
         return occupied_response(request, exc)
     after = runtime.state.facilities[fid]
-    return web.json_response(
-        {
-            "code": code,
-            "out_of_service": after.out_of_service,
-            "by": after.service_by,
-            "at": iso(after.service_at),
-            "note": after.service_note,
-        }
+    return contract.reply(
+        ServiceOut(
+            code=code,
+            out_of_service=after.out_of_service,
+            by=after.service_by,
+            at=iso(after.service_at),
+            note=after.service_note,
+        )
     )
 
 
@@ -351,11 +400,13 @@ async def facility_service(request: web.Request) -> web.Response:
     "/api/v1/access-events",
     summary="The access log of a day (every tap)",
     tag="status",
-    params={"day": "YYYY-MM-DD (default today)"},
+    query=DayQuery,
+    reply=list[AccessEventOut],
 )
 async def access_events(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    day = params.a_date(request.query.get("day"), "day", runtime.policy.day_of(now_of(request)))
+    today = runtime.policy.day_of(now_of(request))
+    day = params.bounded_date(params.query_of(request, DayQuery).day, "day", today)
     start, end = runtime.policy.day_bounds(day)
     async with runtime.engine.connect() as conn:
         rows = (
@@ -373,20 +424,20 @@ async def access_events(request: web.Request) -> web.Response:
         ).scalars()
         events = [*rows, *(entity_from_values("access_event", v) for v in later)]
     rows = sorted((e for e in events if start <= e.at < end), key=lambda e: e.id)
-    return web.json_response(
+    return contract.reply(
         [
-            {
-                "id": r.id,
-                "at": iso(r.at),
-                "reader": r.reader,
-                "role": r.role,
-                "uid_tail": uid_tail(r.uid),
-                "visit_id": r.visit_id,
-                "granted": r.granted,
-                "reason": r.reason,
-                "anomaly": r.anomaly,
-                "reported_at": iso(r.reported_at),
-            }
+            AccessEventOut(
+                id=r.id,
+                at=r.at.isoformat(),
+                reader=r.reader,
+                role=r.role,
+                uid_tail=uid_tail(r.uid),
+                visit_id=r.visit_id,
+                granted=r.granted,
+                reason=r.reason,
+                anomaly=r.anomaly,
+                reported_at=iso(r.reported_at),
+            )
             for r in rows
         ]
     )

@@ -12,7 +12,7 @@ from datetime import date
 
 from aiohttp import web
 
-from service.api import params
+from service.api import contract, params
 from service.api.app import RUNTIME
 from service.api.routing import route
 from service.domain import spoken
@@ -41,6 +41,15 @@ def called_today(state: RoomState, number: str, today: date) -> Ticket | None:
     tag="queue",
     roles=None,
     response="audio/wav",
+    path_params={
+        "number": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": spoken.MAX_CODE,
+            "pattern": contract.LINE,
+            "description": "A queue number as the display shows it (PC-007)",
+        }
+    },
 )
 async def call_speech(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
