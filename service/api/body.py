@@ -5,11 +5,12 @@ is decoded), it must be sent as ``application/json`` in UTF-8 (415 otherwise), a
 its nesting is measured by a linear scan *before* ``json.loads`` runs, because the
 decoder recurses once per level (a body of 50,000 ``[`` ends in ``RecursionError``).
 ``NaN``, ``Infinity`` and numbers that overflow a float (``1e400``) are not JSON and
-are refused too. An empty body is the caller's decision (:func:`service.api.params.json_body`).
+are refused too. An empty body is the caller's decision (:func:`service.api.params.body_of`).
 """
 
 from __future__ import annotations
 
+import decimal
 import json
 import math
 import re
@@ -102,10 +103,16 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _finite_float(literal: str) -> float:
+def _finite_float(literal: str) -> float | int:
+    """A JSON number with a fraction or an exponent; a whole one (``3.0``, ``1e2``) is
+    the integer it is, as JSON Schema's ``integer`` takes it (a float field takes an
+    int too)."""
     value = float(literal)
     if not math.isfinite(value):
         raise ValueError("number out of range")
+    exact = decimal.Decimal(literal)
+    if exact == exact.to_integral_value() and abs(exact) < 2**64:
+        return int(exact)
     return value
 
 

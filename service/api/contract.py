@@ -39,17 +39,21 @@ from service.errors import ValidationError
 from service.i18n import Msg, _
 
 INT64_MAX = 2**63 - 1
-_CONTROL = r"\x00-\x1f\x7f-\x9f"
+_CONTROL = r"\x00-\x1f\x7f-\x9f\ud800-\udfff"  # and lone surrogates (no database stores one)
 # Not blank, no control character: ``^…$`` so that JSON Schema (ECMA) and Python agree.
 LINE = rf"^[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*$"
 # Any one-line text, empty allowed (an optional value sent as "").
 ANY_LINE = rf"^[^{_CONTROL}]*$"
 # Free text over several lines: tab, LF and CR allowed, other controls not.
-LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f][\s\S]*$"
+LINES = (
+    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]*"
+    r"[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]"
+    r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]*$"
+)
 
 
-_OK = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
-_SOLID = r"[^\s\x00-\x1f\x7f-\x9f]"
+_OK = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]"
+_SOLID = r"[^\s\x00-\x1f\x7f-\x9f\ud800-\udfff]"
 # A reason the books keep (reopening a day, justifying a breach, forcing a close): at
 # least 5 characters once trimmed, over lines if need be.
 REASON = rf"^\s*{_SOLID}{_OK}{{3,}}{_SOLID}\s*$"
@@ -127,7 +131,9 @@ _KIND: dict[str, Msg] = {
 }
 
 
-def problem(error: msgspec.ValidationError, struct: type[msgspec.Struct]) -> ValidationError:
+def problem(
+    error: msgspec.ValidationError, struct: type[msgspec.Struct], sent: object = None
+) -> ValidationError:
     """A msgspec refusal as a clerk reads it: the field's label and what is wrong."""
     text = str(error)
     where = _WHERE.search(text)
@@ -138,6 +144,9 @@ def problem(error: msgspec.ValidationError, struct: type[msgspec.Struct]) -> Val
         return invalid(missing.group(1), _("{label} wajib diisi."))
     if not name:
         return ValidationError(_("Data harus berupa objek JSON."))
+    given = sent.get(name) if isinstance(sent, dict) else None
+    if isinstance(given, str) and not given.strip():  # "" or blanks, whatever the bound
+        return invalid(name, _("{label} wajib diisi."))
     if kind := _TYPE.match(head):
         return invalid(name, _KIND.get(kind.group(1), _("{label} tidak sah.")))
     if longer := _LONGER.match(head):
@@ -189,7 +198,7 @@ def convert(value: object, struct: type[S], *, strict: bool = True) -> S:
     try:
         return msgspec.convert(value, struct, strict=strict)
     except msgspec.ValidationError as error:
-        raise problem(error, struct) from None
+        raise problem(error, struct, value) from None
 
 
 def reply(value: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -82,11 +82,12 @@ def _components() -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any]
     for r in ROUTES:
         for part in ("body", "query", "reply"):
             declared = getattr(r, part)
-            if isinstance(declared, dict):  # LEGACY: the old body language, until converted
-                continue
             if declared is not None:
                 index.append((r, part))
                 types.append(declared)
+        for code, declared in r.responses.items():
+            index.append((r, str(code)))
+            types.append(declared)
     schemas, components = msgspec.json.schema_components(types, ref_template=REF)
     per_route: dict[tuple[str, str], dict[str, Any]] = {}
     for (r, part), schema in zip(index, schemas[1:], strict=True):
@@ -128,6 +129,14 @@ def _responses(r: Route, schemas: dict[str, Any]) -> dict[str, Any]:
         success["content"] = content
     error = {"description": "Refused", "content": {"application/json": {"schema": ERROR_REF}}}
     responses: dict[str, Any] = {str(r.status): success, "4XX": error}
+    for code in r.responses:  # a route's other answers with a reply of their own
+        other: dict[str, Any] = {
+            "description": "See the summary",
+            "content": {"application/json": {"schema": schemas[str(code)]}},
+        }
+        if code in (429, 503):
+            other["headers"] = {"Retry-After": RETRY_AFTER}
+        responses[str(code)] = other
     if r.roles is not None:
         responses["503"] = {
             "description": "The database is unavailable or the daemon is busy: try again",
@@ -165,16 +174,6 @@ def _operation(r: Route, schemas: dict[str, Any], components: dict[str, Any]) ->
     ]
     if "query" in schemas:
         parameters += _query_parameters(schemas["query"], components)
-    parameters += [  # LEGACY: until every route declares a Query struct
-        {
-            "name": n,
-            "in": "query",
-            "required": False,
-            "description": d,
-            "schema": {"type": "string"},
-        }
-        for n, d in r.legacy_params.items()
-    ]
     if r.roles is not None and r.method in UNSAFE_METHODS:
         parameters.append(
             IDEMPOTENCY_KEY
@@ -183,8 +182,6 @@ def _operation(r: Route, schemas: dict[str, Any], components: dict[str, Any]) ->
         op["responses"]["422"] = {"$ref": "#/components/responses/IdempotencyKeyReused"}
     if parameters:
         op["parameters"] = parameters
-    if isinstance(r.body, dict):  # LEGACY: the old body language, until converted
-        schemas = {**schemas, "body": _legacy(r.body)}
     if r.request_media:
         op["requestBody"] = {
             "required": False,
@@ -196,19 +193,6 @@ def _operation(r: Route, schemas: dict[str, Any], components: dict[str, Any]) ->
             "content": {"application/json": {"schema": schemas["body"]}},
         }
     return op
-
-
-def _legacy(body: dict[str, str]) -> dict[str, Any]:
-    """LEGACY: ``{"name": "string!"}``, until every route declares a struct."""
-    props: dict[str, Any] = {}
-    required = []
-    for name, spec in body.items():
-        kind = spec.rstrip("!")
-        if spec.endswith("!"):
-            required.append(name)
-        simple = ("string", "integer", "boolean", "number", "array", "object")
-        props[name] = {"type": kind} if kind in simple else {"type": "string", "format": kind}
-    return {"type": "object", "properties": props, "required": required}
 
 
 def openapi_document(version: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ call a rule). A refusal is a 4xx whose message names the field by its label
 
 The bounds, and why:
 
-- **Bodies** (:func:`json_body`, see :mod:`service.api.body`): ``application/json`` in
+- **Bodies** (:func:`body_of`, see :mod:`service.api.body` and :mod:`service.api.contract`): ``application/json`` in
   UTF-8 (else 415), at most 64 KiB (else 413), nested at most 20 levels, strict JSON
   (no ``NaN``, no ``1e400``), a JSON object. An empty body is 422 "body required"
   on a route whose ``body=`` declares a required (``!``) field, else ``{}``.
@@ -38,7 +38,7 @@ import msgspec
 from aiohttp import web
 
 from service.api import body as bodies
-from service.api import contract, routing
+from service.api import contract
 from service.api.labels import Label
 from service.api.refusals import invalid
 from service.domain.taps import InvalidTap, normalise_uid
@@ -98,18 +98,6 @@ async def body_of(request: web.Request, struct: type[B]) -> B:
 def query_of(request: web.Request, struct: type[Q]) -> Q:
     """The query string as the route's declared struct (strings become its types)."""
     return contract.convert(dict(request.query), struct, strict=False)
-
-
-async def json_body(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object, checked against the route's declared struct when it
-    has one; ``{}`` for no body."""
-    declared = routing.declared(request)
-    value = await _object(request)
-    if declared is not None and isinstance(declared.body, type):
-        contract.convert(_empty(declared.body) if value is None else value, declared.body)
-    elif value is None and declared is not None and declared.body_required:
-        raise ValidationError(_("Isi permintaan kosong; data wajib dikirim."))
-    return value or {}
 
 
 # -- text -------------------------------------------------------------------------------

@@ -42,15 +42,14 @@ class Route:
     # a readable card in an image, one date before another): such input, valid by the
     # schema, is refused with 422 naming the field. In the document as x-checked-beyond.
     checked_beyond: str | None = None
-    legacy_params: dict[str, str] = field(default_factory=dict)  # LEGACY: until converted
+    # Other answers than ``status`` that carry a reply of their own: {503: ReadyOut}.
+    responses: dict[int, Any] = field(default_factory=dict)
 
     @property
     def body_required(self) -> bool:
         """A body is required when its struct has a field without a default."""
         if self.body is None:
             return False
-        if isinstance(self.body, dict):  # LEGACY: the old body language, until converted
-            return any(spec.endswith("!") for spec in self.body.values())
         info = msgspec.inspect.type_info(self.body)
         assert isinstance(info, msgspec.inspect.StructType)
         return any(f.required for f in info.fields)
@@ -76,7 +75,7 @@ def route(
     path_params: dict[str, dict[str, Any]] | None = None,
     request_media: dict[str, Any] | None = None,
     checked_beyond: str | None = None,
-    params: dict[str, str] | None = None,  # LEGACY: the query as descriptions, until converted
+    responses: dict[int, Any] | None = None,
 ) -> Callable[[Handler], Handler]:
     """Declare a route: who may call it, its body, query and reply types (see
     :mod:`service.api.contract`), its success status and media type."""
@@ -97,7 +96,7 @@ def route(
             path_params or {},
             request_media or {},
             checked_beyond,
-            params or {},
+            responses or {},
         )
         ROUTES.append(declared)
         ROLES[(method, path)] = roles

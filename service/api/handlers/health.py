@@ -108,6 +108,7 @@ async def healthz(request: web.Request) -> web.Response:
     tag="ops",
     roles=None,
     reply=ReadyOut,
+    responses={503: ReadyOut},
 )
 async def readyz(request: web.Request) -> web.Response:
     checks = await health.readiness(request.app[RUNTIME])
