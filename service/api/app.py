@@ -17,11 +17,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from service.api import cookies, routing
 from service.auth import Principal
 from service.config import Config
-from service.errors import BidroomError, Forbidden, Unauthorized
+from service.errors import BidroomError, Forbidden, Unauthorized, ValidationError
 from service.i18n import Text, _, both, render
 from service.runtime import Runtime
 
@@ -108,6 +109,16 @@ async def session_of(request: web.Request) -> Principal | None:
     return await runtime.credentials.session(cookie, runtime.clock(), idle)
 
 
+async def _form(request: web.Request) -> Any:
+    """The page's own form fields (for its CSRF field); a malformed form is a 400."""
+    if not request.content_type.startswith(("application/x-www-form-urlencoded", "multipart/")):
+        return {}
+    try:
+        return await request.post()
+    except (HttpProcessingError, ValueError, AssertionError):
+        raise ValidationError(_("Formulir yang dikirim tidak sah; muat ulang halaman.")) from None
+
+
 async def _authenticate(request: web.Request) -> Principal | None:
     runtime = request.app[RUNTIME]
     header = request.headers.get("Authorization", "")
@@ -122,13 +133,7 @@ async def _authenticate(request: web.Request) -> Principal | None:
         if found is not None and request.method not in SAFE_METHODS:
             sent = request.headers.get("X-CSRF-Token")
             if sent is None:
-                form = (
-                    await request.post()
-                    if request.content_type.startswith(
-                        ("application/x-www-form-urlencoded", "multipart/")
-                    )
-                    else {}
-                )
+                form = await _form(request)
                 sent = str(form.get("csrf", "")) if form else None
             if sent != found.csrf:
                 raise Forbidden(

@@ -16,6 +16,7 @@ from datetime import date
 
 import msgspec
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from service.api import contract, params
 from service.api.app import lang_of, now_of
@@ -44,6 +45,18 @@ def _wrong_type() -> UnsupportedMediaType:
     )
 
 
+async def _first_file(request: web.Request, buffer: bytearray) -> None:
+    multipart = await request.multipart()
+    while (part := await multipart.next()) is not None:
+        if not isinstance(part, BodyPartReader) or part.filename is None:
+            continue
+        while chunk := await part.read_chunk(2**16):
+            buffer += chunk
+            if len(buffer) > MAX_IMAGE_BYTES:
+                raise _too_large()
+        break
+
+
 async def _image_from_body(request: web.Request) -> bytes:
     """The picture in the body, read into memory and no further than the bound."""
     if request.content_length is not None and request.content_length > MAX_IMAGE_BYTES:
@@ -58,15 +71,14 @@ async def _image_from_body(request: web.Request) -> bytes:
             if len(buffer) > MAX_IMAGE_BYTES:
                 raise _too_large()
     elif kind == "multipart/form-data":
-        multipart = await request.multipart()
-        while (part := await multipart.next()) is not None:
-            if not isinstance(part, BodyPartReader) or part.filename is None:
-                continue
-            while chunk := await part.read_chunk(2**16):
-                buffer += chunk
-                if len(buffer) > MAX_IMAGE_BYTES:
-                    raise _too_large()
-            break
+        try:
+            await _first_file(request, buffer)
+        except (HttpProcessingError, ValueError, AssertionError):
+            # aiohttp refuses a malformed part (a control character in its headers, no
+            # boundary) with these; it is the sender's upload that is broken.
+            raise ValidationError(
+                _("Unggahan multipart tidak sah; kirim ulang gambarnya."), field="image"
+            ) from None
     else:
         raise _wrong_type()
     if not buffer:
