@@ -1,6 +1,8 @@
 """Shared parts of the hostile-input tests: a room with something in every table, a
 valid request for every route (so that one hostile value is the only fault), the
-"nothing changed" snapshot and the check that a refusal is plain for a clerk."""
+fields of each route as its msgspec structs declare them (their kinds pick the hostile
+values), the "nothing changed" snapshot and the check that a refusal is plain for a
+clerk and names the field by its label."""
 
 from __future__ import annotations
 
@@ -8,12 +10,17 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from aiohttp import ClientResponse
+from msgspec import inspect
 from sqlalchemy import text
 
+from service.api.handlers.events import REASON_LABEL
+from service.api.labels import LABELS, Label
 from service.api.routing import ROUTES, Route
 from service.auth import Role
 from service.demo import DEMO_PASSWORD, demo_uid
+from service.i18n import _, both
 from tests.support.site import KTP_A, KTP_B, KTP_C, Site, Staff
 
 TABLES = (
@@ -53,9 +60,18 @@ HOSTILE_TEXT: dict[str, Any] = {
     "a list": ["x"],
     "too long": "x" * 5000,
 }
+# The fields that take text over several lines (a problem, a reason): the others must
+# refuse a line break.
+MULTILINE = frozenset({"problem", "resolution", "text", "reason", "note", "purpose"})
+# Passwords are taken as typed (any character a keyboard gives, up to their length).
+PASSWORDS = frozenset({"password", "current_password", "new_password"})
+# Wrong values by the kind of a field (see :func:`kind_of`); a list's and a choice's
+# own values are added from its type (:func:`hostile_values`).
 HOSTILE_BY_KIND: dict[str, list[Any]] = {
-    "boolean": ["true", 1, 0, "ya", [True]],
-    "integer": [True, 1.5, "1e3", 2**63, 2**64 + 1, -1, 0, "١٢", "12a", [1]],
+    "boolean": ["true", 1, 0, "ya", [True], {}],
+    "integer": [True, 1.5, "1e3", 2**63, 2**64 + 1, -(2**63) - 1, -1, 0, "١٢", "12a", "1", [1]],
+    # A page number: a whole number from 1 (1.0 is one), never text or a fraction.
+    "number": [True, 1.5, 0.5, 0, -1, 1e300, "1", "1e3", [1], {}],
     "date-time": [
         "0001-01-01T00:00:00+14:00",
         "0001-01-01T00:00:00+00:00",
@@ -78,15 +94,8 @@ HOSTILE_BY_KIND: dict[str, list[Any]] = {
         "2026-W48-3",
         20261125,
     ],
-    "array": [
-        "laptop",
-        [1],
-        [{"serial": "SN-1"}],
-        [{"kind": "\ud800"}],
-        [{"kind": "laptop", "serial": "a\x00"}],
-        [{"kind": "laptop"}] * 21,
-        {"kind": "laptop"},
-    ],
+    "array": ["laptop", {"kind": "laptop"}, [None], [[]], 1, True],
+    "choice": ["", " ", "tidak-ada", "\ud800", "a\x00", 1, True, ["x"], {"x": "y"}],
 }
 HOSTILE_IDS = [
     "9223372036854775808",
@@ -122,8 +131,119 @@ ENGLISH = re.compile(
     re.IGNORECASE,
 )
 INDONESIAN = re.compile(r"\b(harus|wajib|tidak|berisi|terlalu|yang|dan|atau|antara)\b", re.I)
+# A whole-number bound a message may state ("di luar batas (<= 30)").
+BOUND = re.compile(r"\([<>]=? -?[0-9]+\)")
 # A key quoted, a Python repr, a traceback, an internal state or code name.
 MACHINE = re.compile(r"['\"{}<>\\_]|Traceback|Error\b|\bNone\b|\bTrue\b|\bFalse\b|\bb'|\\x")
+# msgspec's own words: a path ($.field), a type name, its phrasing of a refusal.
+MSGSPEC = re.compile(
+    r"\$|`|\b(str|int|float|bool|datetime|NoneType|dict|Expected|regex|RFC3339|enum|"
+    r"[Ss]truct|msgspec|[Ll]ength)\b"
+)
+
+
+# -- the fields a route declares ------------------------------------------------------------
+def _bare(kind: inspect.Type) -> inspect.Type:
+    """``kind`` without its constraints' wrapper nor the ``| None`` of an optional field."""
+    while True:
+        if isinstance(kind, inspect.Metadata):
+            kind = kind.type
+        elif isinstance(kind, inspect.UnionType):
+            types = [t for t in kind.types if not isinstance(t, inspect.NoneType)]
+            assert len(types) == 1, f"no hostile values yet for a union of {types}"
+            kind = types[0]
+        else:
+            return kind
+
+
+KINDS: dict[type[inspect.Type], str] = {
+    inspect.StrType: "text",
+    inspect.IntType: "integer",
+    inspect.FloatType: "number",
+    inspect.BoolType: "boolean",
+    inspect.DateTimeType: "date-time",
+    inspect.DateType: "date",
+    inspect.ListType: "array",
+    inspect.EnumType: "choice",
+    inspect.LiteralType: "choice",
+}
+
+
+def kind_of(field: inspect.Field) -> str:
+    """The kind of input a field takes; a kind the tests have no values for fails here."""
+    bare = _bare(field.type)
+    assert type(bare) in KINDS, f"no hostile values yet for {field.name}: {bare}"
+    return KINDS[type(bare)]
+
+
+def fields(struct: type[msgspec.Struct] | None) -> tuple[inspect.Field, ...]:
+    """The fields of a body or query struct (none for None)."""
+    if struct is None:
+        return ()
+    info = inspect.type_info(struct)
+    assert isinstance(info, inspect.StructType), struct
+    return info.fields
+
+
+def nested_fields(struct: type[msgspec.Struct] | None) -> set[str]:
+    """The keys of the objects inside a body's lists (a device's kind and serial)."""
+    names: set[str] = set()
+    for field in fields(struct):
+        bare = _bare(field.type)
+        if isinstance(bare, inspect.ListType):
+            item = _bare(bare.item_type)
+            if isinstance(item, inspect.StructType):
+                names |= {f.encode_name for f in item.fields}
+    return names
+
+
+def path_names(route: Route) -> list[str]:
+    return re.findall(r"{(\w+)}", route.path)
+
+
+def max_length(field: inspect.Field) -> int | None:
+    bare = _bare(field.type)
+    return bare.max_length if isinstance(bare, inspect.StrType | inspect.ListType) else None
+
+
+def hostile_values(field: inspect.Field) -> list[Any]:
+    """Wrong values for a field that is not text: those of its kind, and for a list its
+    length past the bound and wrong items (text, or an object with a wrong field); for a
+    choice, an option in capitals or with a space around it."""
+    kind = kind_of(field)
+    values = list(HOSTILE_BY_KIND[kind])
+    bare = _bare(field.type)
+    if isinstance(bare, inspect.EnumType | inspect.LiteralType):
+        options = [m.value for m in bare.cls] if isinstance(bare, inspect.EnumType) else bare.values
+        first = str(options[0])
+        values += [f" {first}x"] + ([first.upper()] if first.upper() != first else [])
+    if isinstance(bare, inspect.ListType):
+        item = _bare(bare.item_type)
+        good = _good_item(item)
+        if bare.max_length is not None:
+            values.append([good] * (bare.max_length + 1))
+        if isinstance(item, inspect.StrType):
+            values += [[v] for v in HOSTILE_TEXT.values()] + [["a\nb"], [""]]
+        else:
+            assert isinstance(item, inspect.StructType), f"no hostile items yet for {item}"
+            values += [[good, "x"], [good, 1], [{}]]
+            values += [
+                [{k: v for k, v in good.items() if k != f.encode_name}]
+                for f in item.fields
+                if f.required
+            ]
+            for sub in item.fields:
+                if kind_of(sub) == "text":
+                    values += [[{**good, sub.encode_name: v}] for v in HOSTILE_TEXT.values()]
+                    values.append([{**good, sub.encode_name: "a\nb"}])
+    return values
+
+
+def _good_item(item: inspect.Type) -> Any:
+    if isinstance(item, inspect.StructType):
+        assert {f.encode_name for f in item.fields} == {"kind", "serial"}, item
+        return {"kind": "laptop", "serial": "SN-2"}
+    return "pintu-masuk"
 
 
 @dataclass(frozen=True)
@@ -282,7 +402,11 @@ class Room:
             },
         }
         body = dict(bodies[route.path])
-        assert set(body) == set(route.body or {}), f"update the valid body of {route.path}"
+        # Every field the struct declares, and no other: each is then sent valid while
+        # another is hostile, and a field added to the struct is walked at once.
+        names = {f.encode_name for f in fields(route.body)}
+        assert set(body) == names, f"update the valid body of {route.path}: {names ^ set(body)}"
+        msgspec.convert(body, route.body)  # and each value passes the struct
         return body
 
 
@@ -319,16 +443,56 @@ async def snapshot(site: Site) -> tuple[Any, ...]:
     return (status, *row)
 
 
-def assert_plain(body: dict[str, Any], field: str | None = None) -> None:
-    """Indonesian first, English beside it, both for a clerk: no key, repr or trace."""
+def assert_plain(
+    body: dict[str, Any], field: str | None = None, options: tuple[str, ...] = ()
+) -> None:
+    """Indonesian first, English beside it, both for a clerk: no key, repr or trace (a
+    choice's ``options``, the codes the API takes, may be listed)."""
     said, english = body["message_id"], body["message_en"]
     assert body["message"] in (said, english), body
     for message in (said, english):
-        assert message.strip() and not MACHINE.search(message), body
+        bare = BOUND.sub("", message)
+        for option in sorted(options, key=len, reverse=True):
+            bare = bare.replace(option, "")
+        assert message.strip() and not MACHINE.search(bare), body
     assert not ENGLISH.search(said), f"English in the Indonesian message: {said!r}"
     assert not INDONESIAN.search(english), f"Indonesian in the English message: {english!r}"
     if field is not None:
         assert body.get("field") == field, (field, body)
+
+
+# The routes with their own word for a field (a badge's note is its reason).
+OWN_LABELS: dict[tuple[str, str], Label] = {
+    **{
+        (f"/api/v1/badges/{{id}}/{verb}", "note"): _("Alasan")
+        for verb in ("lost", "found", "retire")
+    },
+    ("/api/v1/doors/{reader}/unlock", "reason"): REASON_LABEL,
+}
+
+
+def assert_labelled(body: dict[str, Any], field: str, route: Route | None = None) -> None:
+    """The message names ``field`` by its label (the route's own word for it, if it has
+    one) in each language, and nothing of msgspec (a ``$.path``, a type name) shows
+    through."""
+    own = OWN_LABELS.get((route.path, field)) if route is not None else None
+    label_id, label_en = both(own or LABELS[field])
+    for message, label in ((body["message_id"], label_id), (body["message_en"], label_en)):
+        assert label.casefold() in message.casefold(), (field, label, body)
+        assert not MSGSPEC.search(message), body
+
+
+def options_of(route: Route | None, field: str | None) -> tuple[str, ...]:
+    """The values a choice field of ``route`` takes (none for another kind of field)."""
+    found: tuple[str, ...] = ()
+    if route is not None and field is not None:
+        for f in (*fields(route.body), *fields(route.query)):
+            bare = _bare(f.type) if f.encode_name == field else None
+            if isinstance(bare, inspect.EnumType):
+                found += tuple(str(m.value) for m in bare.cls)
+            elif isinstance(bare, inspect.LiteralType):
+                found += tuple(str(v) for v in bare.values)
+    return found
 
 
 async def refused(
@@ -337,17 +501,43 @@ async def refused(
     status: int | None = 422,
     field: str | None = None,
     before: tuple[Any, ...] | None = None,
+    route: Route | None = None,
 ) -> dict[str, Any]:
-    """The response is a plain 4xx (``status`` when given) and, with ``before``, changed nothing."""
+    """The response is a plain 4xx (``status`` when given) naming ``field`` by its label
+    and, with ``before``, changed nothing."""
     body = await response.json()
     where = (response.method, str(response.url), response.status, body)
     assert 400 <= response.status < 500, where
     if status is not None:
         assert response.status == status, where
-    assert_plain(body, field)
+    options = options_of(route, field)
+    assert_plain(body, field, options)
+    if field is not None:
+        assert_labelled(body, field, route)
     if before is not None:
         assert await snapshot(site) == before, where
     return dict(body)
+
+
+class Faults:
+    """The wrong answers of a walk, all listed at its end (one run shows every one)."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+        self.tried = 0
+
+    async def refused(
+        self, site: Site, response: ClientResponse, *args: Any, sent: Any = None, **kw: Any
+    ) -> dict[str, Any]:
+        self.tried += 1
+        try:
+            return await refused(site, response, *args, **kw)
+        except (AssertionError, ValueError) as error:  # ValueError: an answer not JSON
+            self.found.append(f"{ascii(sent)[:80]} -> {ascii(str(error))[:500]}")
+            return {}
+
+    def check(self) -> None:
+        assert not self.found, f"{len(self.found)} wrong answers:\n" + "\n".join(self.found)
 
 
 def body_routes() -> list[Route]:
