@@ -197,8 +197,8 @@ async def auth_middleware(
     A role may call a route only when the route lists it: the administrator runs the
     accounts and the configuration, not the Head's sign-off (SOP step 9).
     """
-    if not request.path.startswith("/api/"):
-        return await handler(request)
+    if not request.path.startswith("/api/") or request.match_info.http_exception is not None:
+        return await handler(request)  # a page, or a 404/405 (with Allow) for anyone
     resource = request.match_info.route.resource
     canonical = resource.canonical if resource is not None else request.path
     roles = routing.roles_of(request.method, canonical)

@@ -116,17 +116,54 @@ def _finite_float(literal: str) -> float | int:
     return value
 
 
+# A ``\uD800``-``\uDBFF`` escape not followed by a low one, or a low one alone: a lone
+# surrogate, which no database stores and no page shows (a pair is one character).
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
 def decode(raw: bytes) -> Any:
     """Strict JSON from UTF-8 bytes; every way it can fail is a plain 422."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise not_json() from None
+    lone = "\\u" in text and _LONE_SURROGATE.search(text) is not None
     if nesting_depth(text) > MAX_DEPTH:
         raise too_deep()
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:  # not expected after the scan; kept as the last guard
         raise too_deep() from None
     except ValueError:  # JSONDecodeError, huge integer literals, NaN, 1e400
         raise not_json() from None
+    if lone:
+        _refuse_lone_surrogate(value)
+    return value
+
+
+def _unstorable(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(v) for v in value)
+    return False
+
+
+def _refuse_lone_surrogate(value: Any) -> None:
+    """422 naming the field that holds a lone surrogate (found by the scan above)."""
+    from service.api.refusals import invalid  # refusals -> labels -> i18n only
+
+    where = [k for k, v in value.items() if _unstorable(v)] if isinstance(value, dict) else []
+    if where and not _unstorable(where[0]):
+        raise invalid(where[0], _("{label} berisi karakter yang tidak diizinkan."))
+    if _unstorable(value):
+        raise ValidationError(_("Teks berisi karakter yang tidak sah (surrogat tunggal)."))

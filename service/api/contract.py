@@ -39,21 +39,22 @@ from service.errors import ValidationError
 from service.i18n import Msg, _
 
 INT64_MAX = 2**63 - 1
-_CONTROL = r"\x00-\x1f\x7f-\x9f\ud800-\udfff"  # and lone surrogates (no database stores one)
+# (Lone surrogates are refused before any struct sees them: service/api/body.py.)
+_CONTROL = r"\x00-\x1f\x7f-\x9f"
 # Not blank, no control character: ``^…$`` so that JSON Schema (ECMA) and Python agree.
 LINE = rf"^[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*$"
 # Any one-line text, empty allowed (an optional value sent as "").
 ANY_LINE = rf"^[^{_CONTROL}]*$"
 # Free text over several lines: tab, LF and CR allowed, other controls not.
 LINES = (
-    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]*"
-    r"[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]"
-    r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]*$"
+    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*"
+    r"[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+    r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 )
 
 
-_OK = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]"
-_SOLID = r"[^\s\x00-\x1f\x7f-\x9f\ud800-\udfff]"
+_OK = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_SOLID = r"[^\s\x00-\x1f\x7f-\x9f]"
 # A reason the books keep (reopening a day, justifying a breach, forcing a close): at
 # least 5 characters once trimmed, over lines if need be.
 REASON = rf"^\s*{_SOLID}{_OK}{{3,}}{_SOLID}\s*$"
@@ -140,7 +141,8 @@ def problem(
     head = text[: where.start()] if where else text
     name = where.group(1) if where and where.group(1) else ""
     if missing := _MISSING.match(head):
-        # A nested object's missing field is named by its own label.
+        if name:  # inside a list or object: the field the clerk sees is the outer one
+            return invalid(name, _("{label} tidak lengkap: ada isian yang wajib diisi."))
         return invalid(missing.group(1), _("{label} wajib diisi."))
     if not name:
         return ValidationError(_("Data harus berupa objek JSON."))
@@ -160,7 +162,10 @@ def problem(
     if head.startswith("Expected `str` matching regex"):
         return invalid(name, _("{label} berisi karakter yang tidak diizinkan atau kosong."))
     if bound := _BOUND.match(head):
-        return invalid(name, _("{label} di luar batas ({bound})."), bound=" ".join(bound.groups()))
+        limit = bound.group(2).removesuffix(".0")
+        return invalid(
+            name, _("{label} di luar batas ({bound})."), bound=f"{bound.group(1)} {limit}"
+        )
     if head.startswith("Invalid enum value"):
         options = _options(struct, name)
         return invalid(name, _("{label} harus salah satu dari: {options}."), options=options)

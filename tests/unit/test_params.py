@@ -3,6 +3,7 @@ a value within its bounds or raises the one plain ValidationError, never anythin
 
 from __future__ import annotations
 
+import decimal
 import json
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -172,7 +173,24 @@ def test_a_time_is_aware_and_in_the_sane_span_or_refused(moment: datetime) -> No
 def test_nesting_is_measured_as_the_decoder_would_see_it(value: Any) -> None:
     raw = json.dumps(value)
     assert body.nesting_depth(raw) == depth(value)
-    assert body.decode(raw.encode()) == value
+    if body._unstorable(value):  # a lone surrogate somewhere: refused, named if a field
+        with pytest.raises(ValidationError):
+            body.decode(raw.encode())
+        return
+    assert body.decode(raw.encode()) == whole(value)
+
+
+def whole(value: Any) -> Any:
+    """A whole number written as a float (``3.0``, ``2.5e16``) decodes as the integer it
+    writes, as JSON Schema's ``integer`` takes it."""
+    if isinstance(value, float):
+        exact = decimal.Decimal(repr(value))
+        return int(exact) if exact == exact.to_integral_value() and abs(exact) < 2**64 else value
+    if isinstance(value, list):
+        return [whole(v) for v in value]
+    if isinstance(value, dict):
+        return {k: whole(v) for k, v in value.items()}
+    return value
 
 
 @pytest.mark.parametrize("levels", [body.MAX_DEPTH + 1, 1000, 50_000])
