@@ -56,10 +56,9 @@ async def log(request: web.Request) -> web.Response:
     day = params.bounded_date(query.day, "day", today)
     reader = query.reader or None
     if reader is not None and reader not in runtime.policy.readers:
-        raise NotFound(
-            _("Pembaca kartu '{reader}' tidak terdaftar.", reader=reader),
-            field="reader",
-        )
+        # Not echoed: a query may carry anything (bytes that are not UTF-8 arrive as
+        # U+FFFD); the filter's list on the page names the readers there are.
+        raise NotFound(_("Pembaca kartu itu tidak terdaftar di ruangan ini."), field="reader")
     kind = query.event
     items = await event_log.day_log(
         runtime.engine,
