@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 import msgspec
 from aiohttp import web
@@ -65,13 +65,24 @@ class Body(msgspec.Struct, kw_only=True):
 
     Text fields are trimmed once checked: a pattern's ``$`` (JSON Schema's and
     Python's) lets one trailing newline through, and no name or code keeps one.
+
+    A rule across fields (one of three named at least; a device token names its
+    readers) is said twice, side by side: as JSON Schema in ``schema_rule`` (merged
+    into the struct's component: ``anyOf``, ``if``/``then``) and as code in
+    :meth:`rule`, which refuses with a 422 naming the field.
     """
+
+    schema_rule: ClassVar[dict[str, Any]] = {}
 
     def __post_init__(self) -> None:
         for name in self.__struct_fields__:
             value = getattr(self, name)
             if type(value) is str:  # not an enum member, which is a str too
                 setattr(self, name, value.strip())
+        self.rule()
+
+    def rule(self) -> None:
+        """Refuse (``invalid(...)``) what ``schema_rule`` says across fields."""
 
 
 class Query(msgspec.Struct, kw_only=True):

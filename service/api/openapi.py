@@ -89,6 +89,10 @@ def _components() -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any]
             index.append((r, str(code)))
             types.append(declared)
     schemas, components = msgspec.json.schema_components(types, ref_template=REF)
+    for declared in types:  # the rules across fields (contract.Body.schema_rule)
+        rule = getattr(declared, "schema_rule", None)
+        if rule:
+            components[declared.__name__].update(rule)
     per_route: dict[tuple[str, str], dict[str, Any]] = {}
     for (r, part), schema in zip(index, schemas[1:], strict=True):
         per_route.setdefault((r.method, r.path), {})[part] = schema

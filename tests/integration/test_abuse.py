@@ -77,8 +77,8 @@ async def test_a_device_token_taps_only_at_its_readers(site: Site) -> None:
 
 async def test_a_device_token_must_name_known_readers(site: Site) -> None:
     admin = site["admin"]
-    # None named: at odds with the rule that binds a device (409); one not configured: 404.
-    for readers, status in (([], 409), (["no-such-reader"], 404)):
+    # None named: the schema's rule across fields (422); one not configured: 404.
+    for readers, status in (([], 422), (["no-such-reader"], 404)):
         body = {"name": "x", "role": "device", "readers": readers}
         said = await admin.call(
             "POST", "/api/v1/tokens", {**body, "current_password": DEMO_PASSWORD}, expect=status
@@ -146,6 +146,11 @@ async def test_failed_logins_wait_longer_then_lock_until_an_admin_lifts(site: Si
         assert {"kind": "account", "value": "kepala"} in [
             {"kind": lock["kind"], "value": lock["value"]} for lock in locks if lock["locked"]
         ]
+        # A lift that names nothing (or only blanks) is refused and lifts nothing.
+        for nothing in ({}, {"account": " ", "address": None}):
+            said = await admin.call("POST", "/api/v1/login-locks/lift", nothing, expect=422)
+            assert_plain(said, field="account")
+        assert (await attempt(client, "kepala", DEMO_PASSWORD)).status == 429
         await admin.call("POST", "/api/v1/login-locks/lift", {"account": "kepala"})
         assert (await attempt(client, "kepala", DEMO_PASSWORD)).status == 200
         await admin.client.close()

@@ -87,6 +87,10 @@ async def test_alive_ready_and_the_figures(tmp_path: Path) -> None:
         prometheus = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
         status, text, kind = await scrape(client, Accept=prometheus)
         assert kind.startswith("application/openmetrics-text") and text.endswith("# EOF\n")
+        # Both formats are in the contract (schemathesis checks the answer's media type).
+        document = await (await client.get("/api/v1/openapi.json")).json()
+        declared = document["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+        assert set(declared) == {"text/plain", "application/openmetrics-text"}
 
 
 async def test_not_ready_says_why(tmp_path: Path) -> None:

@@ -114,3 +114,27 @@ def test_replies_carry_only_what_they_declare() -> None:
     answer = contract.reply(Out(ok=True), status=201)
     assert answer.status == 201 and answer.content_type == "application/json"
     assert msgspec.json.decode(answer.body) == {"ok": True}  # type: ignore[arg-type]
+
+
+def test_a_rule_across_fields_is_in_the_schema_and_refused_naming_the_field() -> None:
+    """The struct's ``schema_rule`` is in the document; its ``rule`` refuses the same
+    input with a 422 naming the field, and takes what the schema takes."""
+    from service.api.openapi import openapi_document
+    from service.api.shapes.accounts import LockLiftIn, TokenIn
+
+    schemas = openapi_document("test")["components"]["schemas"]
+    assert "anyOf" in schemas["LockLiftIn"] and "if" in schemas["TokenIn"]
+    for sent, struct, field in (
+        ({}, LockLiftIn, "account"),
+        ({"account": None, "device": None}, LockLiftIn, "account"),
+        ({"name": "agent", "role": "device"}, TokenIn, "readers"),
+        ({"name": "agent", "role": "device", "readers": []}, TokenIn, "readers"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            contract.convert(sent, struct)
+        assert caught.value.field == field
+        assert "readers" not in str(caught.value.message) and "account" not in str(
+            caught.value.message
+        )
+    assert contract.convert({"address": "10.0.0.5"}, LockLiftIn).address == "10.0.0.5"
+    assert contract.convert({"name": "api", "role": "admin"}, TokenIn).readers == []

@@ -192,8 +192,6 @@ async def lock_list(request: web.Request) -> web.Response:
 )
 async def lock_lift(request: web.Request) -> web.Response:
     body = await params.body_of(request, LockLiftIn)
-    if not (body.account or body.address or body.device):
-        return contract.reply(LockLiftOut(lifted=0))  # nothing named: nothing to lift
     engine = request.app[RUNTIME].engine
     lifted = await accounts.unlock(engine, body.account, body.address, body.device)
     return contract.reply(LockLiftOut(lifted=lifted))

@@ -132,7 +132,7 @@ async def readyz(request: web.Request) -> web.Response:
     "writer, journal, database errors",
     tag="ops",
     roles=None,
-    response="text/plain",
+    response=("text/plain", "application/openmetrics-text"),
 )
 async def metrics(request: web.Request) -> web.Response:
     access = request.app.get(METRICS_ACCESS)

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from msgspec import Meta
 
 from service.api import contract
+from service.api.refusals import invalid
 from service.api.shapes.common import Time
 from service.auth import Role
+from service.i18n import _
 from service.passwords import MAX_LENGTH, MIN_LENGTH
 from service.tokens import MAX_READERS
 
@@ -118,6 +120,17 @@ class LockLiftIn(contract.Body):
     address: ShortSubject | None = None
     device: ShortSubject | None = None
 
+    schema_rule: ClassVar[dict[str, Any]] = {
+        "anyOf": [
+            {"required": [name], "properties": {name: {"type": "string"}}}
+            for name in ("account", "address", "device")
+        ]
+    }
+
+    def rule(self) -> None:
+        if not (self.account or self.address or self.device):
+            raise invalid("account", _("Sebutkan akun, alamat atau peramban yang dibuka."))
+
 
 class LockLiftOut(contract.Reply):
     lifted: int
@@ -149,6 +162,18 @@ class TokenIn(contract.Body):
         ),
     ] = msgspec.field(default_factory=list)
     current_password: CurrentPassword | None = None
+
+    # A device token is bound to its readers: one at least.
+    schema_rule: ClassVar[dict[str, Any]] = {
+        "if": {"properties": {"role": {"const": "device"}}, "required": ["role"]},
+        "then": {"properties": {"readers": {"minItems": 1}}, "required": ["readers"]},
+    }
+
+    def rule(self) -> None:
+        if self.role == Role.DEVICE and not self.readers:
+            raise invalid(
+                "readers", _("Token perangkat harus menyebut pembaca kartu yang boleh dipakainya.")
+            )
 
 
 class TokenCreated(contract.Reply):
