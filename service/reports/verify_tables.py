@@ -246,14 +246,13 @@ def _check(
     comparer.check(entity, ident, stored, derived, replayed.last_seq.get((entity, ident)))
 
 
-async def day_digests(
-    conn: AsyncConnection, day: date, tz: ZoneInfo, visits: VisitMap
-) -> dict[str, str]:
+async def day_digests(conn: AsyncConnection, day: date, tz: ZoneInfo) -> dict[str, str]:
     """The digest of every stored row of ``day`` (``visit:12`` -> digest), read by day.
 
     Each table is asked for a superset of the day's rows through its indexes, then
-    each row is kept by the one rule for a row's day (:func:`row_day`, the visits'
-    days from ``visits``), so the result is exactly the rows a full scan would give.
+    each row is kept by the one rule for a row's day (:func:`row_day`, the days of the
+    visits those rows name read with them), so the result is exactly the rows a full
+    scan would give, and nothing of the other days is held.
     """
     t = {name: ENTITY_TABLES[name].c for name in DAY_BOUND}
     lo, hi = day_range(tz, day, day)
@@ -268,19 +267,32 @@ async def day_digests(
         "help": or_(t["help"].visit_id.in_(of_day), t["help"].opened_at.between(lo, hi)),
         "access_event": t["access_event"].at.between(lo, hi),
     }
-
-    def visit_day(visit_id: int) -> date | None:
-        found = visits.get(visit_id)
-        return found[0] if found is not None else None
-
-    out: dict[str, str] = {}
+    found: list[tuple[str, dict[str, Any]]] = []
+    named: set[int] = set()
     for entity in sorted(DAY_BOUND):
         names = FIELDS[entity]
         rows = await conn.execute(select(ENTITY_TABLES[entity]).where(where[entity]))
         for mapping in rows.mappings():
             row = {name: mapping[name] for name in names}
-            if row_day(entity, row.get, visit_day, tz) == day:
-                out[f"{entity}:{row['id']}"] = record_digest(entity, row)
+            found.append((entity, row))
+            if entity in ("deposit", "usage", "ticket", "help") and row["visit_id"] is not None:
+                named.add(int(row["visit_id"]))
+    days = await _visit_days(conn, named)
+    out: dict[str, str] = {}
+    for entity, row in found:
+        if row_day(entity, row.get, days.get, tz) == day:
+            out[f"{entity}:{row['id']}"] = record_digest(entity, row)
+    return out
+
+
+async def _visit_days(conn: AsyncConnection, ids: set[int]) -> dict[int, date]:
+    """The day of each visit in ``ids`` (a day's worth), a bounded batch at a time."""
+    t = ENTITY_TABLES["visit"].c
+    wanted, out = sorted(ids), {}
+    for start in range(0, len(wanted), 500):
+        batch = wanted[start : start + 500]
+        rows = await conn.execute(select(t.id, t.day).where(t.id.in_(batch)))
+        out.update({int(r[0]): r[1] for r in rows.all()})
     return out
 
 
