@@ -374,6 +374,36 @@ def test_the_migrations_at_head_create_the_tables_the_code_declares(tmp_path: Pa
         engine.dispose()
 
 
+async def test_a_database_at_head_starts_without_alembic_and_an_older_one_is_upgraded(
+    tmp_path: Path,
+) -> None:
+    """HEAD_REVISION is the scripts' head; a file at an older revision is brought up to
+    it by ``migrate`` (the shortcut only skips a file already there)."""
+    from alembic.script import ScriptDirectory
+
+    from service.store.engine import HEAD_REVISION, make_engine, migrate
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+    path = tmp_path / "older.db"
+    sync = create_engine(f"sqlite:///{path}")
+    try:
+        with sync.begin() as conn:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0008_forms")
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await migrate(engine)
+            await migrate(engine)  # at head: nothing to do
+        finally:
+            await engine.dispose()
+        with sync.begin() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == HEAD_REVISION
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    finally:
+        sync.dispose()
+
+
 async def test_after_a_clean_stop_quick_check_is_skipped_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
