@@ -15,16 +15,13 @@ from service.api.shapes.ops import (
     BadgeIn,
     BadgeNoteIn,
     BadgeOut,
-    BadgeRef,
     BadgeStateOut,
     CategoryOut,
     DayQuery,
-    FacilityOut,
     HelpIn,
     HelpOut,
     HelpQuery,
     PriorityIn,
-    QueueView,
     ResolveIn,
     ServiceIn,
     ServiceOut,
@@ -32,6 +29,8 @@ from service.api.shapes.ops import (
     body_of,
     shaped,
 )
+from service.api.shapes.status import FacilityOut, QueueOut
+from service.api.shapes.views import BadgeRef
 from service.auth import Role
 from service.domain import badges, facilities, helpdesk, queue, visits
 from service.domain.lifecycle import BadgeEvent
@@ -49,10 +48,10 @@ HELP = (Role.HELPDESK, Role.FRONT_OFFICE, Role.HEAD, Role.ADMIN)
 
 
 # -- queue -------------------------------------------------------------------------
-@route("GET", "/api/v1/queue", summary="The queue per facility kind", tag="queue", reply=QueueView)
+@route("GET", "/api/v1/queue", summary="The queue per facility kind", tag="queue", reply=QueueOut)
 async def queue_list(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    return contract.reply(shaped(queue_view(runtime.state, runtime.policy), QueueView))
+    return contract.reply(shaped(queue_view(runtime.state, runtime.policy), QueueOut))
 
 
 @route(

@@ -128,38 +128,6 @@ class TicketOut(contract.Reply):
     visit_id: int
 
 
-class WaitingTicket(contract.Reply):
-    id: int
-    number: str
-    priority: bool
-    priority_reason: str | None
-    issued_at: Stamp | None
-    visit_id: int
-    name: str
-
-
-class CalledTicket(contract.Reply):
-    id: int
-    number: str
-    called_at: Stamp | None
-    hold_until: Stamp | None
-    facility: str | None
-    visit_id: int
-
-
-class QueueKind(contract.Reply):
-    kind: str
-    label: str
-    waiting: list[WaitingTicket]
-    called: list[CalledTicket]
-
-
-class QueueView(contract.Reply):
-    """The queue per facility kind (also ``queue`` in ``GET /api/v1/status``)."""
-
-    kinds: list[QueueKind]
-
-
 class PriorityIn(contract.Body):
     reason: Reason
 
@@ -227,11 +195,6 @@ class BadgeIn(contract.Body):
     label: contract.Short
 
 
-class BadgeRef(contract.Reply):
-    id: int
-    label: str
-
-
 class BadgeNoteIn(contract.Body):
     """Why the badge left the pool or came back (journaled)."""
 
@@ -245,30 +208,6 @@ class BadgeStateOut(contract.Reply):
 
 
 # -- facilities and the access log ---------------------------------------------------
-class ServiceNote(contract.Reply):
-    by: str | None
-    at: Stamp | None
-    note: str | None
-
-
-class FacilityOut(contract.Reply):
-    """A facility and its state (also ``facilities`` in ``GET /api/v1/status``)."""
-
-    id: int
-    code: str
-    kind: str
-    label: str
-    reader: str | None
-    status: Literal["out_of_service", "in_use", "assigned", "reserved", "turnover", "free"]
-    visit_id: int | None
-    name: str | None
-    company: str | None
-    since: Stamp | None
-    ticket: str | None
-    available_from: Stamp | None
-    service: ServiceNote | None
-
-
 class ServiceIn(contract.Body):
     """In or out of service; ``move_to`` moves the occupant of one in use (empty: none)."""
 
