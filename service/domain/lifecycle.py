@@ -12,6 +12,7 @@ import enum
 from typing import TypeVar
 
 from service.errors import Conflict
+from service.i18n import Msg, _, _p
 
 
 class VisitState(enum.StrEnum):
@@ -158,16 +159,39 @@ DAY_TABLE: dict[DayState, dict[DayEvent, DayState]] = {
 }
 
 
+# What a refused step is said with: the thing, the step and the state in words a clerk
+# uses, never the tables' names (IllegalTransition's ``state`` and ``event`` keep those).
+THINGS: dict[str, Msg] = {
+    "kunjungan": _p("lifecycle", "kunjungan"),
+    "kartu": _p("lifecycle", "kartu"),
+    "tiket": _p("lifecycle", "nomor antrean"),
+    "permintaan bantuan": _p("lifecycle", "permintaan bantuan"),
+    "hari": _p("lifecycle", "hari"),
+}
+# Keyed by (enum, value): members of two enums with one value are equal as strings.
+STEPS: dict[tuple[type, str], Msg] = {}
+STATES: dict[tuple[type, str], Msg] = {}
+
+
+def _word(words: dict[tuple[type, str], Msg], member: enum.StrEnum | str) -> Msg | None:
+    if not isinstance(member, enum.StrEnum):
+        return None
+    return words.get((type(member), member.value))
+
+
 class IllegalTransition(Conflict):
     code = "illegal_transition"
 
-    def __init__(self, what: str, state: str, event: str) -> None:
-        super().__init__(
-            f"Tidak dapat '{event}' pada {what} berstatus '{state}'.",
-            f"Cannot '{event}' a {what} that is '{state}'.",
-        )
-        self.state = state
-        self.event = event
+    def __init__(self, what: str, state: enum.StrEnum | str, event: enum.StrEnum | str) -> None:
+        thing = THINGS.get(what, what)
+        step, now = _word(STEPS, event), _word(STATES, state)
+        if step is not None and now is not None:
+            text = _("Tidak dapat {step}: {thing} ini {now}.", step=step, thing=thing, now=now)
+        else:  # a table this module does not word (tests): still no internal name shown
+            text = _("Langkah ini tidak dapat dilakukan pada {thing} ini sekarang.", thing=thing)
+        super().__init__(text)
+        self.state = str(state)
+        self.event = str(event)
 
 
 S = TypeVar("S", bound=enum.StrEnum)
@@ -179,8 +203,64 @@ def advance(table: dict[S, dict[E, S]], what: str, state: S, event: E) -> S:
     try:
         return table[state][event]
     except KeyError:
-        raise IllegalTransition(what, state.value, event.value) from None
+        raise IllegalTransition(what, state, event) from None
 
 
 def allowed(table: dict[S, dict[E, S]], state: S, event: E) -> bool:
     return event in table[state]
+
+
+STEPS.update(
+    {
+        (type(member), member.value): word
+        for member, word in (
+            (VisitEvent.QUEUE, _p("lifecycle", "memasukkan ke antrean")),
+            (VisitEvent.ADMIT, _p("lifecycle", "mengizinkan masuk")),
+            (VisitEvent.UNQUEUE, _p("lifecycle", "mengeluarkan dari antrean")),
+            (VisitEvent.RETURN, _p("lifecycle", "menerima kartu kembali")),
+            (VisitEvent.FORCE_CLOSE, _p("lifecycle", "menutup paksa")),
+            (BadgeEvent.ISSUE, _p("lifecycle", "menyerahkan kartu")),
+            (BadgeEvent.RETURN, _p("lifecycle", "menerima kembali")),
+            (BadgeEvent.REPORT_LOST, _p("lifecycle", "melaporkan hilang")),
+            (BadgeEvent.FOUND, _p("lifecycle", "menandai ditemukan")),
+            (BadgeEvent.RETIRE, _p("lifecycle", "menarik dari pemakaian")),
+            (TicketEvent.CALL, _p("lifecycle", "memanggil")),
+            (TicketEvent.SERVE, _p("lifecycle", "melayani")),
+            (TicketEvent.SKIP, _p("lifecycle", "melewati")),
+            (TicketEvent.CANCEL, _p("lifecycle", "membatalkan")),
+            (HelpEvent.CLAIM, _p("lifecycle", "mengambil")),
+            (HelpEvent.RESOLVE, _p("lifecycle", "menyelesaikan")),
+            (HelpEvent.CANCEL, _p("lifecycle", "membatalkan")),
+            (DayEvent.CLOSE, _p("lifecycle", "menutup")),
+            (DayEvent.REOPEN, _p("lifecycle", "membuka kembali")),
+            (DayEvent.SIGN, _p("lifecycle", "mengesahkan")),
+        )
+    }
+)
+STATES.update(
+    {
+        (type(member), member.value): word
+        for member, word in (
+            (VisitState.REGISTERED, _p("lifecycle", "baru terdaftar")),
+            (VisitState.QUEUED, _p("lifecycle", "sedang mengantre")),
+            (VisitState.ADMITTED, _p("lifecycle", "sudah diizinkan masuk")),
+            (VisitState.CLOSED, _p("lifecycle", "sudah ditutup")),
+            (BadgeState.AVAILABLE, _p("lifecycle", "tersedia")),
+            (BadgeState.ISSUED, _p("lifecycle", "sedang dipinjamkan")),
+            (BadgeState.LOST, _p("lifecycle", "tercatat hilang")),
+            (BadgeState.RETIRED, _p("lifecycle", "sudah ditarik dari pemakaian")),
+            (TicketState.WAITING, _p("lifecycle", "masih menunggu")),
+            (TicketState.CALLED, _p("lifecycle", "sudah dipanggil")),
+            (TicketState.SERVED, _p("lifecycle", "sudah dilayani")),
+            (TicketState.SKIPPED, _p("lifecycle", "sudah dilewati")),
+            (TicketState.CANCELLED, _p("lifecycle", "sudah dibatalkan")),
+            (HelpState.OPEN, _p("lifecycle", "masih terbuka")),
+            (HelpState.CLAIMED, _p("lifecycle", "sudah diambil petugas")),
+            (HelpState.RESOLVED, _p("lifecycle", "sudah diselesaikan")),
+            (HelpState.CANCELLED, _p("lifecycle", "sudah dibatalkan")),
+            (DayState.OPEN, _p("lifecycle", "masih berjalan")),
+            (DayState.CLOSED, _p("lifecycle", "sudah ditutup")),
+            (DayState.SIGNED, _p("lifecycle", "sudah disahkan")),
+        )
+    }
+)
