@@ -12,7 +12,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service import throttle
-from service.auth import STAFF_ROLES, Credentials, Role, end_sessions
+from service.auth import STAFF_ROLES, Role
+from service.credentials import Credentials, end_sessions
 from service.errors import Conflict, NotFound, ValidationError
 from service.i18n import _
 from service.passwords import check_password_policy, hash_password

@@ -19,8 +19,9 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service import accounts, auth, throttle, tokens
-from service.auth import STAFF_ROLES, Credentials, Role
+from service.auth import STAFF_ROLES, Role
 from service.config import Config
+from service.credentials import Credentials
 from service.notices import Notices
 from service.store.engine import make_engine
 from service.store.integrity import prepare_database

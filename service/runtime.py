@@ -23,8 +23,8 @@ from devices.base import ReaderHealth
 from devices.registry import DeviceContext, build_adapters
 from devices.supervisor import Supervisor
 from service import status
-from service.auth import Credentials
 from service.config import Config
+from service.credentials import Credentials
 from service.domain import alarms, badge_token, queue
 from service.domain import facts as f
 from service.domain.model import Facility

@@ -6,7 +6,7 @@ more); any other reader refuses it with 403. A staff-role token may name readers
 else it may use any. Names are unique among the tokens in force, so ``bidroom token
 revoke NAME`` says which one goes. A revocation made in this daemon takes effect at
 once; in another daemon on the same database within a second (the
-:class:`~service.auth.Credentials` cache).
+:class:`~service.credentials.Credentials` cache).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.auth import Credentials, Role, digest
+from service.auth import Role, digest
+from service.credentials import Credentials
 from service.errors import Conflict, NotFound, ValidationError
 from service.i18n import _
 from service.store.tables import ApiTokenRow

@@ -50,7 +50,7 @@ async def _reauthenticate(request: web.Request, current_password: str | None) ->
     runtime, security = request.app[RUNTIME], request.app[CONFIG].security
     await auth.reauthenticate(
         runtime.engine,
-        runtime.credentials,
+        runtime.credentials.login_gate,
         who,
         current_password,
         cookies.client_address(request, security),

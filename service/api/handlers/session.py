@@ -33,7 +33,7 @@ async def log_in(request: web.Request, username: str, password: str) -> LoginRes
     )
     found = await auth.login(
         runtime.engine,
-        runtime.credentials,
+        runtime.credentials.login_gate,
         attempt,
         now_of(request),
         security,
@@ -108,7 +108,7 @@ async def my_password(request: web.Request) -> web.Response:
     now = now_of(request)
     address = cookies.client_address(request, security)
     await auth.reauthenticate(
-        runtime.engine, runtime.credentials, who, current, address, now, security
+        runtime.engine, runtime.credentials.login_gate, who, current, address, now, security
     )
     await set_password(runtime.engine, runtime.credentials, who.username, new, field="new_password")
     token, fresh = await auth.start_session(runtime.engine, who.staff_id, now, security)
