@@ -7,6 +7,7 @@ from service.api.handlers import (  # noqa: F401
     enrolment,
     events,
     health,
+    helpdesk,
     identity,
     notices,
     ops,
