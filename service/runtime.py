@@ -14,21 +14,19 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from devices.base import ReaderHealth
 from devices.registry import DeviceContext, build_adapters
 from devices.supervisor import Supervisor
 from service import status
 from service.config import Config
+from service.configured import configure_facilities, policy_from_config
 from service.credentials import Credentials
-from service.domain import alarms, badge_token, queue
+from service.domain import alarms, queue
 from service.domain import facts as f
-from service.domain.model import Facility
-from service.domain.policy import KindPolicy, Policy, ReaderPolicy
 from service.domain.state import RoomState
 from service.domain.taps import Decision, Tap
 from service.domain.tx import Tx
@@ -59,8 +57,6 @@ T = TypeVar("T")
 Clock = Callable[[], datetime]
 TICK_S = 1.0
 SPOOL_FILE = "bidroom-exit-spool.db"
-# The note on a facility the configuration no longer lists (it comes back when listed).
-NOT_CONFIGURED = "tidak ada dalam konfigurasi / not in the configuration"
 STALE_CHECK_S = 2.0
 # At stop: how long the writer may take to finish what it was given, and how long the
 # readers get to show the last decisions before they are closed.
@@ -79,37 +75,6 @@ STOPPING = Stopping(
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def policy_from_config(config: Config, token_key: bytes) -> Policy:
-    def token_ok(label: str, uid: str, token: str | None) -> bool:
-        return token is not None and badge_token.verify(token_key, label, uid, token)
-
-    std = config.standards
-    return Policy(
-        tz=ZoneInfo(config.site.timezone),
-        capacity=config.room.capacity,
-        opening=config.room.opening,
-        closing=config.room.closing,
-        days=config.room.days,
-        door_open_s=config.room.door_open_s,
-        turnover_gap=timedelta(seconds=config.queue.turnover_gap_s),
-        hold=timedelta(seconds=config.queue.hold_s),
-        desk_assigns_free=config.queue.desk_assigns_free,
-        standards={
-            "2": timedelta(seconds=std.step2_s),
-            "3": timedelta(seconds=std.step3_s),
-            "8": timedelta(seconds=std.step8_s),
-            "9": timedelta(seconds=std.step9_s),
-        },
-        readers={
-            r.name: ReaderPolicy(r.name, r.role, r.facility, r.verify_token) for r in config.readers
-        },
-        kinds={k.kind: KindPolicy(k.kind, k.label, k.prefix) for k in config.facilities},
-        slots=tuple(f"L-{n:02d}" for n in range(1, config.room.deposit_slots + 1)),
-        require_token=config.security.require_badge_token,
-        token_check=token_ok,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +146,7 @@ class Runtime:
         await self.writer.load()
         await self.intake.load()
         self.writer.start()
-        await self.execute(self._configure_facilities)
+        await self.execute(lambda tx: configure_facilities(tx, self.config, self.clock()))
         if self._start_readers:
             self._start_devices()
         self._tasks.append(asyncio.create_task(self._ticker(), name="ticker"))
@@ -300,38 +265,6 @@ class Runtime:
 
     def adapters(self) -> list[object]:
         return [sup.adapter for sup in self._supervisors]
-
-    def _configure_facilities(self, tx: Tx) -> None:
-        """Facilities follow the configuration; out of service stays as staff left it."""
-        now = self.clock()
-        by_code = {fac.code: fac for fac in tx.state.facilities.values()}
-        desk_readers = {r.facility: r.name for r in self.config.readers if r.facility}
-        wanted: set[str] = set()
-        for kind in self.config.facilities:
-            for n in range(1, kind.count + 1):
-                code = f"{kind.prefix}-{n:02d}"
-                wanted.add(code)
-                existing = by_code.get(code)
-                label = f"{kind.label} {n}"
-                reader = kind.desks.get(str(n)) or desk_readers.get(code)
-                if existing is None:
-                    new = Facility(
-                        id=tx.next_id("facility"),
-                        code=code,
-                        kind=kind.kind,
-                        label=label,
-                        reader=reader,
-                    )
-                    tx.emit(f.FacilityConfigured(at=now, actor="system", facility=new))
-                    continue
-                if (existing.kind, existing.label, existing.reader) != (kind.kind, label, reader):
-                    changed = replace(existing, kind=kind.kind, label=label, reader=reader)
-                    tx.emit(f.FacilityConfigured(at=now, actor="system", facility=changed))
-                if existing.out_of_service and existing.service_note == NOT_CONFIGURED:
-                    queue.set_out_of_service(tx, existing.id, False, now, "system")
-        for code, fac in by_code.items():
-            if code not in wanted and not fac.out_of_service:
-                queue.set_out_of_service(tx, fac.id, True, now, "system", NOT_CONFIGURED)
 
     # -- time -----------------------------------------------------------------
     async def _ticker(self) -> None:
