@@ -17,17 +17,18 @@ from dataclasses import dataclass, field, is_dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Executable, Table, bindparam, delete, insert, select, text, update
+from sqlalchemy import Executable, bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.domain import facts as f
-from service.domain.model import ERASED, FIELDS, personal_fields
+from service.domain.model import FIELDS
 from service.domain.state import RoomState
 from service.domain.tx import Tx
 from service.privacy import KeyShredded, PersonalData
+from service.store.erasure import erasure_statements
 from service.store.journal import GENESIS, chain_hash, encode_fact
 from service.store.tables import (
     ENTITY_TABLES,
@@ -202,64 +203,7 @@ class Persister:
     async def _erasure(self, fact: f.PersonalDataErased) -> list[Statement]:
         """The SQL that erases a subject everywhere: tables, later row versions, its key."""
         self._keys.pop(fact.data_subject, None)
-        out = list(erase_statements(fact.data_subject, fact.at))
-        kind, _, raw = fact.data_subject.partition(":")
-        if kind != "visitor":
-            return out
-        async with self._engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(_AMENDED.c.id, _AMENDED.c.entity, _AMENDED.c.row).where(
-                        _AMENDED.c.visitor_id == int(raw)
-                    )
-                )
-            ).all()
-        for ident, entity, row in rows:
-            values = dict(row)
-            for name in personal_fields(_entity_class(entity)):
-                if values.get(name) is not None:
-                    values[name] = ERASED
-            stmt = update(_AMENDED).where(_AMENDED.c.id == ident).values(row=values)
-            out.append((stmt, {}))
-        return out
-
-
-def _entity_class(entity: str) -> type[Any]:
-    from service.domain.model import ENTITIES
-
-    return ENTITIES[entity]
-
-
-def erase_statements(subject: str, at: datetime) -> list[Statement]:
-    """UPDATEs that erase every personal column the model declares, for one subject."""
-    kind, _, raw = subject.partition(":")
-    ident = int(raw)
-    help_table = ENTITY_TABLES["help"]
-    out: list[Statement] = []
-    if kind == "help":
-        out += _erase(help_table, "help", help_table.c.id == ident)
-    else:
-        visitors, visits = ENTITY_TABLES["visitor"], ENTITY_TABLES["visit"]
-        sealed = dict.fromkeys(STORE_ONLY["visitor"])
-        out += _erase(visitors, "visitor", visitors.c.id == ident, erased_at=at, **sealed)
-        out += _erase(visits, "visit", visits.c.visitor_id == ident)
-        of_visits = select(visits.c.id).where(visits.c.visitor_id == ident)
-        deposits = ENTITY_TABLES["deposit"]
-        out += _erase(deposits, "deposit", deposits.c.visit_id.in_(of_visits))
-        out += _erase(help_table, "help", help_table.c.visit_id.in_(of_visits))
-    shred = update(_KEYS).where(_KEYS.c.subject == subject).values(wrapped=None, shredded_at=at)
-    out.append((shred, {}))
-    return out
-
-
-def _erase(table: Table, entity: str, where: Any, **extra: Any) -> list[Statement]:
-    out: list[Statement] = []
-    for name in sorted(personal_fields(_entity_class(entity))):
-        column = table.c[name]
-        out.append((update(table).where(where, column.is_not(None)).values({name: ERASED}), {}))
-    if extra:
-        out.append((update(table).where(where).values(extra), {}))
-    return out
+        return await erasure_statements(self._engine, fact.data_subject, fact.at)
 
 
 def _amendment_refs(facts: Sequence[f.Fact]) -> dict[str, int]:
