@@ -56,6 +56,17 @@ def setup_logging(level: str = "INFO") -> None:
 _LISTENERS: list[logging.handlers.QueueListener] = []  # the one log thread, when started
 
 
+class _LineQueue(logging.handlers.QueueHandler):
+    """Queues a record with its message merged (later changes to its arguments do not
+    show), and leaves the rest of the formatting (the time, a traceback's text) to the
+    log thread: the stock ``prepare`` formats the whole line on the loop, once per tap."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record.msg = record.getMessage()
+        record.args = None
+        return record
+
+
 def log_off_the_loop() -> None:
     """The daemon's log lines are written by a thread of their own, not by the event loop.
 
@@ -71,7 +82,7 @@ def log_off_the_loop() -> None:
     root = logging.getLogger()
     lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
     listener = logging.handlers.QueueListener(lines, *root.handlers, respect_handler_level=True)
-    root.handlers[:] = [logging.handlers.QueueHandler(lines)]
+    root.handlers[:] = [_LineQueue(lines)]
     listener.start()
     _LISTENERS.append(listener)
     atexit.register(flush_logs)

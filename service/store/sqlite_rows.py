@@ -13,6 +13,7 @@ writer tells a write conflict from anything else the same way on every engine.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -28,8 +29,11 @@ from service.store.tables import Base, UTCDateTime
 Convert = Callable[[Any], Any]
 
 
+@functools.lru_cache(maxsize=8192)
 def _datetime(value: datetime) -> str:
     # SQLAlchemy's SQLite DATETIME storage format (always with microseconds), in UTC.
+    # Cached: a visit's row is written whole at every tap, its times mostly unchanged
+    # (an aware datetime hashes by its instant, which is all the text depends on).
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 

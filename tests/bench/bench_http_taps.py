@@ -5,12 +5,16 @@ Run: ``.venv/bin/python tests/bench/bench_http_taps.py [--duration 10] [--warmup
 [--rounds 1] [--generator auto|wrk|aiohttp] [--profile] [--profile-raw FILE]``   (or ``make bench``; about
 75 s with the defaults, 90 s with ``--profile``)
 
-Three servers, all pinned to one core (the load generator and this script to another),
+Four servers, all pinned to one core (the load generator and this script to another),
 all on 127.0.0.1:
 
 * reference, durable — ``support/reference_server.py --commit durable``: aiohttp, the
   same JSON body parsed, one row committed per request to SQLite (WAL,
   ``synchronous=FULL``) by one writer thread the handler awaits (``run_in_executor``);
+* reference, tap's rows — ``--commit rows``: the same handler committing, per request,
+  the rows a door tap makes bidroom write (two journal rows, an access event, the
+  visit's row) into bidroom's own tables and indexes: what our commit alone costs, with
+  no rules, authentication or state (printed as information, not a target);
 * reference, no commit — the same handler committing nothing: the ceiling;
 * bidroom — the real ``bidroom serve`` on a site written here: room open 00:00-23:59
   every day, doors ``pintu-masuk`` (door_in) and ``pintu-keluar`` (door_out), 20
@@ -19,7 +23,7 @@ all on 127.0.0.1:
 Each is driven with the same load: ``POST /api/v1/taps`` with ``Authorization: Bearer``,
 a unique ``event_id`` per request, each badge alternating door in / door out so every
 tap is a real granted entry or exit; first a warm-up at 20 connections, then
-``--duration`` seconds at 20 and at 1 connection, the three servers' runs interleaved
+``--duration`` seconds at 20 and at 1 connection, the four servers' runs interleaved
 so the runs compared are close in time (``--rounds N`` repeats that and reports each
 server's median run, for a machine that is not quiet). The generator is wrk (Debian's
 ``wrk``, one thread, ``support/taps.lua``) if installed, else an aiohttp client
@@ -85,9 +89,10 @@ QUIET = 0.10  # other processes' share of a pinned core above which the run is c
 STOP_S = 15.0
 
 REFERENCE_DURABLE = "reference, durable"
+REFERENCE_ROWS = "reference, tap's rows"
 REFERENCE_NONE = "reference, no commit"
 BIDROOM = "bidroom"
-SERVERS = (REFERENCE_DURABLE, REFERENCE_NONE, BIDROOM)
+SERVERS = (REFERENCE_DURABLE, REFERENCE_ROWS, REFERENCE_NONE, BIDROOM)
 
 
 def badge_uid(n: int) -> str:
@@ -926,10 +931,12 @@ def git_describe() -> str:
 def start_server(
     name: str, folder: Path, site: Path, core: int | None, processes: Processes
 ) -> Server:
-    """Start one of the three servers and wait until it answers (bidroom: set up too)."""
+    """Start one of the four servers and wait until it answers (bidroom: set up too)."""
     port = free_port()
     log = folder / f"{name.replace(', ', '-').replace(' ', '-')}.log"
-    prefix = {REFERENCE_DURABLE: "rd", REFERENCE_NONE: "rn", BIDROOM: "b"}[name]
+    prefix = {REFERENCE_DURABLE: "rd", REFERENCE_ROWS: "rr", REFERENCE_NONE: "rn", BIDROOM: "b"}[
+        name
+    ]
     config: Path | None = None
     token = "none"
     if name == BIDROOM:
@@ -938,11 +945,11 @@ def start_server(
         argv += ["--host", "127.0.0.1", "--port", str(port)]
         ready_url = f"http://127.0.0.1:{port}/api/v1/openapi.json"
     else:
-        durable = name == REFERENCE_DURABLE
+        commit = {REFERENCE_DURABLE: "durable", REFERENCE_ROWS: "rows"}.get(name, "none")
         argv = [sys.executable, str(SUPPORT / "reference_server.py"), "--port", str(port)]
-        argv += ["--commit", "durable" if durable else "none", "--site", str(site)]
-        if durable:
-            argv += ["--database", str(folder / "reference.db")]
+        argv += ["--commit", commit, "--site", str(site)]
+        if commit != "none":
+            argv += ["--database", str(folder / f"reference-{commit}.db")]
         ready_url = f"http://127.0.0.1:{port}/health"
     with log.open("ab") as out:
         proc = processes.start(argv, core=core, out=out, cwd=folder)
@@ -1047,7 +1054,7 @@ def main() -> int:
                 notes += [
                     f"{server.name}, run {r.tag}: {r.trouble}" for r in server.runs if r.trouble
                 ]
-            notes.append(reference_rows(folder / "reference.db", servers[0].runs))
+            notes.append(reference_rows(folder / "reference-durable.db", servers[0].runs))
             assert bidroom.config is not None
             durability = check_database(bidroom.config, bidroom.runs)
         except KeyboardInterrupt:
@@ -1126,9 +1133,15 @@ def report(
             print(row(server, results[server, c]))
         bid, ref = results[BIDROOM, c], results[REFERENCE_DURABLE, c]
         ceiling = results[REFERENCE_NONE, c]
+        same = results[REFERENCE_ROWS, c]
         print(
             f"  bidroom / reference-durable: {bid.rate / ref.rate:.2f}   "
             f"(reference-durable / no-commit: {ref.rate / ceiling.rate:.2f})"
+        )
+        print(
+            f"  bidroom / reference writing a door tap's rows: {bid.rate / same.rate:.2f}   "
+            f"(that reference / reference-durable: {same.rate / ref.rate:.2f}; "
+            "information, not a target)"
         )
         if args.rounds > 1:
             per_round = [
