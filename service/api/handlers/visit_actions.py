@@ -22,7 +22,7 @@ from service.api.shapes.visits import (
     UsageIn,
 )
 from service.domain import visits
-from service.errors import NotFound, ValidationError
+from service.errors import NotFound
 from service.i18n import _
 
 
@@ -52,8 +52,8 @@ async def visit_arm(request: web.Request) -> web.Response:
         raise NotFound(
             _("Pembaca kartu '{reader}' tidak terdaftar.", reader=reader), field="reader"
         )
-    if policy.role.value != "front_desk":
-        raise ValidationError(_("Bukan pembaca kartu front office."), field="reader")
+    if policy.role.value != "front_desk":  # no front-desk reader of that name (as desk.py)
+        raise NotFound(_("Bukan pembaca kartu front office."), field="reader")
     return await _do(request, lambda tx, v, now, actor: visits.arm_issue(tx, reader, v, now, actor))
 
 
