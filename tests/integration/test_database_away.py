@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -23,9 +25,9 @@ from service.domain.tx import Tx
 from service.errors import Unavailable
 from service.runtime import Runtime
 from service.store.audit import journal_faults
-from service.store.engine import sqlite_path
+from service.store.engine import WRITER_BUSY_TIMEOUT_S, sqlite_path
 from service.store.tables import AccessEventRow
-from service.store.write_gate import write_tx
+from service.store.write_gate import gate_of, write_tx
 from service.tokens import create_token
 from tests.integration.test_store import form
 from tests.support.site import START, FakeClock, site_config
@@ -135,10 +137,23 @@ async def test_a_door_tap_waits_for_a_write_of_this_daemon_instead_of_failing(
     await runtime.start()
     try:
         visit = await admitted(runtime, UID_A, "K-903", "Citra")
+        gate = gate_of(runtime.engine)
+        assert gate is not None
+        arrived = threading.Event()
+        hold = gate.hold
+
+        def noted(*args: Any, **kwargs: Any) -> Any:
+            arrived.set()  # the writer's commit has reached the gate
+            return hold(*args, **kwargs)
+
+        gate.hold = noted  # type: ignore[method-assign]
         async with write_tx(runtime.engine) as conn:
             await conn.execute(text("UPDATE staff SET name = name"))
             tap = asyncio.create_task(runtime.submit(Tap("pintu-masuk", UID_A, START, "c-in")))
-            await asyncio.sleep(0.5)  # more than three busy timeouts
+            assert await asyncio.to_thread(arrived.wait, 5.0)
+            # Twice SQLite's busy timeout after the commit reached the gate: without the
+            # gate the tap would have been refused by now.
+            await asyncio.sleep(2 * WRITER_BUSY_TIMEOUT_S)
             assert not tap.done()  # it waits for the gate, it is not refused
         entry = await tap
         assert entry.granted and entry.reason is not Reason.DATABASE_UNAVAILABLE
